@@ -1,0 +1,36 @@
+package org.sr4g.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code sr4g} command: one entry point, one subcommand per job. */
+@Command(
+    name = "sr4g",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = "Spatially faithful text-to-image toolkit: regenerate SR4G, train and sample, evaluate.",
+    subcommands = {CommandLine.HelpCommand.class})
+public final class Sr4g implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the CLI and returns the exit code (tests call this instead of {@link #main}). */
+  public static int run(String... args) {
+    return commandLine().execute(args);
+  }
+
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Sr4g());
+    cl.setExecutionExceptionHandler(new UserErrors());
+    return cl;
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.err);
+  }
+}
