@@ -38,7 +38,8 @@ public final class BoxTable {
     area = new float[cap];
   }
 
-  static int padded(int n) {
+  /** {@code n} rounded up to {@link #PAD}. */
+  public static int padded(int n) {
     return (n + PAD - 1) / PAD * PAD;
   }
 
