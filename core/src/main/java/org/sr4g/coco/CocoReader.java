@@ -373,6 +373,13 @@ public final class CocoReader {
       anns++;
     }
 
+    private UserInputException duplicateAnnotation(long id, List<CocoSource> sources) {
+      List<String> files = new ArrayList<>();
+      for (int a = 0; a < anns; a++) if (annIds[a] == id) files.add(sources.get(annFile[a]).name());
+      return new UserInputException(
+          files.get(files.size() - 1) + ": annotation id " + id + " appears twice (also in " + files.get(0) + ")");
+    }
+
     CocoDataset build(List<CocoSource> sources, boolean lenient) {
       // Categories by id.
       int[] catIds = categories.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
@@ -386,8 +393,8 @@ public final class CocoReader {
       for (int k = 1; k < images; k++) {
         if (imageIds[order[k]] == imageIds[order[k - 1]]) {
           throw new UserInputException(
-              "image id " + imageIds[order[k]] + " appears twice (in " + sources.get(imageFile[order[k - 1]]) + " and "
-                  + sources.get(imageFile[order[k]]) + ")");
+              sources.get(imageFile[order[k]]) + ": image id " + imageIds[order[k]] + " appears twice (also in "
+                  + sources.get(imageFile[order[k - 1]]) + ")");
         }
       }
       long[] sortedImageIds = new long[images];
@@ -443,7 +450,7 @@ public final class CocoReader {
       long[] sortedIds = ids.clone();
       Arrays.sort(sortedIds);
       for (int k = 1; k < kept; k++) {
-        if (sortedIds[k] == sortedIds[k - 1]) throw new UserInputException("annotation id " + sortedIds[k] + " appears twice");
+        if (sortedIds[k] == sortedIds[k - 1]) throw duplicateAnnotation(sortedIds[k], sources);
       }
 
       String[] fn = new String[images], wt = new String[images], ht = new String[images];
