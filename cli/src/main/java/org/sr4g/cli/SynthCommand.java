@@ -19,15 +19,17 @@ import picocli.CommandLine.Option;
     description = {
       "Writes a synthetic COCO instances JSON file (same layout as instances_train2017.json) whose statistics mimic"
           + " COCO train2017: ~7.3 objects per image, person-heavy category frequencies, COCO image sizes, many"
-          + " small objects, ~1% iscrowd RLE masks, polygon segmentations.",
+          + " small objects, ~1%% iscrowd RLE masks, polygon segmentations.",
       "The output depends only on --images and --seed (byte-identical on every run and JDK); it is written to a"
           + " temporary file beside --out and renamed atomically."
     },
     footer = {
       "",
       "Examples:",
-      "  sr4g synth --images 118287 --seed 0 --out /tmp/synth118k.json   # train2017-sized, ~445 MB, ~860K boxes",
-      "  sr4g synth --images 2000 --out sample.json                      # small sample, seed 0",
+      "  # train2017-sized: ~445 MB, ~860K boxes, a few seconds",
+      "  sr4g synth --images 118287 --seed 0 --out /tmp/synth118k.json",
+      "  # a small sample, seed 0",
+      "  sr4g synth --images 2000 --out sample.json",
       "",
       "See docs/synth.md for the statistics and where the numbers come from."
     })

@@ -73,6 +73,7 @@ class SynthCommandTest {
     assertEquals(0, r[0]);
     assertTrue(((String) r[1]).contains("Examples:"), (String) r[1]);
     assertTrue(((String) r[1]).contains("--images"), (String) r[1]);
+    assertFalse(((String) r[2]).contains("WARN"), "help text formats cleanly: " + r[2]);
   }
 
   @Test
