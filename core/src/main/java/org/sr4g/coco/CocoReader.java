@@ -8,8 +8,10 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,6 +19,10 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.LongConsumer;
 import org.sr4g.UserInputException;
 
@@ -39,6 +45,7 @@ public final class CocoReader {
 
   private final boolean lenient;
   private LongConsumer progress = b -> {};
+  private int parallelism = 1;
 
   public CocoReader(boolean lenient) {
     this.lenient = lenient;
@@ -50,27 +57,109 @@ public final class CocoReader {
     return this;
   }
 
+  /**
+   * Parses one large file with up to {@code threads} parsers at once (the annotations array is cut at element
+   * boundaries by {@link AnnotationSplitter}). Results are identical to a serial read; see {@link #read}.
+   */
+  public CocoReader parallelism(int threads) {
+    this.parallelism = Math.max(1, threads);
+    return this;
+  }
+
   public CocoDataset read(List<CocoSource> sources) {
-    Builder b = new Builder();
+    Builder b = null;
     long before = 0;
     for (int f = 0; f < sources.size(); f++) {
       CocoSource src = sources.get(f);
-      final long base = before;
-      try (InputStream raw = src.open();
-          InputStream in = new CountingInputStream(raw, n -> progress.accept(base + n));
-          JsonParser p = JSON.createParser(in)) {
-        new FileParser(src, f, p, b).parse();
-      } catch (JsonParseException | StreamConstraintsException e) {
-        throw new UserInputException(src + ": " + where(e.getLocation()) + ": malformed JSON: " + e.getOriginalMessage(), e);
-      } catch (IOException e) {
-        throw new UserInputException(src + ": cannot read: " + e.getMessage(), e);
-      } catch (UncheckedIOException e) {
-        throw new UserInputException(src + ": cannot read: " + e.getCause().getMessage(), e);
-      }
+      Builder part = null;
+      if (parallelism > 1 && src.size() >= minParallelBytes) part = readParallel(src, f, before);
+      if (part == null) part = readSerial(src, f, before, 0, src.size(), null, null);
+      part.checkSections(src);
+      if (b == null) b = part;
+      else b.append(part);
       before += src.size();
     }
+    if (b == null) b = new Builder();
     return b.build(sources, lenient);
   }
+
+  /** Files smaller than this are parsed by one thread: splitting them costs more than it saves. */
+  long minParallelBytes = 8L << 20;
+
+  private Builder readSerial(CocoSource src, int f, long base, long from, long to, byte[] prefix, byte[] suffix) {
+    Builder b = new Builder();
+    try (InputStream raw = prefix == null && from == 0 && to == src.size() ? src.open() : spliced(src, from, to, prefix, suffix);
+        InputStream in = new CountingInputStream(raw, n -> progress.accept(base + from + n));
+        JsonParser p = JSON.createParser(in)) {
+      new FileParser(src, f, p, b).parse();
+    } catch (JsonParseException | StreamConstraintsException e) {
+      throw new UserInputException(src + ": " + where(e.getLocation()) + ": malformed JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new UserInputException(src + ": cannot read: " + e.getMessage(), e);
+    } catch (UncheckedIOException e) {
+      throw new UserInputException(src + ": cannot read: " + e.getCause().getMessage(), e);
+    }
+    return b;
+  }
+
+  private static InputStream spliced(CocoSource src, long from, long to, byte[] prefix, byte[] suffix) throws IOException {
+    List<InputStream> parts = new ArrayList<>();
+    if (prefix != null) parts.add(new ByteArrayInputStream(prefix));
+    parts.add(src.open(from, to));
+    if (suffix != null) parts.add(new ByteArrayInputStream(suffix));
+    return new SequenceInputStream(java.util.Collections.enumeration(parts));
+  }
+
+  /**
+   * Cuts the annotations array and parses the parts concurrently: part 0 is the file up to the first cut, closed with
+   * {@code ]}}; the others are wrapped as {@code {"annotations":[ ... ]}}, the last one running to the end of the file
+   * (so sections after the annotations are read too). Returns null when the file cannot be split or any part fails:
+   * the caller then reads serially, which also gives the canonical error message.
+   */
+  private Builder readParallel(CocoSource src, int f, long base) {
+    long[] cuts;
+    try (InputStream in = src.open()) {
+      cuts = AnnotationSplitter.cuts(in, src.size(), parallelism);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+    if (cuts.length == 0) return null;
+    int parts = cuts.length + 1;
+    ExecutorService pool = Executors.newFixedThreadPool(parts, r -> {
+      Thread t = new Thread(r, "sr4g-read");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      List<Future<Builder>> futures = new ArrayList<>();
+      for (int k = 0; k < parts; k++) {
+        long from = k == 0 ? 0 : cuts[k - 1] + 1; // skip the comma
+        long to = k == parts - 1 ? src.size() : cuts[k];
+        byte[] prefix = k == 0 ? null : OPEN_ANNOTATIONS;
+        byte[] suffix = k == parts - 1 ? null : CLOSE_ANNOTATIONS;
+        LongConsumer quiet = n -> {};
+        futures.add(pool.submit(() -> new CocoReader(lenient).onProgress(quiet).readSerial(src, f, base, from, to, prefix, suffix)));
+      }
+      Builder all = null;
+      for (Future<Builder> fu : futures) {
+        Builder part = fu.get();
+        if (all == null) all = part;
+        else all.append(part);
+      }
+      progress.accept(base + src.size());
+      return all;
+    } catch (ExecutionException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static final byte[] OPEN_ANNOTATIONS = "{\"annotations\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] CLOSE_ANNOTATIONS = "]}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   static String where(JsonLocation loc) {
     if (loc == null) return "unknown position";
@@ -124,13 +213,9 @@ public final class CocoReader {
       }
       if (p.currentToken() != JsonToken.END_OBJECT) throw error("unexpected content at top level");
       if (p.nextToken() != null) throw error("trailing content after the top-level object");
-      List<String> missing = new ArrayList<>();
-      if (!sawImages) missing.add("images");
-      if (!sawAnnotations) missing.add("annotations");
-      if (!sawCategories) missing.add("categories");
-      if (!missing.isEmpty()) {
-        throw new UserInputException(src + ": not a COCO instances file: missing top-level " + String.join(", ", missing));
-      }
+      b.sawImages |= sawImages;
+      b.sawAnnotations |= sawAnnotations;
+      b.sawCategories |= sawCategories;
     }
 
     private void expectArray(JsonToken t, String name) {
@@ -298,6 +383,7 @@ public final class CocoReader {
 
   /** Growable columns filled while parsing; {@link #build} sorts, validates and freezes them. */
   private static final class Builder {
+    boolean sawImages, sawAnnotations, sawCategories;
     final Map<Integer, String> categories = new HashMap<>();
     long[] imageIds = new long[1024];
     String[] fileNames = new String[1024];
@@ -318,6 +404,41 @@ public final class CocoReader {
 
     void drop(DropReason r) {
       dropped.merge(r, 1L, Long::sum);
+    }
+
+    void checkSections(CocoSource src) {
+      List<String> missing = new ArrayList<>();
+      if (!sawImages) missing.add("images");
+      if (!sawAnnotations) missing.add("annotations");
+      if (!sawCategories) missing.add("categories");
+      if (!missing.isEmpty()) {
+        throw new UserInputException(src + ": not a COCO instances file: missing top-level " + String.join(", ", missing));
+      }
+    }
+
+    /** Adds everything another builder read (a part of the same file, or another file). */
+    void append(Builder o) {
+      sawImages |= o.sawImages;
+      sawAnnotations |= o.sawAnnotations;
+      sawCategories |= o.sawCategories;
+      for (Map.Entry<Integer, String> e : o.categories.entrySet()) {
+        String prev = categories.putIfAbsent(e.getKey(), e.getValue());
+        if (prev != null && !prev.equals(e.getValue())) {
+          throw new UserInputException(
+              "category id " + e.getKey() + " is named \"" + e.getValue() + "\" in one input and \"" + prev + "\" in another");
+        }
+      }
+      for (Map.Entry<DropReason, Long> e : o.dropped.entrySet()) dropped.merge(e.getKey(), e.getValue(), Long::sum);
+      for (int i = 0; i < o.images; i++) {
+        addImage(o.imageIds[i], o.fileNames[i], o.widthText[i], o.heightText[i], o.imageW[i], o.imageH[i], o.imageFile[i]);
+      }
+      char[] scratch = new char[64 * 4 + 8];
+      for (int a = 0; a < o.anns; a++) {
+        int from = o.textStart[a], len = o.textStart[a + 1] - from;
+        if (len > scratch.length) scratch = new char[len];
+        for (int k = 0; k < len; k++) scratch[k] = (char) o.text[from + k];
+        addAnnotation(o.annIds[a], o.annImage[a], o.annCategory[a], o.ax[a], o.ay[a], o.aw[a], o.ah[a], o.annCrowd[a], scratch, len, o.annFile[a]);
+      }
     }
 
     void addImage(long id, String file, String wt, String ht, float w, float h, int fileIndex) {

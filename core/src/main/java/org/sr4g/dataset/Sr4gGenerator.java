@@ -78,11 +78,18 @@ public final class Sr4gGenerator {
 
     long trainBytes = train.stream().mapToLong(CocoSource::size).sum();
     CocoDataset trainSet =
-        new CocoReader(opt.lenient()).onProgress(b -> progress.update("reading train", b, trainBytes)).read(train);
+        new CocoReader(opt.lenient())
+            .parallelism(opt.threads())
+            .onProgress(b -> progress.update("reading train", b, trainBytes))
+            .read(train);
     CocoDataset evalSet = null;
     if (!eval.isEmpty()) {
       long evalBytes = eval.stream().mapToLong(CocoSource::size).sum();
-      evalSet = new CocoReader(opt.lenient()).onProgress(b -> progress.update("reading eval", b, evalBytes)).read(eval);
+      evalSet =
+          new CocoReader(opt.lenient())
+              .parallelism(opt.threads())
+              .onProgress(b -> progress.update("reading eval", b, evalBytes))
+              .read(eval);
     }
     long t1 = System.nanoTime();
 
