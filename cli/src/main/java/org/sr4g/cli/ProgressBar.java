@@ -13,8 +13,10 @@ final class ProgressBar implements Progress {
 
   ProgressBar(PrintStream err, boolean quiet) {
     this.err = err;
-    // System.console() is null when stdin/stdout are redirected; a bar in a log file is noise.
-    this.enabled = !quiet && System.console() != null && System.getenv("CI") == null;
+    // Since JDK 22 System.console() exists even when redirected; isTerminal() says whether a person is watching.
+    // A bar in a log file is noise.
+    java.io.Console console = System.console();
+    this.enabled = !quiet && console != null && console.isTerminal() && System.getenv("CI") == null;
   }
 
   @Override
