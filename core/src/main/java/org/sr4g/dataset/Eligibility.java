@@ -32,13 +32,12 @@ final class Eligibility {
         dropped[DropReason.CROWD.ordinal()]++;
         continue;
       }
-      // Same float expression as BoxTable/NormalizedBox compute for area.
-      float area = (d.w(b) / iw) * (d.h(b) / ih);
-      if (area < minArea) {
+      int i = table.addCoco(d.x(b), d.y(b), d.w(b), d.h(b), iw, ih);
+      if (table.area()[i] < minArea) {
+        table.removeLast();
         dropped[DropReason.BELOW_MIN_AREA.ordinal()]++;
         continue;
       }
-      table.addCoco(d.x(b), d.y(b), d.w(b), d.h(b), iw, ih);
       boxes[n++] = b;
     }
     if (maxObjects > 0 && n > maxObjects) {

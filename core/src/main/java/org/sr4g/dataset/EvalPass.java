@@ -20,7 +20,7 @@ final class EvalPass {
 
   EvalPass(CocoDataset d, GenerateOptions opt, CategoryTable cats, RelationKernel kernel) {
     int c = cats.size();
-    support = new int[c * Relation.COUNT * c];
+    support = new int[TripletKey.space(c)];
     int[] toMerged = cats.mapping(d);
     int maxBoxes = Eligibility.maxBoxesPerImage(d);
     Eligibility eligibility = new Eligibility(opt.minArea(), opt.maxObjects());
@@ -42,7 +42,7 @@ final class EvalPass {
           eligiblePairs++;
           for (int m = masks[o] & opt.relationMask(); m != 0; m &= m - 1) {
             if (k == keys.length) keys = Arrays.copyOf(keys, k * 2);
-            keys[k++] = (toMerged[sc] * Relation.COUNT + Integer.numberOfTrailingZeros(m)) * c + toMerged[oc];
+            keys[k++] = TripletKey.encode(toMerged[sc], Integer.numberOfTrailingZeros(m), toMerged[oc], c);
           }
         }
       }

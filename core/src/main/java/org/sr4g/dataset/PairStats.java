@@ -26,7 +26,7 @@ final class PairStats {
 
   PairStats(int categories) {
     this.categories = categories;
-    triplets = new long[categories * Relation.COUNT * categories];
+    triplets = new long[TripletKey.space(categories)];
     eligibleBoxesByCategory = new long[categories];
     subjectRowsByCategory = new long[categories];
     objectRowsByCategory = new long[categories];

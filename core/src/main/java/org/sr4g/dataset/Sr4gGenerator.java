@@ -205,7 +205,7 @@ public final class Sr4gGenerator {
       int id = 0;
       for (int key = 0; key < ev.support.length; key++) {
         if (ev.support[key] == 0) continue;
-        int s = key / (Relation.COUNT * c), r = (key / c) % Relation.COUNT, o = key % c;
+        int s = TripletKey.subject(key, c), r = TripletKey.relation(key, c), o = TripletKey.object(key, c);
         int[] p = {id++, key, ev.support[key]};
         if (isTest(cats.names[s], Relation.ofOrdinal(r), cats.names[o])) {
           test.add(p);
@@ -234,7 +234,7 @@ public final class Sr4gGenerator {
         g.setRootValueSeparator(null);
         for (int[] p : prompts) {
           int key = p[1];
-          int s = key / (Relation.COUNT * c), r = (key / c) % Relation.COUNT, o = key % c;
+          int s = TripletKey.subject(key, c), r = TripletKey.relation(key, c), o = TripletKey.object(key, c);
           Relation rel = Relation.ofOrdinal(r);
           g.writeStartObject();
           g.writeNumberField("unique_id", p[0]);
@@ -265,7 +265,7 @@ public final class Sr4gGenerator {
       w.write("subject,relation,object,count\n");
       for (int key = 0; key < st.triplets.length; key++) {
         if (st.triplets[key] == 0) continue;
-        int s = key / (Relation.COUNT * c), r = (key / c) % Relation.COUNT, o = key % c;
+        int s = TripletKey.subject(key, c), r = TripletKey.relation(key, c), o = TripletKey.object(key, c);
         w.write(csv(cats.names[s]) + "," + Relation.ofOrdinal(r).canonicalName() + "," + csv(cats.names[o]) + "," + st.triplets[key] + "\n");
       }
     } catch (IOException e) {
@@ -312,7 +312,7 @@ public final class Sr4gGenerator {
     long[][] promptRel = new long[3][Relation.COUNT];
     int c = cats.size();
     List<List<int[]>> lists = List.of(prompts.val, prompts.test, prompts.testUnseen);
-    for (int i = 0; i < 3; i++) for (int[] p : lists.get(i)) promptRel[i][(p[1] / c) % Relation.COUNT]++;
+    for (int i = 0; i < 3; i++) for (int[] p : lists.get(i)) promptRel[i][TripletKey.relation(p[1], c)]++;
     Map<String, Object> rel = new LinkedHashMap<>();
     Map<String, Map<String, Long>> fam = new LinkedHashMap<>();
     for (Family f : Family.values()) fam.put(f.label(), splitCounts(0, 0, 0, 0, 0));

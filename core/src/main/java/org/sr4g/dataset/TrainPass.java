@@ -199,7 +199,7 @@ final class TrainPass {
     renderer.row(train, head, sb, r, ob);
     st.rows++;
     st.rowsByRelation[r]++;
-    st.triplets[(ms * Relation.COUNT + r) * cats + mo]++;
+    st.triplets[TripletKey.encode(ms, r, mo, cats)]++;
     st.subjectRowsByCategory[ms]++;
     st.objectRowsByCategory[mo]++;
     if (seen) {

@@ -52,25 +52,15 @@ public final class BoxTable {
 
   /** Adds a COCO box {@code [x, y, w, h]} of an image of {@code W x H} pixels; returns its index. */
   public int addCoco(float x, float y, float w, float h, float imageWidth, float imageHeight) {
-    ensure(size + 1);
-    int i = size++;
-    // Same operation order as NormalizedBox.fromCoco: the definition of the relations depends on it.
-    float nx0 = x / imageWidth;
-    float ny0 = y / imageHeight;
-    float nx1 = (x + w) / imageWidth;
-    float ny1 = (y + h) / imageHeight;
-    float nbw = w / imageWidth;
-    float nbh = h / imageHeight;
-    x0[i] = nx0;
-    y0[i] = ny0;
-    x1[i] = nx1;
-    y1[i] = ny1;
-    cx[i] = (nx0 + nx1) / 2f;
-    cy[i] = (ny0 + ny1) / 2f;
-    bw[i] = nbw;
-    bh[i] = nbh;
-    area[i] = nbw * nbh;
-    return i;
+    // One definition of the float operation order: NormalizedBox.fromCoco (escape analysis removes the record).
+    return add(NormalizedBox.fromCoco(x, y, w, h, imageWidth, imageHeight));
+  }
+
+  /** Removes the last box added (its lanes are zeroed so they cannot leak into padding). */
+  public void removeLast() {
+    if (size == 0) throw new IllegalStateException("empty");
+    int i = --size;
+    x0[i] = y0[i] = x1[i] = y1[i] = cx[i] = cy[i] = bw[i] = bh[i] = area[i] = 0f;
   }
 
   /** Adds an already normalized box. */
