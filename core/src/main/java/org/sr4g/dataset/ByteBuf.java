@@ -35,23 +35,38 @@ final class ByteBuf {
     return this;
   }
 
-  /** Decimal digits of v, as {@link Long#toString(long)} would write them. */
+  private static final byte[] PAIRS = new byte[200];
+
+  static {
+    for (int i = 0; i < 100; i++) {
+      PAIRS[2 * i] = (byte) ('0' + i / 10);
+      PAIRS[2 * i + 1] = (byte) ('0' + i % 10);
+    }
+  }
+
+  /** Decimal digits of v, as {@link Long#toString(long)} would write them; two digits per division. */
   ByteBuf putLong(long v) {
     ensure(20);
-    if (v == Long.MIN_VALUE) return put(Long.toString(v).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     if (v < 0) {
+      if (v == Long.MIN_VALUE) return put(Long.toString(v).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       a[n++] = '-';
       v = -v;
     }
-    int start = n;
-    do {
-      a[n++] = (byte) ('0' + (v % 10));
-      v /= 10;
-    } while (v != 0);
-    for (int i = start, j = n - 1; i < j; i++, j--) {
-      byte t = a[i];
-      a[i] = a[j];
-      a[j] = t;
+    int len = 1;
+    for (long t = v; t >= 10; t /= 10) len++;
+    int p = n + len;
+    n = p;
+    while (v >= 100) {
+      int r = (int) (v % 100);
+      v /= 100;
+      a[--p] = PAIRS[2 * r + 1];
+      a[--p] = PAIRS[2 * r];
+    }
+    if (v >= 10) {
+      a[--p] = PAIRS[2 * (int) v + 1];
+      a[--p] = PAIRS[2 * (int) v];
+    } else {
+      a[--p] = (byte) ('0' + v);
     }
     return this;
   }
