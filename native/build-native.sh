@@ -52,11 +52,13 @@ if [ -z "$inc" ]; then
 else
   if [ -z "$abi" ]; then
     # Archives come in both C++ ABIs; the library itself tells which one it was built with.
-    if nm -D --defined-only "$lib/libc10.so" 2>/dev/null | grep -q '__cxx11'; then abi=1; else abi=0; fi
+    # (grep without -q: -q exits early, nm dies of SIGPIPE, and pipefail would turn that into a wrong "0".)
+    if nm -D --defined-only "$lib/libc10.so" 2>/dev/null | grep '__cxx11' >/dev/null; then abi=1; else abi=0; fi
   fi
   version=$(sed -n 's/^#define TORCH_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\).*/\2/p' "$inc/torch/csrc/api/include/torch/version.h" | paste -sd.)
   cxxflags="-std=c++17 -O2 -fPIC -Wall -Wno-unused-parameter -D_GLIBCXX_USE_CXX11_ABI=$abi -I$inc -I$inc/torch/csrc/api/include"
-  ldflags="-L$lib -Wl,-rpath,$lib -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10"
+  # -z defs: an ABI or version mismatch fails here, at link time, instead of at dlopen in the JVM.
+  ldflags="-L$lib -Wl,-rpath,$lib -Wl,-z,defs -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10"
   cuda_torch=0
   if [ -e "$lib/libc10_cuda.so" ] && [ -f "$inc/c10/cuda/CUDAFunctions.h" ]; then
     # c10/cuda headers include cuda_runtime_api.h: take it from the toolkit or from the pip nvidia-* wheels.
