@@ -3,7 +3,7 @@
 #   native/build-native.sh [build-dir] [resource-dir]
 # 1. libsr4g_torch.so: the C layer over libtorch (make, incremental). libtorch is looked for, in this order, in
 #    $TORCH_PREFIX, Debian's libtorch-dev, an unpacked libtorch archive ($LIBTORCH, /opt/libtorch, ~/libtorch),
-#    and a Python PyTorch installation (python3 -c 'import torch').
+#    and a Python PyTorch installation (python3 -c 'import torch'; only this one when TORCH_FROM_PYTHON=1).
 # 2. sr4g_kernels.fatbin: our CUDA kernels, nvcc --fatbin for sm_80, sm_90 and compute_90 PTX.
 # Anything missing prints one "SKIP" line naming the install command and the build goes on, unless
 # NATIVE_REQUIRE=true (libtorch) / NATIVE_REQUIRE_CUDA=true (nvcc), which make it a failure.
@@ -25,7 +25,9 @@ skip() { # $1 = what, $2 = message, $3 = required?
 # --- find libtorch -------------------------------------------------------------------------------------------------
 inc="" lib="" abi="" how=""
 has_torch() { [ -f "$1/torch/csrc/api/include/torch/version.h" ] && [ -e "$2/libtorch_cpu.so" ]; }
-if [ -n "${TORCH_PREFIX:-}" ] && has_torch "$TORCH_PREFIX/include" "$TORCH_PREFIX/lib"; then
+if [ "${TORCH_FROM_PYTHON:-}" = 1 ]; then
+  : # scripts/device-check.sh: use the machine's PyTorch even if another libtorch is installed
+elif [ -n "${TORCH_PREFIX:-}" ] && has_torch "$TORCH_PREFIX/include" "$TORCH_PREFIX/lib"; then
   inc="$TORCH_PREFIX/include" lib="$TORCH_PREFIX/lib" how="TORCH_PREFIX"
 elif has_torch /usr/include /usr/lib/x86_64-linux-gnu; then
   inc=/usr/include lib=/usr/lib/x86_64-linux-gnu how="debian libtorch-dev"
