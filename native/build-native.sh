@@ -58,7 +58,10 @@ else
     if nm -D --defined-only "$lib/libc10.so" 2>/dev/null | grep '__cxx11' >/dev/null; then abi=1; else abi=0; fi
   fi
   version=$(sed -n 's/^#define TORCH_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\).*/\2/p' "$inc/torch/csrc/api/include/torch/version.h" | paste -sd.)
-  cxxflags="-std=c++17 -O2 -fPIC -Wall -Wno-unused-parameter -D_GLIBCXX_USE_CXX11_ABI=$abi -I$inc -I$inc/torch/csrc/api/include"
+  # libtorch 2.10+ headers may use C++20; older ones are C++17 (1.13's do not all build as C++20).
+  std=c++17
+  case "$version" in 1.*|2.[0-9].*) ;; *) std=c++20 ;; esac
+  cxxflags="-std=$std -O2 -fPIC -Wall -Wno-unused-parameter -D_GLIBCXX_USE_CXX11_ABI=$abi -I$inc -I$inc/torch/csrc/api/include"
   # -z defs: an ABI or version mismatch fails here, at link time, instead of at dlopen in the JVM.
   ldflags="-L$lib -Wl,-rpath,$lib -Wl,-z,defs -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10"
   cuda_torch=0

@@ -78,7 +78,7 @@ J=("$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
 step doctor-json doctor.json "${J[@]}" -jar "$dev/sr4g.jar" doctor --json --steps 20
 step doctor doctor.txt "${J[@]}" -jar "$dev/sr4g.jar" doctor --steps 20
 # All native tests (CPU ones included: they check the 2.x code paths), with the GPU ones not skipped here.
-step tests tests.txt "${J[@]}" -jar "$dev/junit-platform-console-standalone-$junit_version.jar" execute \
+step tests tests.txt env CI=true "${J[@]}" -jar "$dev/junit-platform-console-standalone-$junit_version.jar" execute \
   --class-path "$dev/native-tests.jar:$dev/core-tests.jar:$dev/sr4g.jar" \
   --select-package org.sr4g.torch --select-package org.sr4g.cuda \
   --details=tree --disable-banner --reports-dir "$out/junit"

@@ -5,9 +5,22 @@
 #include <atomic>
 #include <exception>
 #include <string>
+#include <torch/version.h>
 #include "sr4g_torch.h"
 
 namespace sr4g {
+
+// Optional arguments of ATen ops: c10::optional in libtorch 1.x, std::optional (c10::optional became an alias of it
+// in 2.4/2.5 and is being removed) in recent 2.x.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
+template <class T>
+using Opt = std::optional<T>;
+inline constexpr auto None = std::nullopt;
+#else
+template <class T>
+using Opt = c10::optional<T>;
+inline constexpr auto None = c10::nullopt;
+#endif
 
 // Live handle count, for leak tests. Relaxed: it is a statistic, not a synchronisation point.
 extern std::atomic<int64_t> live;
@@ -21,8 +34,8 @@ inline at::Tensor& T(sr4g_t h) {
   return *static_cast<at::Tensor*>(h);
 }
 // Optional tensor argument: NULL means "absent" (bias, mask, ...).
-inline c10::optional<at::Tensor> opt(sr4g_t h) {
-  if (h == nullptr) return c10::nullopt;
+inline Opt<at::Tensor> opt(sr4g_t h) {
+  if (h == nullptr) return None;
   return *static_cast<at::Tensor*>(h);
 }
 inline sr4g_t wrap(at::Tensor&& t) {

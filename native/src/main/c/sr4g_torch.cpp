@@ -195,7 +195,7 @@ sr4g_err sr4g_generator_free(sr4g_gen g) {
 
 sr4g_err sr4g_random(const int64_t* shape, int64_t ndim, sr4g_gen g, int32_t kind, int32_t dtype, int32_t device, sr4g_t* out) {
   SR4G_TRY
-  c10::optional<at::Generator> gen;
+  Opt<at::Generator> gen;
   if (g != nullptr) gen = *static_cast<at::Generator*>(g);
   auto o = options(dtype, device);
   *out = wrap(kind == 0 ? at::randn(ints(shape, ndim), gen, o) : at::rand(ints(shape, ndim), gen, o));
@@ -279,7 +279,7 @@ sr4g_err sr4g_scalar(int32_t op, sr4g_t a_, double s, sr4g_t* out) {
 
 sr4g_err sr4g_clamp(sr4g_t a, double lo, double hi, int32_t has_lo, int32_t has_hi, sr4g_t* out) {
   SR4G_TRY
-  c10::optional<at::Scalar> l, h;
+  Opt<at::Scalar> l, h;
   if (has_lo) l = lo;
   if (has_hi) h = hi;
   *out = wrap(at::clamp(T(a), l, h));
