@@ -25,7 +25,9 @@ skip() { # $1 = what, $2 = message, $3 = required?
 # --- find libtorch -------------------------------------------------------------------------------------------------
 inc="" lib="" abi="" how=""
 has_torch() { [ -f "$1/torch/csrc/api/include/torch/version.h" ] && [ -e "$2/libtorch_cpu.so" ]; }
-if [ "${TORCH_FROM_PYTHON:-}" = 1 ]; then
+if [ "${SR4G_NATIVE_SKIP_TORCH:-}" = 1 ]; then
+  : # build as if no libtorch were installed (exercises the SKIP path)
+elif [ "${TORCH_FROM_PYTHON:-}" = 1 ]; then
   : # scripts/device-check.sh: use the machine's PyTorch even if another libtorch is installed
 elif [ -n "${TORCH_PREFIX:-}" ] && has_torch "$TORCH_PREFIX/include" "$TORCH_PREFIX/lib"; then
   inc="$TORCH_PREFIX/include" lib="$TORCH_PREFIX/lib" how="TORCH_PREFIX"
