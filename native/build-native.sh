@@ -95,8 +95,14 @@ TORCH_LDFLAGS := $ldflags"
 fi
 
 # --- CUDA kernels --------------------------------------------------------------------------------------------------
-nvcc="${NVCC:-$(command -v nvcc || true)}"
-[ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ] && nvcc=/usr/local/cuda/bin/nvcc
+# NVCC=none builds without kernels even where nvcc exists (as CI, which has none).
+if [ -n "${NVCC:-}" ]; then
+  nvcc="$NVCC"
+  [ -x "$nvcc" ] || command -v "$nvcc" >/dev/null 2>&1 || nvcc=""
+else
+  nvcc="$(command -v nvcc || true)"
+  [ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ] && nvcc=/usr/local/cuda/bin/nvcc
+fi
 if [ -z "$nvcc" ]; then
   skip "CUDA kernels" "nvcc not found (install the CUDA toolkit: apt-get install -y nvidia-cuda-toolkit, or set NVCC); GPU kernels unavailable, their CPU equivalents still work" "$require_cuda"
   rm -f "$R/sr4g_kernels.fatbin"
