@@ -74,6 +74,16 @@ if [ ! -f "$native/sr4g_kernels.fatbin" ] && [ -f "$dev/sr4g_kernels.fatbin" ]; 
   cp "$dev/sr4g_kernels.fatbin" "$native/" && echo "using the carried fatbin (no nvcc here)" >>"$out/build-native.log"
 fi
 
+# PyTorch's CUDA libraries (pip nvidia-* wheels) are found through libtorch_cuda's RUNPATH; to be safe when something
+# is dlopen'ed later (cuDNN sub-libraries, NVRTC), put them on the loader path as python's torch/__init__ would.
+tdir=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null || true)
+if [ -n "$tdir" ]; then
+  extra="$tdir/lib"
+  for d in "$tdir"/../nvidia/*/lib; do [ -d "$d" ] && extra="$extra:$(cd "$d" && pwd)"; done
+  export LD_LIBRARY_PATH="$extra${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >>"$out/machine.txt"
+fi
+
 J=("$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dsr4g.native.path="$native")
 step doctor-json doctor.json "${J[@]}" -jar "$dev/sr4g.jar" doctor --json --steps 20
 step doctor doctor.txt "${J[@]}" -jar "$dev/sr4g.jar" doctor --steps 20
