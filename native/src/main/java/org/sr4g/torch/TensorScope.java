@@ -48,6 +48,9 @@ public final class TensorScope implements AutoCloseable {
   }
 
   void remove(Tensor t) {
+    // The owned array is not synchronised: only the scope's thread may change it.
+    if (Thread.currentThread() != thread)
+      throw new IllegalStateException("a tensor owned by a TensorScope can only be closed or moved on that scope's thread");
     // Search from the end: the tensors handed on are usually the newest.
     for (int i = size - 1; i >= 0; i--) {
       if (owned[i] == t) {

@@ -96,10 +96,10 @@ class ErrorsAndScopesTest {
         try {
           // no scope open on this thread: the result belongs to the caller, not to `mine`
           Tensor r = shared.add(1);
-          assertEquals(0, 0);
           assertArrayEquals(new float[] {2, 2}, r.toFloatArray());
           r.close();
           assertThrows(IllegalStateException.class, mine::close);
+          assertThrows(IllegalStateException.class, shared::close); // owned by `mine`, on the other thread
         } catch (Throwable e) {
           err.set(e);
         }
