@@ -39,14 +39,17 @@ public final class NativeFiles {
     if (url == null) return Optional.empty();
     try {
       if ("file".equals(url.getProtocol())) return Optional.of(Path.of(url.toURI()));
-      if (extracted == null) extracted = Files.createTempDirectory("sr4g-native");
+      if (extracted == null) {
+        extracted = Files.createTempDirectory("sr4g-native");
+        // Registered before its files: deleteOnExit runs in reverse order, so the files go first, then the directory.
+        extracted.toFile().deleteOnExit();
+      }
       Path f = extracted.resolve(name);
       if (!Files.exists(f)) {
         try (InputStream in = url.openStream()) {
           Files.copy(in, f, StandardCopyOption.REPLACE_EXISTING);
         }
         f.toFile().deleteOnExit();
-        extracted.toFile().deleteOnExit();
       }
       return Optional.of(f);
     } catch (IOException e) {
