@@ -92,8 +92,8 @@ final class DoctorCommand implements Callable<Integer> {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("device", d.toString());
         m.put("ok", t.ok());
-        m.put("firstLoss", t.firstLoss());
-        m.put("lastLoss", t.lastLoss());
+        m.put("firstLoss", finiteOrNull(t.firstLoss())); // NaN is not JSON
+        m.put("lastLoss", finiteOrNull(t.lastLoss()));
         m.put("millis", t.millis());
         m.put("detail", t.detail());
         if (d.isCuda() && Torch.builtWithCuda()) {
@@ -115,6 +115,10 @@ final class DoctorCommand implements Callable<Integer> {
     return allOk ? 0 : 1;
   }
 
+  private static Double finiteOrNull(double v) {
+    return Double.isFinite(v) ? v : null;
+  }
+
   private static Map<String, Object> vectorApi() {
     Map<String, Object> m = new LinkedHashMap<>();
     try {
@@ -127,6 +131,10 @@ final class DoctorCommand implements Callable<Integer> {
       m.put("reason", "jdk.incubator.vector not enabled: start java with --add-modules jdk.incubator.vector (./sr4g does)");
     }
     return m;
+  }
+
+  private static String fmt(Object loss) {
+    return loss instanceof Double d ? String.format("%.4f", d) : "n/a";
   }
 
   @SuppressWarnings("unchecked")
@@ -159,8 +167,8 @@ final class DoctorCommand implements Callable<Integer> {
     if (st.isEmpty()) out.println("self-test   skipped (no libtorch)");
     for (Object o : st) {
       Map<String, Object> m = (Map<String, Object>) o;
-      out.printf("self-test   %-7s %s  loss %.4f -> %.4f, %s ms  (%s)%n", m.get("device"),
-          Boolean.TRUE.equals(m.get("ok")) ? "OK  " : "FAIL", m.get("firstLoss"), m.get("lastLoss"), m.get("millis"),
+      out.printf("self-test   %-7s %s  loss %s -> %s, %s ms  (%s)%n", m.get("device"),
+          Boolean.TRUE.equals(m.get("ok")) ? "OK  " : "FAIL", fmt(m.get("firstLoss")), fmt(m.get("lastLoss")), m.get("millis"),
           m.get("detail"));
     }
   }

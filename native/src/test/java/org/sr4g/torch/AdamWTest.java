@@ -20,7 +20,7 @@ class AdamWTest {
     float[] p0 = {0.5f, -1.0f, 2.0f, 0.0f};
     double[] p = new double[4], m = new double[4], v = new double[4];
     for (int i = 0; i < 4; i++) p[i] = p0[i];
-    try (Params params = new Params(); AdamW opt = new AdamW(List.of(), lr)) {
+    try (Params params = new Params()) {
       Tensor w = params.add("w", Tensor.of(p0, 4));
       try (AdamW adam = new AdamW(List.of(w), lr, b1, b2, eps, wd)) {
         for (int step = 1; step <= 6; step++) {
