@@ -1,0 +1,465 @@
+// Tensor creation, read-back and the forward ops. Per-operator ATen headers only: <torch/torch.h> would cost ~4x the
+// compile time on the 2-core build machines.
+#include "sr4g_internal.h"
+
+#include <ATen/ops/abs.h>
+#include <ATen/ops/arange.h>
+#include <ATen/ops/baddbmm.h>
+#include <ATen/ops/bmm.h>
+#include <ATen/ops/cat.h>
+#include <ATen/ops/chunk.h>
+#include <ATen/ops/clamp.h>
+#include <ATen/ops/conv2d.h>
+#include <ATen/ops/cos.h>
+#include <ATen/ops/embedding.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/exp.h>
+#include <ATen/ops/full.h>
+#include <ATen/ops/gelu.h>
+#include <ATen/ops/group_norm.h>
+#include <ATen/ops/index_select.h>
+#include <ATen/ops/layer_norm.h>
+#include <ATen/ops/linear.h>
+#include <ATen/ops/log.h>
+#include <ATen/ops/matmul.h>
+#include <ATen/ops/mean.h>
+#include <ATen/ops/mse_loss.h>
+#include <ATen/ops/pow.h>
+#include <ATen/ops/rand.h>
+#include <ATen/ops/randn.h>
+#include <ATen/ops/relu.h>
+#include <ATen/ops/rsqrt.h>
+#include <ATen/ops/sigmoid.h>
+#include <ATen/ops/silu.h>
+#include <ATen/ops/sin.h>
+#include <ATen/ops/softmax.h>
+#include <ATen/ops/split.h>
+#include <ATen/ops/sqrt.h>
+#include <ATen/ops/sum.h>
+#include <ATen/ops/tanh.h>
+#include <ATen/ops/upsample_nearest2d.h>
+#include <ATen/ops/where.h>
+#include <ATen/Context.h>
+#include <ATen/core/Generator.h>
+#include <torch/version.h>
+#if TORCH_VERSION_MAJOR >= 2
+#include <ATen/ops/scaled_dot_product_attention.h>
+#else
+#include <ATen/ops/ones.h>
+#endif
+#include <cstring>
+#include <stdexcept>
+
+namespace sr4g {
+
+std::atomic<int64_t> live{0};
+
+const char* set_error(const char* msg) {
+  static thread_local std::string last;
+  last = (msg != nullptr && *msg != '\0') ? msg : "unknown error";
+  return last.c_str();
+}
+
+at::ScalarType dtype_of(int32_t code) {
+  switch (code) {
+    case 0: return at::kFloat;
+    case 1: return at::kHalf;
+    case 2: return at::kBFloat16;
+    case 3: return at::kLong;
+    case 4: return at::kBool;
+  }
+  throw std::invalid_argument("unknown dtype code " + std::to_string(code));
+}
+
+int32_t code_of(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return 0;
+    case at::kHalf: return 1;
+    case at::kBFloat16: return 2;
+    case at::kLong: return 3;
+    case at::kBool: return 4;
+    default: return 100 + static_cast<int32_t>(t);  // a dtype Java has no name for (e.g. from an op); Java reports it
+  }
+}
+
+at::Device device_of(int32_t code) {
+  if (code == -1) return at::Device(at::kCPU);
+  if (code >= 0) return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(code));
+  throw std::invalid_argument("unknown device code " + std::to_string(code));
+}
+
+int32_t code_of(const at::Device& d) {
+  if (d.is_cpu()) return -1;
+  if (d.is_cuda()) return d.has_index() ? d.index() : 0;
+  return -100;
+}
+
+}  // namespace sr4g
+
+using namespace sr4g;
+
+extern "C" {
+
+sr4g_err sr4g_version(const char** out) {
+  SR4G_TRY
+  *out = TORCH_VERSION;
+  SR4G_END
+}
+
+int64_t sr4g_live_tensors(void) { return live.load(std::memory_order_relaxed); }
+
+sr4g_err sr4g_free(sr4g_t t) {
+  SR4G_TRY
+  if (t != nullptr) {
+    delete static_cast<at::Tensor*>(t);
+    live.fetch_sub(1, std::memory_order_relaxed);
+  }
+  SR4G_END
+}
+
+sr4g_err sr4g_free_many(const sr4g_t* ts, int64_t n) {
+  SR4G_TRY
+  for (int64_t i = 0; i < n; i++) {
+    if (ts[i] != nullptr) {
+      delete static_cast<at::Tensor*>(ts[i]);
+      live.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+  SR4G_END
+}
+
+sr4g_err sr4g_info(sr4g_t t, int64_t* ndim, int64_t* dims, int32_t* dtype, int32_t* device, int32_t* requires_grad) {
+  SR4G_TRY
+  const at::Tensor& a = T(t);
+  if (!a.defined()) throw std::invalid_argument("undefined tensor");
+  int64_t n = a.dim();
+  if (n > 16) throw std::invalid_argument("tensors of more than 16 dimensions are not supported");
+  *ndim = n;
+  for (int64_t i = 0; i < n; i++) dims[i] = a.size(i);
+  *dtype = code_of(a.scalar_type());
+  *device = code_of(a.device());
+  *requires_grad = a.requires_grad() ? 1 : 0;
+  SR4G_END
+}
+
+sr4g_err sr4g_from_data(const void* data, const int64_t* shape, int64_t ndim, int32_t dtype, int32_t device, sr4g_t* out) {
+  SR4G_TRY
+  // Copy out of the Java-owned memory at once: the tensor must not alias memory whose lifetime Java controls.
+  at::Tensor cpu = at::empty(ints(shape, ndim), options(dtype, -1));
+  std::memcpy(cpu.data_ptr(), data, cpu.nbytes());
+  *out = wrap(device == -1 ? std::move(cpu) : cpu.to(device_of(device)));
+  SR4G_END
+}
+
+sr4g_err sr4g_to_data(sr4g_t t, void* dst, int64_t nbytes) {
+  SR4G_TRY
+  at::Tensor c = T(t).detach().to(at::kCPU).contiguous();
+  if (static_cast<int64_t>(c.nbytes()) != nbytes)
+    throw std::invalid_argument("read-back size mismatch: tensor has " + std::to_string(c.nbytes()) +
+                                " bytes, destination " + std::to_string(nbytes));
+  std::memcpy(dst, c.data_ptr(), c.nbytes());
+  SR4G_END
+}
+
+sr4g_err sr4g_full(const int64_t* shape, int64_t ndim, double value, int32_t dtype, int32_t device, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(at::full(ints(shape, ndim), value, options(dtype, device)));
+  SR4G_END
+}
+
+sr4g_err sr4g_arange(double start, double end, double step, int32_t dtype, int32_t device, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(at::arange(start, end, step, options(dtype, device)));
+  SR4G_END
+}
+
+sr4g_err sr4g_generator_new(int32_t device, uint64_t seed, sr4g_gen* out) {
+  SR4G_TRY
+  // A private clone of the device's default generator: seeded runs do not disturb (or get disturbed by) global RNG use.
+  at::Generator def = at::globalContext().defaultGenerator(device_of(device));
+  at::Generator g;
+  {
+    std::lock_guard<std::mutex> lock(def.mutex());
+    g = def.clone();
+  }
+  g.set_current_seed(seed);
+  *out = new at::Generator(std::move(g));
+  SR4G_END
+}
+
+sr4g_err sr4g_generator_free(sr4g_gen g) {
+  SR4G_TRY
+  delete static_cast<at::Generator*>(g);
+  SR4G_END
+}
+
+sr4g_err sr4g_random(const int64_t* shape, int64_t ndim, sr4g_gen g, int32_t kind, int32_t dtype, int32_t device, sr4g_t* out) {
+  SR4G_TRY
+  Opt<at::Generator> gen;
+  if (g != nullptr) gen = *static_cast<at::Generator*>(g);
+  auto o = options(dtype, device);
+  *out = wrap(kind == 0 ? at::randn(ints(shape, ndim), gen, o) : at::rand(ints(shape, ndim), gen, o));
+  SR4G_END
+}
+
+sr4g_err sr4g_item(sr4g_t t, double* out) {
+  SR4G_TRY
+  *out = T(t).item<double>();
+  SR4G_END
+}
+
+// Op codes: keep in sync with org.sr4g.torch.Op.
+sr4g_err sr4g_unary(int32_t op, sr4g_t a_, sr4g_t* out) {
+  SR4G_TRY
+  const at::Tensor& a = T(a_);
+  at::Tensor r;
+  switch (op) {
+    case 0: r = a.neg(); break;
+    case 1: r = at::exp(a); break;
+    case 2: r = at::sqrt(a); break;
+    case 3: r = at::sin(a); break;
+    case 4: r = at::cos(a); break;
+    case 5: r = at::silu(a); break;
+    case 6: r = at::gelu(a); break;
+    case 7: r = at::gelu(a, "tanh"); break;
+    case 8: r = at::sigmoid(a); break;
+    case 9: r = a.contiguous(); break;
+    case 10: r = at::relu(a); break;
+    case 11: r = at::tanh(a); break;
+    case 12: r = at::log(a); break;
+    case 13: r = at::abs(a); break;
+    case 14: r = at::sum(a); break;
+    case 15: r = at::mean(a); break;
+    case 16: r = a.detach(); break;
+    case 17: r = a.clone(); break;
+    case 18: r = at::rsqrt(a); break;
+    case 19: r = a.square(); break;
+    default: throw std::invalid_argument("unknown unary op " + std::to_string(op));
+  }
+  *out = wrap(std::move(r));
+  SR4G_END
+}
+
+sr4g_err sr4g_binary(int32_t op, sr4g_t a_, sr4g_t b_, sr4g_t* out) {
+  SR4G_TRY
+  const at::Tensor& a = T(a_);
+  const at::Tensor& b = T(b_);
+  at::Tensor r;
+  switch (op) {
+    case 0: r = a.add(b); break;
+    case 1: r = a.sub(b); break;
+    case 2: r = a.mul(b); break;
+    case 3: r = a.div(b); break;
+    case 4: r = at::matmul(a, b); break;
+    case 5: r = at::bmm(a, b); break;
+    case 6: r = at::mse_loss(a, b); break;  // mean reduction, as torch.nn.functional.mse_loss
+    case 7: r = at::pow(a, b); break;
+    default: throw std::invalid_argument("unknown binary op " + std::to_string(op));
+  }
+  *out = wrap(std::move(r));
+  SR4G_END
+}
+
+sr4g_err sr4g_scalar(int32_t op, sr4g_t a_, double s, sr4g_t* out) {
+  SR4G_TRY
+  const at::Tensor& a = T(a_);
+  at::Tensor r;
+  switch (op) {
+    case 0: r = a.add(s); break;
+    case 1: r = a.sub(s); break;
+    case 2: r = a.mul(s); break;
+    case 3: r = a.div(s); break;
+    case 4: r = at::pow(a, s); break;
+    case 5: r = a.neg().add(s); break;  // s - a
+    default: throw std::invalid_argument("unknown scalar op " + std::to_string(op));
+  }
+  *out = wrap(std::move(r));
+  SR4G_END
+}
+
+sr4g_err sr4g_clamp(sr4g_t a, double lo, double hi, int32_t has_lo, int32_t has_hi, sr4g_t* out) {
+  SR4G_TRY
+  Opt<at::Scalar> l, h;
+  if (has_lo) l = lo;
+  if (has_hi) h = hi;
+  *out = wrap(at::clamp(T(a), l, h));
+  SR4G_END
+}
+
+sr4g_err sr4g_reduce(int32_t op, sr4g_t a, const int64_t* dims, int64_t ndims, int32_t keepdim, sr4g_t* out) {
+  SR4G_TRY
+  at::IntArrayRef d = ints(dims, ndims);
+  switch (op) {
+    case 0: *out = wrap(at::sum(T(a), d, keepdim != 0)); break;
+    case 1: *out = wrap(at::mean(T(a), d, keepdim != 0)); break;
+    default: throw std::invalid_argument("unknown reduction " + std::to_string(op));
+  }
+  SR4G_END
+}
+
+sr4g_err sr4g_softmax(sr4g_t a, int64_t dim, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(at::softmax(T(a), dim));
+  SR4G_END
+}
+
+sr4g_err sr4g_baddbmm(sr4g_t input, sr4g_t b1, sr4g_t b2, double beta, double alpha, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(at::baddbmm(T(input), T(b1), T(b2), beta, alpha));
+  SR4G_END
+}
+
+sr4g_err sr4g_where(sr4g_t cond, sr4g_t a, sr4g_t b, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(at::where(T(cond), T(a), T(b)));
+  SR4G_END
+}
+
+sr4g_err sr4g_linear(sr4g_t x, sr4g_t w, sr4g_t b, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(at::linear(T(x), T(w), opt(b)));
+  SR4G_END
+}
+
+sr4g_err sr4g_conv2d(sr4g_t x, sr4g_t w, sr4g_t b, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups, sr4g_t* out) {
+  SR4G_TRY
+  int64_t stride[2] = {sh, sw}, pad[2] = {ph, pw}, dil[2] = {1, 1};
+  *out = wrap(at::conv2d(T(x), T(w), opt(b), stride, pad, dil, groups));
+  SR4G_END
+}
+
+sr4g_err sr4g_group_norm(sr4g_t x, int64_t groups, sr4g_t w, sr4g_t b, double eps, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(at::group_norm(T(x), groups, opt(w), opt(b), eps));
+  SR4G_END
+}
+
+sr4g_err sr4g_layer_norm(sr4g_t x, const int64_t* shape, int64_t n, sr4g_t w, sr4g_t b, double eps, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(at::layer_norm(T(x), ints(shape, n), opt(w), opt(b), eps));
+  SR4G_END
+}
+
+sr4g_err sr4g_attention(sr4g_t q_, sr4g_t k_, sr4g_t v_, sr4g_t mask, int32_t causal, sr4g_t* out) {
+  SR4G_TRY
+  const at::Tensor &q = T(q_), &k = T(k_), &v = T(v_);
+#if TORCH_VERSION_MAJOR >= 2
+  // Fused kernels (flash / memory-efficient) on CUDA; the math path elsewhere.
+  *out = wrap(at::scaled_dot_product_attention(q, k, v, opt(mask), 0.0, causal != 0));
+#else
+  // libtorch 1.x: the reference formula softmax(q k^T / sqrt(d) + mask) v. A bool mask marks the positions to keep,
+  // as in torch 2's scaled_dot_product_attention; a float mask is added.
+  at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
+  const double neg_inf = -std::numeric_limits<double>::infinity();
+  if (causal != 0) {
+    at::Tensor keep = at::ones({q.size(-2), k.size(-2)}, q.options().dtype(at::kBool)).tril();
+    scores = scores.masked_fill(keep.logical_not(), neg_inf);
+  }
+  if (mask != nullptr) {
+    const at::Tensor& m = T(mask);
+    scores = m.scalar_type() == at::kBool ? scores.masked_fill(m.logical_not(), neg_inf) : scores.add(m);
+  }
+  *out = wrap(at::matmul(at::softmax(scores, -1), v));
+#endif
+  SR4G_END
+}
+
+sr4g_err sr4g_embedding(sr4g_t weight, sr4g_t indices, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(at::embedding(T(weight), T(indices)));
+  SR4G_END
+}
+
+sr4g_err sr4g_upsample_nearest2x(sr4g_t x, sr4g_t* out) {
+  SR4G_TRY
+  const at::Tensor& a = T(x);
+  if (a.dim() != 4) throw std::invalid_argument("upsample_nearest2x expects NCHW, got " + std::to_string(a.dim()) + " dims");
+  int64_t size[2] = {a.size(2) * 2, a.size(3) * 2};
+  *out = wrap(at::upsample_nearest2d(a, size));
+  SR4G_END
+}
+
+sr4g_err sr4g_reshape(sr4g_t a, const int64_t* shape, int64_t n, int32_t view, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(view ? T(a).view(ints(shape, n)) : T(a).reshape(ints(shape, n)));
+  SR4G_END
+}
+
+sr4g_err sr4g_permute(sr4g_t a, const int64_t* dims, int64_t n, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(T(a).permute(ints(dims, n)));
+  SR4G_END
+}
+
+sr4g_err sr4g_transpose(sr4g_t a, int64_t d0, int64_t d1, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(T(a).transpose(d0, d1));
+  SR4G_END
+}
+
+sr4g_err sr4g_cat(const sr4g_t* ts, int64_t n, int64_t dim, sr4g_t* out) {
+  SR4G_TRY
+  std::vector<at::Tensor> v;
+  v.reserve(n);
+  for (int64_t i = 0; i < n; i++) v.push_back(T(ts[i]));
+  *out = wrap(at::cat(v, dim));
+  SR4G_END
+}
+
+sr4g_err sr4g_split(sr4g_t a, int64_t size, int64_t dim, int32_t chunk, sr4g_t* outs, int64_t max, int64_t* nout) {
+  SR4G_TRY
+  std::vector<at::Tensor> parts = chunk ? at::chunk(T(a), size, dim) : at::split(T(a), size, dim);
+  if (static_cast<int64_t>(parts.size()) > max)
+    throw std::invalid_argument("split produced " + std::to_string(parts.size()) + " pieces, room for " + std::to_string(max));
+  // Allocate every handle only after the op succeeded, so a failure leaks nothing.
+  for (size_t i = 0; i < parts.size(); i++) outs[i] = wrap(std::move(parts[i]));
+  *nout = static_cast<int64_t>(parts.size());
+  SR4G_END
+}
+
+sr4g_err sr4g_slice(sr4g_t a, int64_t dim, int64_t start, int64_t end, int64_t step, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(T(a).slice(dim, start, end, step));
+  SR4G_END
+}
+
+sr4g_err sr4g_index_select(sr4g_t a, int64_t dim, sr4g_t idx, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(at::index_select(T(a), dim, T(idx)));
+  SR4G_END
+}
+
+sr4g_err sr4g_to(sr4g_t a, int32_t dtype, int32_t device, sr4g_t* out) {
+  SR4G_TRY
+  const at::Tensor& t = T(a);
+  at::ScalarType st = dtype == -1 ? t.scalar_type() : dtype_of(dtype);
+  at::Device dev = device == -2 ? t.device() : device_of(device);
+  *out = wrap(t.to(dev, st));
+  SR4G_END
+}
+
+sr4g_err sr4g_channels_last(sr4g_t a, sr4g_t* out) {
+  SR4G_TRY
+  *out = wrap(T(a).contiguous(at::MemoryFormat::ChannelsLast));
+  SR4G_END
+}
+
+sr4g_err sr4g_is_channels_last(sr4g_t a, int32_t* out) {
+  SR4G_TRY
+  *out = T(a).is_contiguous(at::MemoryFormat::ChannelsLast) ? 1 : 0;
+  SR4G_END
+}
+
+sr4g_err sr4g_copy_(sr4g_t dst, sr4g_t src) {
+  SR4G_TRY
+  T(dst).copy_(T(src));
+  SR4G_END
+}
+
+sr4g_err sr4g_data_ptr(sr4g_t a, void** out) {
+  SR4G_TRY
+  *out = T(a).data_ptr();
+  SR4G_END
+}
+
+}  // extern "C"

@@ -1,0 +1,99 @@
+/*
+ * sr4g_torch.h — the C layer between Java (FFM) and libtorch.
+ *
+ * Conventions (every function):
+ *  - returns NULL on success, else an error message owned by a thread-local buffer that stays valid until the next
+ *    failing call on the same thread; no C++ exception ever crosses this boundary;
+ *  - results come back through out-pointers;
+ *  - tensors are opaque handles (heap-allocated at::Tensor); each handle has exactly one owner, who frees it with
+ *    sr4g_free or sr4g_free_many. Ops never consume their inputs.
+ * Codes: dtype 0=f32 1=f16 2=bf16 3=i64 4=bool; device -1=cpu, N>=0=cuda:N.
+ */
+#ifndef SR4G_TORCH_H
+#define SR4G_TORCH_H
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef void* sr4g_t;   /* tensor handle */
+typedef void* sr4g_gen; /* generator handle */
+typedef const char* sr4g_err;
+
+/* housekeeping */
+sr4g_err sr4g_version(const char** out);           /* libtorch version string, e.g. "1.13.0" */
+sr4g_err sr4g_cuda_built(int32_t* out);            /* 1 when this library was compiled against libtorch CUDA */
+int64_t sr4g_live_tensors(void);                   /* handles allocated and not yet freed (leak tests) */
+sr4g_err sr4g_free(sr4g_t t);
+sr4g_err sr4g_free_many(const sr4g_t* ts, int64_t n);
+sr4g_err sr4g_info(sr4g_t t, int64_t* ndim, int64_t* dims /* >= 16 */, int32_t* dtype, int32_t* device,
+                   int32_t* requires_grad);
+
+/* creation and read-back */
+sr4g_err sr4g_from_data(const void* data, const int64_t* shape, int64_t ndim, int32_t dtype, int32_t device, sr4g_t* out);
+sr4g_err sr4g_to_data(sr4g_t t, void* dst, int64_t nbytes);
+sr4g_err sr4g_full(const int64_t* shape, int64_t ndim, double value, int32_t dtype, int32_t device, sr4g_t* out);
+sr4g_err sr4g_arange(double start, double end, double step, int32_t dtype, int32_t device, sr4g_t* out);
+sr4g_err sr4g_generator_new(int32_t device, uint64_t seed, sr4g_gen* out);
+sr4g_err sr4g_generator_free(sr4g_gen g);
+/* kind: 0 = standard normal, 1 = uniform [0,1) */
+sr4g_err sr4g_random(const int64_t* shape, int64_t ndim, sr4g_gen g, int32_t kind, int32_t dtype, int32_t device, sr4g_t* out);
+sr4g_err sr4g_item(sr4g_t t, double* out);
+
+/* elementwise and misc. op codes are listed in sr4g_torch.cpp and mirrored in org.sr4g.torch.Op */
+sr4g_err sr4g_unary(int32_t op, sr4g_t a, sr4g_t* out);
+sr4g_err sr4g_binary(int32_t op, sr4g_t a, sr4g_t b, sr4g_t* out);
+sr4g_err sr4g_scalar(int32_t op, sr4g_t a, double s, sr4g_t* out);
+sr4g_err sr4g_clamp(sr4g_t a, double lo, double hi, int32_t has_lo, int32_t has_hi, sr4g_t* out);
+sr4g_err sr4g_reduce(int32_t op, sr4g_t a, const int64_t* dims, int64_t ndims, int32_t keepdim, sr4g_t* out);
+sr4g_err sr4g_softmax(sr4g_t a, int64_t dim, sr4g_t* out);
+sr4g_err sr4g_baddbmm(sr4g_t input, sr4g_t b1, sr4g_t b2, double beta, double alpha, sr4g_t* out);
+sr4g_err sr4g_where(sr4g_t cond, sr4g_t a, sr4g_t b, sr4g_t* out);
+
+/* layers (bias / weight handles may be NULL) */
+sr4g_err sr4g_linear(sr4g_t x, sr4g_t w, sr4g_t b, sr4g_t* out);
+sr4g_err sr4g_conv2d(sr4g_t x, sr4g_t w, sr4g_t b, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups, sr4g_t* out);
+sr4g_err sr4g_group_norm(sr4g_t x, int64_t groups, sr4g_t w, sr4g_t b, double eps, sr4g_t* out);
+sr4g_err sr4g_layer_norm(sr4g_t x, const int64_t* shape, int64_t n, sr4g_t w, sr4g_t b, double eps, sr4g_t* out);
+sr4g_err sr4g_attention(sr4g_t q, sr4g_t k, sr4g_t v, sr4g_t mask, int32_t causal, sr4g_t* out);
+sr4g_err sr4g_embedding(sr4g_t weight, sr4g_t indices, sr4g_t* out);
+sr4g_err sr4g_upsample_nearest2x(sr4g_t x, sr4g_t* out);
+
+/* shape */
+sr4g_err sr4g_reshape(sr4g_t a, const int64_t* shape, int64_t n, int32_t view, sr4g_t* out);
+sr4g_err sr4g_permute(sr4g_t a, const int64_t* dims, int64_t n, sr4g_t* out);
+sr4g_err sr4g_transpose(sr4g_t a, int64_t d0, int64_t d1, sr4g_t* out);
+sr4g_err sr4g_cat(const sr4g_t* ts, int64_t n, int64_t dim, sr4g_t* out);
+/* chunk=1: split into `size` chunks; chunk=0: pieces of `size` along dim. Writes at most max handles. */
+sr4g_err sr4g_split(sr4g_t a, int64_t size, int64_t dim, int32_t chunk, sr4g_t* outs, int64_t max, int64_t* nout);
+sr4g_err sr4g_slice(sr4g_t a, int64_t dim, int64_t start, int64_t end, int64_t step, sr4g_t* out);
+sr4g_err sr4g_index_select(sr4g_t a, int64_t dim, sr4g_t idx, sr4g_t* out);
+/* dtype -1 keeps it; device -2 keeps it */
+sr4g_err sr4g_to(sr4g_t a, int32_t dtype, int32_t device, sr4g_t* out);
+sr4g_err sr4g_channels_last(sr4g_t a, sr4g_t* out);
+sr4g_err sr4g_is_channels_last(sr4g_t a, int32_t* out);
+sr4g_err sr4g_copy_(sr4g_t dst, sr4g_t src);
+
+/* autograd and training */
+sr4g_err sr4g_set_requires_grad(sr4g_t a, int32_t on);
+sr4g_err sr4g_backward(sr4g_t loss);
+sr4g_err sr4g_grad(sr4g_t a, sr4g_t* out); /* *out = NULL when there is no gradient */
+sr4g_err sr4g_zero_grad(const sr4g_t* ts, int64_t n);
+sr4g_err sr4g_set_grad_enabled(int32_t on, int32_t* previous);
+sr4g_err sr4g_clip_grad_norm(const sr4g_t* params, int64_t n, double max_norm, double* total_norm);
+/* torch.optim.AdamW (single-tensor path), in place on params and state; step is the 1-based step number */
+sr4g_err sr4g_adamw_step(const sr4g_t* params, const sr4g_t* exp_avg, const sr4g_t* exp_avg_sq, int64_t n, double lr,
+                         double beta1, double beta2, double eps, double weight_decay, int64_t step);
+
+/* CUDA through libtorch */
+sr4g_err sr4g_cuda_device_count(int64_t* out);
+sr4g_err sr4g_cuda_synchronize(int32_t device);
+sr4g_err sr4g_cuda_memory(int32_t device, int64_t* allocated, int64_t* peak);
+sr4g_err sr4g_autocast_bf16(int32_t on, int32_t* previous);
+sr4g_err sr4g_data_ptr(sr4g_t a, void** out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,56 @@
+package org.sr4g.torch;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** libtorch on CUDA from Java. Runs only where libtorch sees a GPU (skipped with the reason otherwise). */
+class CudaTorchTest {
+  @BeforeEach
+  void need() {
+    NativeAssume.cudaTorch();
+  }
+
+  @Test
+  void opsOnCudaMatchCpu() {
+    Device cuda = Device.cuda(0);
+    try (TensorScope scope = TensorScope.open(); Generator g = new Generator(Device.CPU, 1)) {
+      Tensor x = Tensor.randn(g, DType.F32, 2, 4, 8, 8), w = Tensor.randn(g, DType.F32, 8, 4, 3, 3);
+      Tensor cpu = Nn.groupNorm(Nn.conv2d(x, w, null, 1, 1, 1), 4, null, null, 1e-5).silu();
+      Tensor gpu = Nn.groupNorm(Nn.conv2d(x.to(cuda), w.to(cuda), null, 1, 1, 1), 4, null, null, 1e-5).silu();
+      assertEquals(cuda, gpu.device());
+      assertArrayEquals(cpu.toFloatArray(), gpu.toFloatArray(), 1e-3f);
+      Tensor q = Tensor.randn(g, DType.F32, 2, 16, 8);
+      assertArrayEquals(Nn.attention(q, q, q, null, false).toFloatArray(),
+          Nn.attention(q.to(cuda), q.to(cuda), q.to(cuda), null, false).toFloatArray(), 1e-4f);
+      try (Generator gc = new Generator(cuda, 5); Generator gc2 = new Generator(cuda, 5)) {
+        assertArrayEquals(Tensor.randn(gc, DType.F32, 64).toFloatArray(), Tensor.randn(gc2, DType.F32, 64).toFloatArray());
+      }
+      Torch.cudaSynchronize(0);
+      long[] mem = Torch.cudaMemory(0);
+      assertTrue(mem[0] > 0 && mem[1] >= mem[0], "allocated/peak " + mem[0] + "/" + mem[1]);
+    }
+  }
+
+  @Test
+  @SuppressWarnings("try")
+  void bf16AutocastOnCuda() {
+    Device cuda = Device.cuda(0);
+    try (TensorScope scope = TensorScope.open()) {
+      Tensor a = Tensor.ones(DType.F32, cuda, 4, 4);
+      try (ModeGuard ac = Torch.autocastBf16()) {
+        assertEquals(DType.BF16, a.matmul(a).dtype());
+      }
+      assertEquals(DType.F32, a.matmul(a).dtype());
+    }
+  }
+
+  @Test
+  void selfTestOnCuda() {
+    SelfTest.Result r = SelfTest.run(Device.cuda(0), 5);
+    assertTrue(r.ok(), r.toString());
+  }
+}
