@@ -125,8 +125,10 @@ final class DoctorCommand implements Callable<Integer> {
       var s = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
       m.put("available", true);
       m.put("preferredSpecies", s.toString());
+      m.put("relationKernel", org.sr4g.relations.RelationKernel.best().name());
       m.put("bits", s.vectorBitSize());
     } catch (LinkageError e) {
+      m.put("relationKernel", org.sr4g.relations.RelationKernel.best().name());
       m.put("available", false);
       m.put("reason", "jdk.incubator.vector not enabled: start java with --add-modules jdk.incubator.vector (./sr4g does)");
     }
@@ -143,7 +145,8 @@ final class DoctorCommand implements Callable<Integer> {
     out.printf("java        %s (%s)%n", j.get("version"), j.get("vendor"));
     Map<String, Object> v = (Map<String, Object>) r.get("vectorApi");
     out.printf("vector api  %s%n", Boolean.TRUE.equals(v.get("available"))
-        ? v.get("preferredSpecies") + " (" + v.get("bits") + " bits)" : "MISSING: " + v.get("reason"));
+        ? v.get("preferredSpecies") + " (" + v.get("bits") + " bits); relation kernel " + v.get("relationKernel")
+        : "MISSING: " + v.get("reason") + "; relation kernel " + v.get("relationKernel"));
     Map<String, Object> t = (Map<String, Object>) r.get("libtorch");
     out.printf("libtorch    %s%n", Boolean.TRUE.equals(t.get("available"))
         ? t.get("version") + " from " + t.get("libtorchDir") + " (" + t.get("foundVia") + "), CUDA in libtorch: "
