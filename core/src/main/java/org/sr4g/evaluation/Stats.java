@@ -1,0 +1,78 @@
+package org.sr4g.evaluation;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/** Small statistics kit: Pearson, Spearman with average ranks for ties, percentile intervals. */
+final class Stats {
+  private Stats() {}
+
+  /** Pearson's r; NaN when fewer than 3 points or either side is constant. */
+  static double pearson(double[] x, double[] y) {
+    int n = x.length;
+    if (n < 3) return Double.NaN;
+    double mx = 0;
+    double my = 0;
+    for (int i = 0; i < n; i++) {
+      mx += x[i];
+      my += y[i];
+    }
+    mx /= n;
+    my /= n;
+    double sxy = 0;
+    double sxx = 0;
+    double syy = 0;
+    for (int i = 0; i < n; i++) {
+      double dx = x[i] - mx;
+      double dy = y[i] - my;
+      sxy += dx * dy;
+      sxx += dx * dx;
+      syy += dy * dy;
+    }
+    if (sxx == 0 || syy == 0) return Double.NaN;
+    return sxy / Math.sqrt(sxx * syy);
+  }
+
+  /** Spearman's rho = Pearson on ranks, ties sharing their average rank (as scipy.stats.spearmanr). */
+  static double spearman(double[] x, double[] y) {
+    return pearson(ranks(x), ranks(y));
+  }
+
+  /** 1-based ranks, ties get the mean of the ranks they span. */
+  static double[] ranks(double[] v) {
+    int n = v.length;
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) order[i] = i;
+    Arrays.sort(order, (a, b) -> Double.compare(v[a], v[b]));
+    double[] r = new double[n];
+    int i = 0;
+    while (i < n) {
+      int j = i;
+      while (j + 1 < n && v[order[j + 1]] == v[order[i]]) j++;
+      double avg = (i + j) / 2.0 + 1;
+      for (int k = i; k <= j; k++) r[order[k]] = avg;
+      i = j + 1;
+    }
+    return r;
+  }
+
+  /** The 2.5th and 97.5th percentiles of the finite values (linear interpolation), or NaNs when none. */
+  static double[] interval95(double[] samples) {
+    double[] s = Arrays.stream(samples).filter(Double::isFinite).sorted().toArray();
+    if (s.length == 0) return new double[] {Double.NaN, Double.NaN};
+    return new double[] {quantile(s, 0.025), quantile(s, 0.975)};
+  }
+
+  static double quantile(double[] sorted, double q) {
+    double pos = q * (sorted.length - 1);
+    int lo = (int) Math.floor(pos);
+    int hi = Math.min(lo + 1, sorted.length - 1);
+    return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+  }
+
+  /** One bootstrap resample of indices 0..n-1. */
+  static int[] resample(SplittableRandom rnd, int n, int[] into) {
+    for (int i = 0; i < n; i++) into[i] = rnd.nextInt(n);
+    return into;
+  }
+}
