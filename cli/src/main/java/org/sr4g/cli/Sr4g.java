@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Spatially faithful text-to-image toolkit: regenerate SR4G, train and sample, evaluate.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, EvalCommand.class, PromptsCommand.class})
 public final class Sr4g implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -66,20 +66,15 @@ public final class FrequencyCorrelation {
     }
     double[][] boot = new double[3][bootstrap];
     SplittableRandom rnd = new SplittableRandom(seed);
-    int[] idx = new int[n];
-    double[] bx = new double[n];
-    double[] blx = new double[n];
-    double[] by = new double[n];
+    int[] w = new int[n];
+    int[] ox = Stats.order(x);
+    int[] oy = Stats.order(y);
     for (int b = 0; b < bootstrap && n >= 3; b++) {
-      Stats.resample(rnd, n, idx);
-      for (int i = 0; i < n; i++) {
-        bx[i] = x[idx[i]];
-        blx[i] = lx[idx[i]];
-        by[i] = y[idx[i]];
-      }
-      boot[0][b] = Stats.pearson(bx, by);
-      boot[1][b] = Stats.pearson(blx, by);
-      boot[2][b] = Stats.spearman(bx, by);
+      // Resampling triplets = drawing multiplicities; ranks of the resample come from the presorted order in O(n).
+      Stats.multiplicities(rnd, n, w);
+      boot[0][b] = Stats.pearson(x, y, w);
+      boot[1][b] = Stats.pearson(lx, y, w);
+      boot[2][b] = Stats.pearson(Stats.ranks(x, ox, w), Stats.ranks(y, oy, w), w);
     }
     return new Result(n, excluded, est(Stats.pearson(x, y), boot[0], n), est(Stats.pearson(lx, y), boot[1], n),
         est(Stats.spearman(x, y), boot[2], n));

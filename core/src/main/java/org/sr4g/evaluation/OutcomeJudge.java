@@ -31,18 +31,19 @@ public final class OutcomeJudge {
   public ImageOutcome judge(EvalPrompt p, int promptIndex, int k, float width, float height, String[] labels,
       float[] scores, float[] boxes, int n) {
     if (!p.scored()) return new ImageOutcome(promptIndex, k, false, false, false, false, true);
-    String a = PromptReader.norm(p.objectA());
-    String b = PromptReader.norm(p.objectB());
-    boolean same = a.equals(b);
+    String a = p.objectA().trim();
+    String b = p.objectB().trim();
+    boolean same = a.equalsIgnoreCase(b);
     int[] ia = new int[n];
     int[] ib = new int[n];
     int na = 0;
     int nb = 0;
     for (int i = 0; i < n; i++) {
       if (scores[i] < threshold) continue;
-      String l = PromptReader.norm(labels[i]);
-      if (l.equals(a)) ia[na++] = i;
-      if (l.equals(b)) ib[nb++] = i;
+      // equalsIgnoreCase instead of lower-casing: no allocation per detection.
+      String l = labels[i].trim();
+      if (l.equalsIgnoreCase(a)) ia[na++] = i;
+      if (l.equalsIgnoreCase(b)) ib[nb++] = i;
     }
     boolean detA = na > 0;
     // "a cat left of a cat" needs two distinct cat boxes for the pair test; VISOR's class test sees one class.

@@ -70,6 +70,72 @@ final class Stats {
     return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
   }
 
+  /** The indices 0..n-1 sorted by {@code v} (stable). */
+  static int[] order(double[] v) {
+    Integer[] o = new Integer[v.length];
+    for (int i = 0; i < o.length; i++) o[i] = i;
+    Arrays.sort(o, (a, b) -> Double.compare(v[a], v[b]));
+    int[] out = new int[o.length];
+    for (int i = 0; i < o.length; i++) out[i] = o[i];
+    return out;
+  }
+
+  /**
+   * Average ranks of a weighted sample (point i appears w[i] times), in O(n) given {@code order}: a bootstrap
+   * resample is the original points with multiplicities, so it never needs sorting again.
+   */
+  static double[] ranks(double[] v, int[] order, int[] w) {
+    double[] r = new double[v.length];
+    int n = v.length;
+    long start = 0;
+    int i = 0;
+    while (i < n) {
+      int j = i;
+      long wt = w[order[i]];
+      while (j + 1 < n && v[order[j + 1]] == v[order[i]]) wt += w[order[++j]];
+      double avg = start + (wt + 1) / 2.0;
+      for (int k = i; k <= j; k++) r[order[k]] = avg;
+      start += wt;
+      i = j + 1;
+    }
+    return r;
+  }
+
+  /** Pearson's r of a weighted sample; NaN with fewer than 3 draws or a constant side. */
+  static double pearson(double[] x, double[] y, int[] w) {
+    long n = 0;
+    double mx = 0;
+    double my = 0;
+    for (int i = 0; i < x.length; i++) {
+      n += w[i];
+      mx += w[i] * x[i];
+      my += w[i] * y[i];
+    }
+    if (n < 3) return Double.NaN;
+    mx /= n;
+    my /= n;
+    double sxy = 0;
+    double sxx = 0;
+    double syy = 0;
+    for (int i = 0; i < x.length; i++) {
+      if (w[i] == 0) continue;
+      double dx = x[i] - mx;
+      double dy = y[i] - my;
+      sxy += w[i] * dx * dy;
+      sxx += w[i] * dx * dx;
+      syy += w[i] * dy * dy;
+    }
+    if (sxx == 0 || syy == 0) return Double.NaN;
+    return sxy / Math.sqrt(sxx * syy);
+  }
+
+  /** Bootstrap multiplicities: n draws with replacement from 0..n-1, as counts per index. */
+  static int[] multiplicities(SplittableRandom rnd, int n, int[] into) {
+    Arrays.fill(into, 0);
+    for (int i = 0; i < n; i++) into[rnd.nextInt(n)]++;
+    return into;
+  }
+
   /** One bootstrap resample of indices 0..n-1. */
   static int[] resample(SplittableRandom rnd, int n, int[] into) {
     for (int i = 0; i < n; i++) into[i] = rnd.nextInt(n);
