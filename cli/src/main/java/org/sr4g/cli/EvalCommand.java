@@ -99,6 +99,18 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--quiet", description = "do not print the Markdown summary")
   boolean quiet;
 
+  @Option(names = "--timings", description = "print the time of each phase to stderr (benchmarking)")
+  boolean timings;
+
+  private long t0 = System.nanoTime();
+
+  private void phase(String name) {
+    if (!timings) return;
+    long now = System.nanoTime();
+    spec.commandLine().getErr().printf("sr4g eval: %-12s %7.0f ms%n", name, (now - t0) / 1e6);
+    t0 = now;
+  }
+
   @Override
   public Integer call() throws IOException {
     if (out == null) throw new UserInputException("missing --out DIR");
@@ -125,7 +137,9 @@ final class EvalCommand implements Callable<Integer> {
     requireFile(prompts, "--prompts");
     requireFile(detections, "--detections");
     Set<String> unseen = manifest == null ? Set.of() : Evaluation.unseenCategories(requireFile(manifest, "--manifest"));
+    phase("start");
     PromptSet ps = PromptReader.read(prompts, unseen);
+    phase("prompts");
     TripletCounts tc = triplets == null ? null : TripletCounts.read(requireFile(triplets, "--triplets"));
     String fmt = format.toLowerCase(Locale.ROOT);
     if (fmt.equals("auto")) fmt = DetectionReaders.detectFormat(detections);
@@ -142,12 +156,15 @@ final class EvalCommand implements Callable<Integer> {
       case DetectionReaders.COCO -> d = DetectionReaders.readCoco(detections, images, ps, judge, imagesPerPrompt);
       default -> throw new UserInputException("--format must be auto, visor, jsonl or coco, got '" + format + "'");
     }
+    phase("detections");
     Evaluation e = new Evaluation(ps, d, manifest != null, tc, bootstrap, seed);
+    phase("metrics");
     MetricsJson.Config cfg = new MetricsJson.Config(prompts.toString(), detections.toString(), d.format(),
         threshold, visorCompat, imagesPerPrompt, triplets == null ? null : triplets.toString(),
         manifest == null ? null : manifest.toString(), bootstrap, seed);
     MetricsJson.write(out.resolve("metrics.json"), e, cfg);
     HtmlReport.write(out.resolve("report.html"), e, cfg);
+    phase("write");
     if (!quiet) stdout.print(MarkdownSummary.of(e));
     stdout.println("wrote " + out.resolve("metrics.json") + " and " + out.resolve("report.html"));
     stdout.flush();

@@ -22,6 +22,15 @@ public final class EvalWarnings {
     if (ex.size() < EXAMPLES && example != null) ex.add(example);
   }
 
+  /** Adds another set of warnings (e.g. of a later chunk of the same file), keeping the first examples. */
+  public void addAll(EvalWarnings other) {
+    for (Map.Entry<String, Long> e : other.counts.entrySet()) {
+      counts.merge(e.getKey(), e.getValue(), Long::sum);
+      List<String> ex = examples.computeIfAbsent(e.getKey(), k -> new ArrayList<>());
+      for (String s : other.examples(e.getKey())) if (ex.size() < EXAMPLES) ex.add(s);
+    }
+  }
+
   public Map<String, Long> counts() {
     return Collections.unmodifiableMap(counts);
   }
