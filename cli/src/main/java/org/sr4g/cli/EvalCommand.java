@@ -66,7 +66,7 @@ final class EvalCommand implements Callable<Integer> {
   Path images;
 
   @Option(names = "--threshold", defaultValue = "0.1",
-      description = "keep detections with score >= this (formats jsonl, coco; default: ${DEFAULT-VALUE})")
+      description = "keep detections with score > this, as VISOR (formats jsonl, coco; default: ${DEFAULT-VALUE})")
   double threshold;
 
   @Option(names = "--images-per-prompt", defaultValue = "0", paramLabel = "N",

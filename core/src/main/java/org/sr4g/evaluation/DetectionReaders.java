@@ -458,7 +458,7 @@ public final class DetectionReaders {
       return new ImageOutcome(pi, k, false, false, false, false, false);
     }
     for (int i = 0; i < n; i++) {
-      if (scores[i] < judge.threshold()) warnings.add("detections_below_threshold", image);
+      if (!judge.keeps(scores[i])) warnings.add("detections_not_above_threshold", image);
     }
     if (n == 0) warnings.add("images_without_detections", image);
     return judge.judge(p, pi, k, w, h, labels, scores, boxes, n);

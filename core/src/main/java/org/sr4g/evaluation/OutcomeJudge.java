@@ -6,18 +6,26 @@ import org.sr4g.relations.Relation;
 import org.sr4g.relations.RelationRules;
 
 /**
- * Turns the detections of one image into an {@link ImageOutcome}: keeps boxes with score at least the threshold
- * (VISOR's OWL-ViT script keeps {@code score >= 0.1}), matches labels to the prompt's two object names
+ * Turns the detections of one image into an {@link ImageOutcome}: keeps boxes with score above the threshold
+ * (VISOR's OWL-ViT notebook keeps {@code score > 0.1}), matches labels to the prompt's two object names
  * (case-insensitive), and checks the relation on every pair (box of A, box of B), normalized by the image size with
  * the same {@link NormalizedBox#fromCoco} and {@link RelationRules} that {@code sr4g generate} uses.
  */
 public final class OutcomeJudge {
   private final double threshold;
+  private final float thresholdF;
   private final boolean visorCompat;
 
   public OutcomeJudge(double threshold, boolean visorCompat) {
     this.threshold = threshold;
+    // Scores are float32 (as OWL-ViT's are), so the comparison is too: 0.1f is not above 0.1f, as in torch.
+    this.thresholdF = (float) threshold;
     this.visorCompat = visorCompat;
+  }
+
+  /** True when a detection with this score is kept. */
+  public boolean keeps(float score) {
+    return score > thresholdF;
   }
 
   public double threshold() {
@@ -39,7 +47,7 @@ public final class OutcomeJudge {
     int na = 0;
     int nb = 0;
     for (int i = 0; i < n; i++) {
-      if (scores[i] < threshold) continue;
+      if (!keeps(scores[i])) continue;
       // equalsIgnoreCase instead of lower-casing: no allocation per detection.
       String l = labels[i].trim();
       if (l.equalsIgnoreCase(a)) ia[na++] = i;

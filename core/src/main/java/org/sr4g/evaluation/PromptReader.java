@@ -131,6 +131,8 @@ public final class PromptReader {
     } else if (t == JsonToken.START_ARRAY) {
       JsonToken u;
       while ((u = p.nextToken()) != JsonToken.END_ARRAY) {
+        // VISOR's single-object prompts have obj_2_attributes [null].
+        if (u == JsonToken.VALUE_NULL) continue;
         if (u != JsonToken.VALUE_STRING) {
           throw new UserInputException(where + ": field '" + field + "' must hold names, got " + p.getText());
         }

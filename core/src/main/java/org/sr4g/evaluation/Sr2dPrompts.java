@@ -12,18 +12,19 @@ import org.sr4g.captions.Articles;
 import org.sr4g.relations.Relation;
 
 /**
- * A reconstruction of VISOR's SR2D prompt set ({@code text_spatial_rel_phrases.json}): 31,680 prompts over the 80
- * COCO categories. The composition follows the VISOR paper; the order and ids are ours (VISOR's file is not shipped
- * here), chosen so that {@code unique_id} equals the list index, which visor.py relies on ({@code text_data[uniq_id]}):
+ * VISOR's SR2D prompt set ({@code text_spatial_rel_phrases.json}, 31,680 prompts over the 80 COCO categories), in the
+ * order of VISOR's {@code create_spatial_phrases.py}, so {@code unique_id} (= list index, which visor.py relies on)
+ * names the same prompt as in VISOR's file. For each unordered pair {@code (s1, s2)} in {@code
+ * itertools.combinations} order (3,160 pairs), ten prompts:
  *
  * <ol>
- *   <li>ids 0..25,279: ordered pairs (A, B), A != B, A-major in COCO category order, then the four relations in the
- *       order left, right, above, below: id = 4 * (79 * a + b') + r, b' = index of B among the 79 others;
- *   <li>ids 25,280..31,599: "A and B" for the same ordered pairs ({@code rel_type "and"}): 80 * 79 = 6,320;
- *   <li>ids 31,600..31,679: the 80 single objects ("a cat", {@code num_objects 1}, {@code rel_type "none"}).
+ *   <li>for each relation r of left, right, above, below: "s1 r s2", then "s2 r s1" (8 prompts);
+ *   <li>"s1 and s2", then "s2 and s1" ({@code rel_type "and"}, 2 prompts);
  * </ol>
  *
- * 25,280 + 6,320 + 80 = 31,680. Articles are "a"/"an" by {@link Articles} ("an airplane", "an orange").
+ * then the 80 single objects ({@code num_objects 1}, {@code obj_2_attributes [null]}, {@code rel_type "single"}).
+ * 3,160 * 8 = 25,280 spatial + 6,320 "and" + 80 single = 31,680. VISOR writes articles with the inflect package; for
+ * the 80 COCO names {@link Articles} gives the same ("an airplane", "an umbrella", "a tv").
  */
 public final class Sr2dPrompts {
   public static final List<Relation> RELATIONS =
@@ -42,23 +43,21 @@ public final class Sr2dPrompts {
       w.write("[");
       Line g = new Line(w);
       int id = 0;
-      for (int a = 0; a < names.size(); a++) {
-        for (int b = 0; b < names.size(); b++) {
-          if (a == b) continue;
+      for (int i = 0; i < names.size(); i++) {
+        for (int j = i + 1; j < names.size(); j++) {
+          String s1 = names.get(i);
+          String s2 = names.get(j);
+          String a1 = Articles.withArticle(s1);
+          String a2 = Articles.withArticle(s2);
           for (Relation r : RELATIONS) {
-            String text = Articles.withArticle(names.get(a)) + " " + r.phrase() + " " + Articles.withArticle(names.get(b));
-            prompt(g, id++, 2, names.get(a), names.get(b), r.phrase(), text);
+            prompt(g, id++, 2, s1, s2, r.phrase(), a1 + " " + r.phrase() + " " + a2);
+            prompt(g, id++, 2, s2, s1, r.phrase(), a2 + " " + r.phrase() + " " + a1);
           }
+          prompt(g, id++, 2, s1, s2, "and", a1 + " and " + a2);
+          prompt(g, id++, 2, s2, s1, "and", a2 + " and " + a1);
         }
       }
-      for (int a = 0; a < names.size(); a++) {
-        for (int b = 0; b < names.size(); b++) {
-          if (a == b) continue;
-          String text = Articles.withArticle(names.get(a)) + " and " + Articles.withArticle(names.get(b));
-          prompt(g, id++, 2, names.get(a), names.get(b), "and", text);
-        }
-      }
-      for (String name : names) prompt(g, id++, 1, name, null, "none", Articles.withArticle(name));
+      for (String name : names) prompt(g, id++, 1, name, null, "single", Articles.withArticle(name));
       w.write("\n]\n");
     }
   }
@@ -90,7 +89,9 @@ public final class Sr2dPrompts {
     g.writeString(a);
     g.writeEndArray();
     g.writeArrayFieldStart("obj_2_attributes");
+    // VISOR writes [None] for single objects.
     if (b != null) g.writeString(b);
+    else g.writeNull();
     g.writeEndArray();
     g.writeStringField("rel_type", rel);
     g.writeStringField("text", text);

@@ -48,8 +48,11 @@ class JsonlDetectionsTest {
         det("cat", 0.9, 0, 40, 20, 60), det("dog", 0.099, 40, 40, 60, 60)), false, "to the left of");
     assertTrue(o.get(0).detA());
     assertFalse(o.get(0).detB());
-    // Exactly at the threshold is kept (score >= threshold).
+    // Exactly at the threshold is dropped: VISOR's notebook keeps score > 0.1.
     o = run(line("7_0.png", 100, 100, det("cat", 0.9, 0, 40, 20, 60), det("dog", 0.1, 40, 40, 60, 60)), false,
+        "to the left of");
+    assertFalse(o.get(0).detB());
+    o = run(line("7_0.png", 100, 100, det("cat", 0.9, 0, 40, 20, 60), det("dog", 0.1001, 40, 40, 60, 60)), false,
         "to the left of");
     assertTrue(o.get(0).correct());
   }
