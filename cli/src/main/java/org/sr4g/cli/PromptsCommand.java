@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code sr4g prompts sr2d}: writes the reconstructed VISOR SR2D prompt set. */
+/** {@code sr4g prompts sr2d}: writes VISOR's SR2D prompt set (docs/evaluation.md). */
 @Command(
     name = "prompts",
     mixinStandardHelpOptions = true,

@@ -49,10 +49,10 @@ public final class Evaluation {
     }
     this.bias = OppositeBias.pairs(relations);
     if (triplets != null) {
-      int[] ex = new int[1];
+      int[] ex = new int[Relation.COUNT + 1];
       frequencyPoints = FrequencyCorrelation.points(prompts, tally, triplets, ex);
-      frequencyExcluded = ex[0];
-      frequency = FrequencyCorrelation.all(frequencyPoints, ex[0], bootstrap, seed);
+      frequencyExcluded = ex[Relation.COUNT];
+      frequency = FrequencyCorrelation.all(frequencyPoints, ex, bootstrap, seed);
     } else {
       frequencyPoints = List.of();
       frequencyExcluded = 0;

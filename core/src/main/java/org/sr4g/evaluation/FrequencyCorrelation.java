@@ -29,6 +29,10 @@ public final class FrequencyCorrelation {
 
   public record Result(int triplets, int excluded, Estimate pearson, Estimate pearsonLog, Estimate spearman) {}
 
+  /**
+   * One point per triplet with images showing both objects; {@code excluded[Relation.COUNT]} counts the triplets left
+   * out, {@code excluded[r.ordinal()]} those of relation r.
+   */
   public static List<Point> points(PromptSet prompts, PromptTally t, TripletCounts counts, int[] excluded) {
     Map<String, long[]> acc = new LinkedHashMap<>();
     Map<String, EvalPrompt> first = new LinkedHashMap<>();
@@ -45,7 +49,8 @@ public final class FrequencyCorrelation {
     for (Map.Entry<String, long[]> e : acc.entrySet()) {
       EvalPrompt p = first.get(e.getKey());
       if (e.getValue()[0] == 0) {
-        excluded[0]++;
+        excluded[Relation.COUNT]++;
+        excluded[p.relation().ordinal()]++;
         continue;
       }
       out.add(new Point(p.objectA(), p.relation(), p.objectB(), counts.count(p.objectA(), p.relation(), p.objectB()),
@@ -87,13 +92,13 @@ public final class FrequencyCorrelation {
   }
 
   /** The overall result and one per relation present. */
-  public static Map<String, Result> all(List<Point> pts, int excluded, int bootstrap, long seed) {
+  public static Map<String, Result> all(List<Point> pts, int[] excluded, int bootstrap, long seed) {
     Map<String, Result> out = new LinkedHashMap<>();
-    out.put("all", correlate(pts, excluded, bootstrap, seed));
+    out.put("all", correlate(pts, excluded[Relation.COUNT], bootstrap, seed));
     Map<Relation, List<Point>> by = new EnumMap<>(Relation.class);
     for (Point p : pts) by.computeIfAbsent(p.relation(), r -> new ArrayList<>()).add(p);
     for (Map.Entry<Relation, List<Point>> e : by.entrySet()) {
-      out.put(e.getKey().canonicalName(), correlate(e.getValue(), 0, bootstrap, seed));
+      out.put(e.getKey().canonicalName(), correlate(e.getValue(), excluded[e.getKey().ordinal()], bootstrap, seed));
     }
     return out;
   }

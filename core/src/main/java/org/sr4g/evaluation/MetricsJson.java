@@ -136,6 +136,7 @@ public final class MetricsJson {
     for (Map.Entry<String, FrequencyCorrelation.Result> r : e.frequency.entrySet()) {
       g.writeObjectFieldStart(r.getKey());
       g.writeNumberField("triplets", r.getValue().triplets());
+      g.writeNumberField("excluded_without_both", r.getValue().excluded());
       est(g, "pearson", r.getValue().pearson());
       est(g, "pearson_log", r.getValue().pearsonLog());
       est(g, "spearman", r.getValue().spearman());

@@ -32,6 +32,32 @@ class StatsTest {
   }
 
   @Test
+  void weightedFormsEqualTheExpandedSample() {
+    // The bootstrap uses multiplicities instead of materialized resamples: both must give the same r.
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(5);
+    double[] x = new double[40];
+    double[] y = new double[40];
+    for (int i = 0; i < 40; i++) {
+      x[i] = rnd.nextInt(8);
+      y[i] = rnd.nextInt(5) + 0.5 * x[i];
+    }
+    int[] w = Stats.multiplicities(rnd, 40, new int[40]);
+    int total = 0;
+    for (int v : w) total += v;
+    double[] ex = new double[total];
+    double[] ey = new double[total];
+    for (int i = 0, k = 0; i < 40; i++) {
+      for (int j = 0; j < w[i]; j++, k++) {
+        ex[k] = x[i];
+        ey[k] = y[i];
+      }
+    }
+    assertEquals(Stats.pearson(ex, ey), Stats.pearson(x, y, w), 1e-12);
+    assertEquals(Stats.spearman(ex, ey),
+        Stats.pearson(Stats.ranks(x, Stats.order(x), w), Stats.ranks(y, Stats.order(y), w), w), 1e-12);
+  }
+
+  @Test
   void bootstrapIsSeededAndBracketsTheEstimate() {
     List<FrequencyCorrelation.Point> pts = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
