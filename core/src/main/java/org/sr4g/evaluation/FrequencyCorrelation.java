@@ -74,12 +74,20 @@ public final class FrequencyCorrelation {
     int[] w = new int[n];
     int[] ox = Stats.order(x);
     int[] oy = Stats.order(y);
+    double[] rx = new double[n];
+    double[] ry = new double[n];
+    double[][] as = {x, lx, rx};
+    double[][] bs = {y, y, ry};
+    double[] r = new double[3];
     for (int b = 0; b < bootstrap && n >= 3; b++) {
       // Resampling triplets = drawing multiplicities; ranks of the resample come from the presorted order in O(n).
       Stats.multiplicities(rnd, n, w);
-      boot[0][b] = Stats.pearson(x, y, w);
-      boot[1][b] = Stats.pearson(lx, y, w);
-      boot[2][b] = Stats.pearson(Stats.ranks(x, ox, w), Stats.ranks(y, oy, w), w);
+      Stats.ranks(x, ox, w, rx);
+      Stats.ranks(y, oy, w, ry);
+      Stats.pearsonMany(as, bs, w, r);
+      boot[0][b] = r[0];
+      boot[1][b] = r[1];
+      boot[2][b] = r[2];
     }
     return new Result(n, excluded, est(Stats.pearson(x, y), boot[0], n), est(Stats.pearson(lx, y), boot[1], n),
         est(Stats.spearman(x, y), boot[2], n));
@@ -93,13 +101,26 @@ public final class FrequencyCorrelation {
 
   /** The overall result and one per relation present. */
   public static Map<String, Result> all(List<Point> pts, int[] excluded, int bootstrap, long seed) {
-    Map<String, Result> out = new LinkedHashMap<>();
-    out.put("all", correlate(pts, excluded[Relation.COUNT], bootstrap, seed));
     Map<Relation, List<Point>> by = new EnumMap<>(Relation.class);
     for (Point p : pts) by.computeIfAbsent(p.relation(), r -> new ArrayList<>()).add(p);
+    List<String> names = new ArrayList<>();
+    List<List<Point>> groups = new ArrayList<>();
+    List<Integer> ex = new ArrayList<>();
+    names.add("all");
+    groups.add(pts);
+    ex.add(excluded[Relation.COUNT]);
     for (Map.Entry<Relation, List<Point>> e : by.entrySet()) {
-      out.put(e.getKey().canonicalName(), correlate(e.getValue(), excluded[e.getKey().ordinal()], bootstrap, seed));
+      names.add(e.getKey().canonicalName());
+      groups.add(e.getValue());
+      ex.add(excluded[e.getKey().ordinal()]);
     }
+    // Groups are independent and each has its own seeded generator, so running them in parallel changes nothing
+    // but the time (the bootstrap is most of eval's time once --triplets is given).
+    Result[] results = new Result[groups.size()];
+    java.util.stream.IntStream.range(0, groups.size()).parallel()
+        .forEach(i -> results[i] = correlate(groups.get(i), ex.get(i), bootstrap, seed));
+    Map<String, Result> out = new LinkedHashMap<>();
+    for (int i = 0; i < results.length; i++) out.put(names.get(i), results[i]);
     return out;
   }
 }

@@ -85,7 +85,11 @@ final class Stats {
    * resample is the original points with multiplicities, so it never needs sorting again.
    */
   static double[] ranks(double[] v, int[] order, int[] w) {
-    double[] r = new double[v.length];
+    return ranks(v, order, w, new double[v.length]);
+  }
+
+  /** As {@link #ranks(double[], int[], int[])}, into {@code r} (reused across bootstrap resamples). */
+  static double[] ranks(double[] v, int[] order, int[] w, double[] r) {
     int n = v.length;
     long start = 0;
     int i = 0;
@@ -127,6 +131,52 @@ final class Stats {
     }
     if (sxx == 0 || syy == 0) return Double.NaN;
     return sxy / Math.sqrt(sxx * syy);
+  }
+
+  /**
+   * Weighted Pearson r of the pairs (a[k], b[k]) for k = 0..a.length-1 in one two-pass sweep (means, then centred
+   * sums) over the shared weights, into {@code out}: the bootstrap's three statistics at the cost of one.
+   */
+  static void pearsonMany(double[][] a, double[][] b, int[] w, double[] out) {
+    int m = a.length;
+    int n = w.length;
+    double[] ma = new double[m];
+    double[] mb = new double[m];
+    long total = 0;
+    for (int i = 0; i < n; i++) {
+      int wi = w[i];
+      if (wi == 0) continue;
+      total += wi;
+      for (int k = 0; k < m; k++) {
+        ma[k] += wi * a[k][i];
+        mb[k] += wi * b[k][i];
+      }
+    }
+    if (total < 3) {
+      java.util.Arrays.fill(out, Double.NaN);
+      return;
+    }
+    for (int k = 0; k < m; k++) {
+      ma[k] /= total;
+      mb[k] /= total;
+    }
+    double[] sab = new double[m];
+    double[] saa = new double[m];
+    double[] sbb = new double[m];
+    for (int i = 0; i < n; i++) {
+      int wi = w[i];
+      if (wi == 0) continue;
+      for (int k = 0; k < m; k++) {
+        double da = a[k][i] - ma[k];
+        double db = b[k][i] - mb[k];
+        sab[k] += wi * da * db;
+        saa[k] += wi * da * da;
+        sbb[k] += wi * db * db;
+      }
+    }
+    for (int k = 0; k < m; k++) {
+      out[k] = saa[k] == 0 || sbb[k] == 0 ? Double.NaN : sab[k] / Math.sqrt(saa[k] * sbb[k]);
+    }
   }
 
   /** Bootstrap multiplicities: n draws with replacement from 0..n-1, as counts per index. */

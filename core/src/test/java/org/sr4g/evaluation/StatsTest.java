@@ -53,8 +53,13 @@ class StatsTest {
       }
     }
     assertEquals(Stats.pearson(ex, ey), Stats.pearson(x, y, w), 1e-12);
-    assertEquals(Stats.spearman(ex, ey),
-        Stats.pearson(Stats.ranks(x, Stats.order(x), w), Stats.ranks(y, Stats.order(y), w), w), 1e-12);
+    double[] rx = Stats.ranks(x, Stats.order(x), w);
+    double[] ry = Stats.ranks(y, Stats.order(y), w);
+    assertEquals(Stats.spearman(ex, ey), Stats.pearson(rx, ry, w), 1e-12);
+    double[] many = new double[2];
+    Stats.pearsonMany(new double[][] {x, rx}, new double[][] {y, ry}, w, many);
+    assertEquals(Stats.pearson(ex, ey), many[0], 1e-12);
+    assertEquals(Stats.spearman(ex, ey), many[1], 1e-12);
   }
 
   @Test
