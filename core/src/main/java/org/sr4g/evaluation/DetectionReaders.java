@@ -111,7 +111,17 @@ public final class DetectionReaders {
           a |= l.equals(na);
           b |= l.equals(nb);
         }
-        out.add(new ImageOutcome(pi, idk[1], a, b, sra, false, false));
+        // VISOR stores one centroid per detected class entry; with them the opposite of a projective relation can be
+        // checked by VISOR's own centroid test. Other relations need boxes, which VISOR files do not keep.
+        JsonNode cents = v.get("centroid");
+        boolean geometric = false;
+        boolean opposite = false;
+        if (a && b && pr.relation().family() == org.sr4g.relations.Family.PROJECTIVE && cents != null
+            && cents.isArray() && cents.size() == classes.size()) {
+          geometric = true;
+          opposite = visorCentroidTest(pr.relation().opposite(), classes, cents, na, nb, where);
+        }
+        out.add(new ImageOutcome(pi, idk[1], a, b, sra, opposite, geometric));
       }
     } catch (JsonParseException e) {
       throw new UserInputException(file + ": line " + e.getLocation().getLineNr() + ": " + e.getOriginalMessage());
@@ -119,6 +129,45 @@ public final class DetectionReaders {
       throw new UserInputException(file + ": cannot read detections: " + e.getMessage(), e);
     }
     return finish(VISOR, out, prompts, w, imagesPerPrompt);
+  }
+
+  /** Any pair (centroid of A, centroid of B) passes VISOR's test for a projective relation. */
+  private static boolean visorCentroidTest(org.sr4g.relations.Relation r, JsonNode classes, JsonNode cents, String na,
+      String nb, String where) {
+    for (int i = 0; i < classes.size(); i++) {
+      if (!PromptReader.norm(classes.get(i).asText()).equals(na)) continue;
+      for (int j = 0; j < classes.size(); j++) {
+        if (j == i || !PromptReader.norm(classes.get(j).asText()).equals(nb)) continue;
+        double[] ci = centroid(cents.get(i), where);
+        double[] cj = centroid(cents.get(j), where);
+        double dx = ci[0] - cj[0];
+        double dy = ci[1] - cj[1];
+        boolean holds;
+        switch (r) {
+          case LEFT_OF:
+            holds = dx < 0;
+            break;
+          case RIGHT_OF:
+            holds = dx > 0;
+            break;
+          case ABOVE:
+            holds = dy < 0;
+            break;
+          default:
+            holds = dy > 0;
+        }
+        if (holds) return true;
+      }
+    }
+    return false;
+  }
+
+  private static double[] centroid(JsonNode c, String where) {
+    if (c == null || !c.isArray() || c.size() != 2 || !c.get(0).isNumber() || !c.get(1).isNumber()
+        || !Double.isFinite(c.get(0).doubleValue()) || !Double.isFinite(c.get(1).doubleValue())) {
+      throw new UserInputException(where + ": 'centroid' entries must be [x, y] finite numbers, got " + c);
+    }
+    return new double[] {c.get(0).doubleValue(), c.get(1).doubleValue()};
   }
 
   /** Format (b): one generated image a line with its detections in pixels. */

@@ -59,8 +59,8 @@ public final class HtmlReport {
       v[3][i] = p.secondScores().oppositeRate();
     }
     sb.append("<h2>Opposite-relation bias</h2>\n<p class=\"note\">For each pair: VISOR_cond of each side, and the share of "
-        + "images (with both objects) asked for one side that show the opposite instead. The opposite share needs boxes; "
-        + "it is absent for VISOR result files.</p>\n");
+        + "images (with both objects) asked for one side that show the opposite instead. The opposite share needs boxes "
+        + "(or, in VISOR result files, centroids, which serve the projective relations only).</p>\n");
     sb.append(Svg.groupedBars("Opposite pairs (%)", cats, new String[] {"VISOR_cond first", "VISOR_cond second",
         "first shows opposite", "second shows opposite"}, v, 100, "", null, null));
   }

@@ -95,6 +95,22 @@ class VisorSemanticsTest {
   }
 
   @Test
+  void oppositeFromVisorCentroids() {
+    PromptSet p = TestFiles.prompts(dir, TestFiles.prompt(0, 2, "cat", "dog", "to the left of"));
+    // Image 0: two cats, one on each side of the dog (correct and opposite); image 1: cat right of dog only;
+    // image 2: no centroids, so it does not count for the opposite share.
+    Detections d = DetectionReaders.readVisor(TestFiles.write(dir, "c.json", "{"
+        + "\"0_0\": {\"classes\": [\"cat\", \"dog\", \"cat\"], \"centroid\": [[10, 5], [50, 5], [90, 5]], \"sra\": 1},"
+        + "\"0_1\": {\"classes\": [\"dog\", \"cat\"], \"centroid\": [[10, 5], [90, 5]], \"sra\": 0},"
+        + "\"0_2\": {\"classes\": [\"dog\", \"cat\"], \"sra\": 0}}"), p, 0);
+    Evaluation e = new Evaluation(p, d, false, null, 10, 1);
+    assertEquals(3, e.overall.both());
+    assertEquals(2, e.overall.geometric());
+    assertEquals(2, e.overall.opposite());
+    assertEquals(100.0, e.overall.oppositeRate(), 0);
+  }
+
+  @Test
   void seenUnseenSplit() {
     PromptSet p = PromptReader.read(TestFiles.write(dir, "p.json", "["
         + TestFiles.prompt(0, 2, "cat", "dog", "to the left of") + ","
