@@ -29,22 +29,29 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "eval",
     mixinStandardHelpOptions = true,
+    header = "Spatial evaluation: VISOR metrics for all 14 relations, breakdowns, comparison.",
     subcommands = {EvalSynthCommand.class},
-    description = {
-      "Spatial evaluation with VISOR's metrics (OA, VISOR_cond, VISOR_uncond, VISOR_1..4), extended to the 14 sr4g",
-      "relations, with per-relation/family/seen-unseen breakdowns, opposite-relation bias and frequency correlation.",
-      "Writes metrics.json and report.html to --out and prints a Markdown summary. See docs/evaluation.md."
-    },
+    description = "Spatial evaluation with VISOR's metrics (OA, VISOR_cond, VISOR_uncond, VISOR_1..4), computed as"
+        + " VISOR's visor.py does and extended to the 14 sr4g relations: breakdowns per relation, family and"
+        + " seen/unseen objects, opposite-relation bias, frequency correlation, comparison of two runs. Writes"
+        + " metrics.json and report.html to --out and prints a Markdown summary. Metrics: docs/evaluation.md.",
     footer = {
       "",
       "Examples:",
-      "  sr4g eval --prompts prompts_test.jsonl --detections dets.jsonl --out eval/tuned \\",
-      "            --triplets triplets.csv --manifest manifest.json",
-      "  sr4g eval --prompts text_spatial_rel_phrases.json --detections results_sd_owlvit_0.1.json \\",
-      "            --out eval/visor              # VISOR result file: stored sra used as is",
-      "  sr4g eval --prompts p.json --detections coco_results.json --images images.json --visor-compat --out e",
-      "  sr4g eval --compare eval/base/metrics.json eval/tuned/metrics.json --out eval/compare",
-      "  sr4g eval synth --prompts prompts_test.jsonl --accuracy 0.6 --out dets.jsonl   # synthetic detections"
+      "  # prompts of sr4g generate, JSONL detections, all breakdowns",
+      "  sr4g eval --prompts prompts_test.jsonl --detections dets.jsonl \\",
+      "      --triplets triplets.csv --manifest manifest.json --out eval/tuned",
+      "  # VISOR's own result file (stored sra used as is)",
+      "  sr4g eval --prompts text_spatial_rel_phrases.json --out eval/sd \\",
+      "      --detections results_sd_text_spatial_rel_phrases_owlvit_0.1.json",
+      "  # COCO detection results, VISOR's centroid test for left/right/above/below",
+      "  sr4g eval --prompts p.json --detections coco_results.json \\",
+      "      --images images.json --visor-compat --out eval/coco",
+      "  # base vs tuned, paired bootstrap intervals",
+      "  sr4g eval --compare eval/base/metrics.json eval/tuned/metrics.json \\",
+      "      --out eval/compare",
+      "  # synthetic detections with 60% relation accuracy",
+      "  sr4g eval synth --prompts prompts_test.jsonl --accuracy 0.6 --out dets.jsonl"
     })
 final class EvalCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -18,25 +18,30 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
     name = "synth",
     mixinStandardHelpOptions = true,
-    description = {
-      "Writes synthetic detections (JSONL, one image a line) for a prompt file: each object is detected with",
-      "probability --detect; when both are, their boxes satisfy the prompt's relation with probability --accuracy",
-      "(checked with the sr4g rule engine), else its opposite. No images or detector involved."
-    },
-    footer = {"", "Example:", "  sr4g eval synth --prompts sr2d.json --accuracy 0.6 --detect 0.9 --out dets.jsonl"})
+    header = "Write synthetic detections (JSONL) for a prompt file.",
+    description = "Writes synthetic detections (JSONL, one image a line) for a prompt file: each object is detected"
+        + " with probability --detect; when both are, their boxes satisfy the prompt's relation with probability"
+        + " --accuracy (checked with the sr4g rule engine), else its opposite. No images or detector involved.",
+    footer = {"", "Example:", "  sr4g eval synth --prompts sr2d.json --accuracy 0.6 --out dets.jsonl"})
 final class EvalSynthCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--prompts", required = true, paramLabel = "FILE") Path prompts;
-  @Option(names = "--out", required = true, paramLabel = "FILE") Path out;
-  @Option(names = "--images-per-prompt", defaultValue = "4") int imagesPerPrompt;
-  @Option(names = "--detect", defaultValue = "0.9", description = "per-object detection probability") double detect;
-  @Option(names = "--accuracy", defaultValue = "0.6", description = "probability the relation holds") double accuracy;
+  @Option(names = "--prompts", required = true, paramLabel = "FILE", description = "prompts (either format)")
+  Path prompts;
+  @Option(names = "--out", required = true, paramLabel = "FILE", description = "detections JSONL to write")
+  Path out;
+  @Option(names = "--images-per-prompt", defaultValue = "4", paramLabel = "N",
+      description = "images per prompt (default: ${DEFAULT-VALUE})") int imagesPerPrompt;
+  @Option(names = "--detect", defaultValue = "0.9", paramLabel = "P",
+      description = "per-object detection probability (default: ${DEFAULT-VALUE})") double detect;
+  @Option(names = "--accuracy", defaultValue = "0.6", paramLabel = "P",
+      description = "probability the relation holds when both are detected (default: ${DEFAULT-VALUE})")
+  double accuracy;
   @Option(names = "--triplets", paramLabel = "FILE", description = "triplets.csv: accuracy then rises with frequency")
   Path triplets;
-  @Option(names = "--frequency-slope", defaultValue = "0.4",
+  @Option(names = "--frequency-slope", defaultValue = "0.4", paramLabel = "D",
       description = "accuracy change from rarest to most frequent triplet (with --triplets)") double slope;
-  @Option(names = "--seed", defaultValue = "7") long seed;
+  @Option(names = "--seed", defaultValue = "7", description = "random seed (default: ${DEFAULT-VALUE})") long seed;
 
   @Override
   public Integer call() throws IOException {

@@ -15,11 +15,10 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
     name = "prompts",
     mixinStandardHelpOptions = true,
-    description = {
-      "Writes a standard prompt set. 'sr2d' is VISOR's text_spatial_rel_phrases.json, in the order of VISOR's",
-      "create_spatial_phrases.py: 31,680 prompts = 25,280 spatial (80x79 ordered COCO pairs x 4 relations)",
-      "+ 6,320 'A and B' + 80 single objects; unique_id = list index. See docs/evaluation.md."
-    },
+    header = "Write a standard prompt set (sr2d: VISOR's SR2D, 31,680 prompts).",
+    description = "Writes a standard prompt set. 'sr2d' is VISOR's text_spatial_rel_phrases.json in the order of"
+        + " VISOR's create_spatial_phrases.py: 31,680 prompts = 25,280 spatial (80x79 ordered COCO pairs x 4"
+        + " relations) + 6,320 'A and B' + 80 single objects; unique_id = list index. See docs/evaluation.md.",
     footer = {"", "Example:", "  sr4g prompts sr2d --out text_spatial_rel_phrases.json"})
 final class PromptsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
