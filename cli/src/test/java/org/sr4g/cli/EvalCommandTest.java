@@ -112,6 +112,9 @@ class EvalCommandTest {
     JsonNode d = new ObjectMapper().readTree(DIR.resolve("compare/comparison.json").toFile())
         .get("groups").get("overall").get("visor_cond");
     assertTrue(d.get("delta").doubleValue() > 10 && d.get("ci95_lo").doubleValue() > 0, d.toString());
+    JsonNode groups = new ObjectMapper().readTree(DIR.resolve("compare/comparison.json").toFile()).get("groups");
+    assertEquals(1 + 3 + 14 + 2, groups.size(), groups.fieldNames().toString());
+    assertTrue(groups.has("unseen objects"));
     assertTrue(Files.readString(DIR.resolve("compare/report.html")).contains("base vs tuned"));
   }
 

@@ -31,7 +31,9 @@ public final class Comparison {
       Map<String, Map<String, Delta>> groups) {}
 
   private static final int FIELDS = 5; // images, det_a, det_b, both, correct
-  private static final int G = 1 + 3 + Relation.COUNT;
+  /** Groups: overall, 3 families, 14 relations, seen objects, unseen objects. */
+  private static final int G = 1 + 3 + Relation.COUNT + 2;
+  private static final int SEEN = 4 + Relation.COUNT;
 
   private Comparison() {}
 
@@ -84,6 +86,8 @@ public final class Comparison {
   static String groupName(int g) {
     if (g == 0) return "overall";
     if (g <= 3) return Family.values()[g - 1].label();
+    if (g == SEEN) return "seen objects";
+    if (g == SEEN + 1) return "unseen objects";
     return Relation.ofOrdinal(g - 4).canonicalName();
   }
 
@@ -115,6 +119,13 @@ public final class Comparison {
       a[0] += k;
       for (int f = 0; f < FIELDS; f++) a[1 + f] += (long) k * r[f];
       for (int c = 1; c <= VisorScores.MAX_N; c++) if (r[4] >= c) a[FIELDS + c] += k;
+      // Seen/unseen (known when the base run had --manifest), summed like a relation group.
+      if (r[FIELDS + 1] >= 0) {
+        long[] u = acc[SEEN + r[FIELDS + 1]];
+        u[0] += k;
+        for (int f = 0; f < FIELDS; f++) u[1 + f] += (long) k * r[f];
+        for (int c = 1; c <= VisorScores.MAX_N; c++) if (r[4] >= c) u[FIELDS + c] += k;
+      }
     }
     // Families and overall are sums of their relations.
     for (Relation r : Relation.all()) {
@@ -134,7 +145,10 @@ public final class Comparison {
     return out;
   }
 
-  /** unique_id to {images, det_a, det_b, both, correct, relation ordinal} from a metrics.json. */
+  /**
+   * unique_id to {images, det_a, det_b, both, correct, relation ordinal, unseen (1), seen (0) or unknown (-1)} from a
+   * metrics.json.
+   */
   static Map<Integer, int[]> read(Path metrics) {
     JsonNode root;
     try {
@@ -157,9 +171,14 @@ public final class Comparison {
             + "unique_id has " + ids.size());
       }
     }
+    JsonNode unseen = pp.get("unseen");
+    if (unseen != null && (!unseen.isArray() || unseen.size() != ids.size())) {
+      throw new UserInputException(metrics + ": per_prompt.unseen must be an array as long as unique_id");
+    }
     Map<Integer, int[]> out = new HashMap<>();
     for (int i = 0; i < ids.size(); i++) {
-      int[] row = new int[FIELDS + 1];
+      int[] row = new int[FIELDS + 2];
+      row[FIELDS + 1] = unseen == null ? -1 : (unseen.get(i).asBoolean() ? 1 : 0);
       for (int f = 0; f < FIELDS; f++) row[f] = cols[f].get(i).intValue();
       try {
         row[FIELDS] = Relation.parse(rel.get(i).asText()).ordinal();

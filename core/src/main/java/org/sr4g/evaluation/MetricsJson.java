@@ -169,8 +169,10 @@ public final class MetricsJson {
   private static void writePerPrompt(JsonGenerator g, Evaluation e) throws IOException {
     PromptTally t = e.tally;
     g.writeObjectFieldStart("per_prompt");
-    String[] names = {"unique_id", "relation", "images", "det_a", "det_b", "both", "correct"};
+    // "unseen" only with --manifest; it lets --compare report seen/unseen groups.
+    String[] names = {"unique_id", "relation", "images", "det_a", "det_b", "both", "correct", "unseen"};
     for (int f = 0; f < names.length; f++) {
+      if (f == 7 && e.objects.isEmpty()) continue;
       g.writeArrayFieldStart(names[f]);
       for (int i = 0; i < t.size(); i++) {
         if (t.images[i] == 0) continue;
@@ -194,8 +196,11 @@ public final class MetricsJson {
           case 5:
             g.writeNumber(t.both[i]);
             break;
-          default:
+          case 6:
             g.writeNumber(t.correct[i]);
+            break;
+          default:
+            g.writeBoolean(p.unseen());
         }
       }
       g.writeEndArray();
