@@ -51,20 +51,33 @@ public final class DetectionReaders {
         String t = line.strip();
         if (t.isEmpty()) continue;
         if (t.startsWith("[")) return COCO;
-        if (t.startsWith("{") && t.endsWith("}")) {
-          try {
-            JsonNode n = PromptReader.JSON.readTree(t);
-            if (n.has("image") || n.has("detections")) return JSONL;
-          } catch (IOException e) {
-            // Not a complete object on one line: a pretty-printed VISOR file.
-          }
-        }
+        if (t.startsWith("{") && t.endsWith("}") && hasJsonlField(t)) return JSONL;
         return VISOR;
       }
     } catch (IOException e) {
       throw new UserInputException(file + ": cannot read detections: " + e.getMessage(), e);
     }
     throw new UserInputException(file + ": empty detection file");
+  }
+
+  /**
+   * True when the top level of a one-line object names "image" or "detections", looked at field by field so that a
+   * malformed value later on the line (NaN box, missing bracket) still routes the file to the JSONL reader, whose
+   * error says what is wrong.
+   */
+  private static boolean hasJsonlField(String line) {
+    try (JsonParser p = FACTORY.createParser(line)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) return false;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String f = p.currentName();
+        if (f.equals("image") || f.equals("detections")) return true;
+        p.nextToken();
+        p.skipChildren();
+      }
+    } catch (IOException e) {
+      // Fall through: not JSONL as far as we could read.
+    }
+    return false;
   }
 
   /** Format (a): VISOR's result object keyed {@code "<unique_id>_<k>"}; its stored {@code sra} is used as is. */

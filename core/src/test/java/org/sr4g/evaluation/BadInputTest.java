@@ -1,5 +1,6 @@
 package org.sr4g.evaluation;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,6 +55,17 @@ class BadInputTest {
         + "\"score\": 0.5, \"box\": [NaN, 0, 1, 1]}]}\n"), "d.jsonl:1 detection 0", "'box' is not finite");
     has(jsonlError("{\"image\": \"0_0.png\", \"width\": 10, \"height\": 10, \"detections\": [{\"label\": \"cat\", "
         + "\"score\": 0.5, \"box\": [0, 0, Infinity, 1]}]}\n"), "detection 0", "not finite");
+  }
+
+  @Test
+  void formatDetectionSurvivesABadValue() {
+    Path f = TestFiles.write(dir, "d.jsonl", "{\"image\": \"0_0.png\", \"width\": 10, \"height\": 10, \"detections\": "
+        + "[{\"label\": \"cat\", \"score\": 0.5, \"box\": [NaN, 0, 1, 1]}]}\n");
+    assertEquals(DetectionReaders.JSONL, DetectionReaders.detectFormat(f));
+    assertEquals(DetectionReaders.VISOR, DetectionReaders.detectFormat(TestFiles.write(dir, "r.json",
+        "{\"0_0\": {\"classes\": [], \"sra\": 0}}")));
+    assertEquals(DetectionReaders.VISOR, DetectionReaders.detectFormat(TestFiles.write(dir, "r2.json",
+        "{\n  \"0_0\": {\"classes\": [], \"sra\": 0}\n}")));
   }
 
   @Test
