@@ -65,32 +65,30 @@ public final class OutcomeJudge {
         int s = ia[x];
         int o = ib[y];
         if (same && s == o) continue;
-        correct |= holds(rel, boxes, s, o, width, height);
-        opposite |= holds(opp, boxes, s, o, width, height);
+        int m = mask(rel, boxes, s, o, width, height);
+        correct |= (m & rel.bit()) != 0;
+        opposite |= (m & opp.bit()) != 0;
       }
     }
     return new ImageOutcome(promptIndex, k, detA, detB, correct, opposite, true);
   }
 
-  private boolean holds(Relation r, float[] bx, int s, int o, float w, float h) {
+  /** Relations that hold for the pair (s, o), at least for {@code r} and its opposite: one rule-engine call. */
+  private int mask(Relation r, float[] bx, int s, int o, float w, float h) {
     if (visorCompat && r.family() == Family.PROJECTIVE) {
       // VISOR's centroid test, in pixels, strict comparisons, y pointing down.
       float sx = (bx[4 * s] + bx[4 * s + 2]) / 2f;
       float sy = (bx[4 * s + 1] + bx[4 * s + 3]) / 2f;
       float ox = (bx[4 * o] + bx[4 * o + 2]) / 2f;
       float oy = (bx[4 * o + 1] + bx[4 * o + 3]) / 2f;
-      switch (r) {
-        case LEFT_OF:
-          return sx < ox;
-        case RIGHT_OF:
-          return sx > ox;
-        case ABOVE:
-          return sy < oy;
-        default:
-          return sy > oy;
-      }
+      int m = 0;
+      if (sx < ox) m |= Relation.LEFT_OF.bit();
+      if (sx > ox) m |= Relation.RIGHT_OF.bit();
+      if (sy < oy) m |= Relation.ABOVE.bit();
+      if (sy > oy) m |= Relation.BELOW.bit();
+      return m;
     }
-    return (RelationRules.relations(box(bx, s, w, h), box(bx, o, w, h)) & r.bit()) != 0;
+    return RelationRules.relations(box(bx, s, w, h), box(bx, o, w, h));
   }
 
   private static NormalizedBox box(float[] bx, int i, float w, float h) {

@@ -61,8 +61,6 @@ public final class PromptReader {
     Integer numObjects = null;
     String a = null;
     String b = null;
-    boolean aGiven = false;
-    boolean bGiven = false;
     String relType = "";
     String text = "";
     String relation = null;
@@ -77,11 +75,9 @@ public final class PromptReader {
           numObjects = integer(p, t, f, where);
           break;
         case "obj_1_attributes":
-          aGiven = t != JsonToken.VALUE_NULL;
           a = firstAttribute(p, t, f, where);
           break;
         case "obj_2_attributes":
-          bGiven = t != JsonToken.VALUE_NULL;
           b = firstAttribute(p, t, f, where);
           break;
         case "rel_type":
@@ -102,7 +98,6 @@ public final class PromptReader {
     if (a == null) throw new UserInputException(where + ": missing or empty field 'obj_1_attributes'");
     boolean pair = numObjects == 2 && !relType.equals("and");
     if (pair && b == null) throw new UserInputException(where + ": missing or empty field 'obj_2_attributes'");
-    if (!aGiven || (pair && !bGiven)) throw new UserInputException(where + ": missing object attributes");
     Relation rel = null;
     if (pair) {
       // sr4g generate writes the canonical name too; VISOR files only have the phrase.
