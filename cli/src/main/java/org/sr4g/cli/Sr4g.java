@@ -9,7 +9,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Spatially faithful text-to-image toolkit: regenerate SR4G, train and sample, evaluate.",
-    subcommands = {GenerateCommand.class, SynthCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      GenerateCommand.class,
+      SynthCommand.class,
+      EvalCommand.class,
+      PromptsCommand.class,
+      DoctorCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Sr4g implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -16,10 +16,11 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
     Throwable t = ex;
     while (t != null && !(t instanceof UserInputException)) t = t.getCause();
     if (t != null) {
-      cl.getErr().println("sr4g " + cl.getCommandName() + ": error: " + t.getMessage());
+      // qualifiedName: "sr4g eval synth", not just "synth".
+      cl.getErr().println(cl.getCommandSpec().qualifiedName() + ": error: " + t.getMessage());
       return USER_ERROR;
     }
-    cl.getErr().println("sr4g " + cl.getCommandName() + ": internal error (please report): " + ex);
+    cl.getErr().println(cl.getCommandSpec().qualifiedName() + ": internal error (please report): " + ex);
     ex.printStackTrace(cl.getErr());
     return INTERNAL_ERROR;
   }
