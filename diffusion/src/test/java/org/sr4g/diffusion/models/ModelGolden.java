@@ -73,7 +73,7 @@ final class ModelGolden implements AutoCloseable {
     for (int i = 0; i < got.length; i++) max = Math.max(max, Math.abs((double) got[i] - expected[i]));
     if (Double.isNaN(sum(got))) max = Double.NaN;
     double atol = atol(key);
-    String line = String.format("%s %s: max|err| %.3g, atol %.3g", name, key, max, atol);
+    String line = String.format("%s %s: max|err| %.3e, atol %.3e", name, key, max, atol);
     report.add(line);
     System.out.println("[golden] " + line);
     Assertions.assertTrue(max <= atol, line);
