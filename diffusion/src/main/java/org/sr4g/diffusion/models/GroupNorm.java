@@ -1,5 +1,6 @@
 package org.sr4g.diffusion.models;
 
+import org.sr4g.UserInputException;
 import org.sr4g.torch.Nn;
 import org.sr4g.torch.Tensor;
 
@@ -11,7 +12,7 @@ final class GroupNorm {
 
   GroupNorm(ParamLoader p, String prefix, int groups, long channels, double eps) {
     if (channels % groups != 0)
-      throw new IllegalArgumentException(prefix + ": " + channels + " channels not divisible into " + groups + " groups");
+      throw new UserInputException(prefix + ": " + channels + " channels not divisible into " + groups + " groups");
     this.weight = p.param(prefix + ".weight", channels);
     this.bias = p.param(prefix + ".bias", channels);
     this.groups = groups;
