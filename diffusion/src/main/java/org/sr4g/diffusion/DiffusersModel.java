@@ -1,31 +1,29 @@
 package org.sr4g.diffusion;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.file.Path;
-import org.sr4g.UserInputException;
 import org.sr4g.diffusion.models.AutoencoderKl;
 import org.sr4g.diffusion.models.ClipTextModel;
 import org.sr4g.diffusion.models.SafetensorsWeights;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
+import org.sr4g.diffusion.schedulers.Scheduler;
+import org.sr4g.diffusion.schedulers.SchedulerConfig;
 import org.sr4g.diffusion.tokenizer.ClipTokenizer;
 import org.sr4g.torch.Device;
 
 /**
  * A loaded Stable Diffusion checkpoint: text encoder, UNet and VAE (float32 on one device, owned here), the tokenizer
- * and the scheduler config (read by the caller's scheduler). Loading refuses a folder with any problem before reading
+ * and the scheduler config. Loading refuses a folder with any problem before reading
  * a single weight, listing every bad key of every component.
  */
 public final class DiffusersModel implements AutoCloseable {
   private final ModelFolder folder;
   private final ClipTokenizer tokenizer;
-  private final JsonNode schedulerConfig;
+  private final SchedulerConfig schedulerConfig;
   private ClipTextModel textEncoder;
   private UNet2DConditionModel unet;
   private AutoencoderKl vae;
 
-  private DiffusersModel(ModelFolder folder, ClipTokenizer tokenizer, JsonNode schedulerConfig) {
+  private DiffusersModel(ModelFolder folder, ClipTokenizer tokenizer, SchedulerConfig schedulerConfig) {
     this.folder = folder;
     this.tokenizer = tokenizer;
     this.schedulerConfig = schedulerConfig;
@@ -37,13 +35,8 @@ public final class DiffusersModel implements AutoCloseable {
 
   public static DiffusersModel load(ModelFolder folder, Device device) {
     folder.requireValid();
-    JsonNode scheduler;
-    try {
-      scheduler = new ObjectMapper().readTree(folder.schedulerConfig().toFile());
-    } catch (IOException e) {
-      throw new UserInputException(folder.schedulerConfig() + ": " + e.getMessage(), e);
-    }
-    DiffusersModel m = new DiffusersModel(folder, ClipTokenizer.fromFolder(folder.tokenizerDir()), scheduler);
+    DiffusersModel m = new DiffusersModel(folder, ClipTokenizer.fromFolder(folder.tokenizerDir()),
+        folder.schedulerConfig());
     try {
       try (SafetensorsWeights w = SafetensorsWeights.open(folder.textEncoderWeights())) {
         m.textEncoder = ClipTextModel.load(folder.textEncoderConfig(), w, device);
@@ -69,8 +62,13 @@ public final class DiffusersModel implements AutoCloseable {
     return tokenizer;
   }
 
-  public JsonNode schedulerConfig() {
+  public SchedulerConfig schedulerConfig() {
     return schedulerConfig;
+  }
+
+  /** A fresh scheduler of the folder's class and config (schedulers keep per-run state: one per sampling run). */
+  public Scheduler newScheduler() {
+    return Scheduler.create(schedulerConfig);
   }
 
   public ClipTextModel textEncoder() {

@@ -17,6 +17,7 @@ import org.sr4g.diffusion.models.ClipTextModel;
 import org.sr4g.diffusion.models.SafetensorsWeights;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.models.UNetConfig;
+import org.sr4g.diffusion.schedulers.SchedulerConfig;
 
 /**
  * A diffusers Stable Diffusion folder ({@code model_index.json}, {@code unet/}, {@code vae/}, {@code text_encoder/},
@@ -33,7 +34,8 @@ public final class ModelFolder {
   private UNetConfig unetConfig;
   private AutoencoderKlConfig vaeConfig;
   private ClipTextConfig textConfig;
-  private Path unetWeights, vaeWeights, textWeights, tokenizerDir, schedulerConfig;
+  private SchedulerConfig schedulerConfig;
+  private Path unetWeights, vaeWeights, textWeights, tokenizerDir;
 
   private ModelFolder(Path root, String variant) {
     this.root = root;
@@ -84,8 +86,7 @@ public final class ModelFolder {
     tokenizerDir = root.resolve("tokenizer");
     for (String f : List.of("vocab.json", "merges.txt"))
       if (!Files.isRegularFile(tokenizerDir.resolve(f))) problems.add(tokenizerDir.resolve(f) + ": missing");
-    schedulerConfig = root.resolve("scheduler/scheduler_config.json");
-    if (!Files.isRegularFile(schedulerConfig)) problems.add(schedulerConfig + ": missing");
+    schedulerConfig = config("scheduler/scheduler_config.json", SchedulerConfig::read);
   }
 
   private <T> T config(String relative, Function<Path, T> reader) {
@@ -177,7 +178,7 @@ public final class ModelFolder {
     return tokenizerDir;
   }
 
-  public Path schedulerConfig() {
+  public SchedulerConfig schedulerConfig() {
     return schedulerConfig;
   }
 }

@@ -2,6 +2,7 @@ package org.sr4g.diffusion.models;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
@@ -39,6 +40,13 @@ public final class AutoencoderKl implements AutoCloseable {
       params.close();
       throw e;
     }
+  }
+
+  /** Every parameter key of this config with its shape, in module order (the checkpoint layout it loads). */
+  public static Map<String, long[]> parameterShapes(AutoencoderKlConfig config) {
+    ParamLoader p = ParamLoader.checking(ParamLoader.NONE);
+    new AutoencoderKl(config, null, p);
+    return p.expectedShapes();
   }
 
   /** The weight problems of {@code weights} for this config (empty when it loads); reads no tensor data. */

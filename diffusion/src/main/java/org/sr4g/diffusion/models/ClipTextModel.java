@@ -3,6 +3,7 @@ package org.sr4g.diffusion.models;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import org.sr4g.UserInputException;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
@@ -46,6 +47,13 @@ public final class ClipTextModel implements AutoCloseable {
       params.close();
       throw e;
     }
+  }
+
+  /** Every parameter key of this config with its shape, in module order (the checkpoint layout it loads). */
+  public static Map<String, long[]> parameterShapes(ClipTextConfig config) {
+    ParamLoader p = ParamLoader.checking(ParamLoader.NONE);
+    new ClipTextModel(config, null, p);
+    return p.expectedShapes();
   }
 
   /** The weight problems of {@code weights} for this config (empty when it loads); reads no tensor data. */

@@ -3,7 +3,10 @@ package org.sr4g.diffusion.models;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.sr4g.UserInputException;
@@ -24,6 +27,7 @@ public final class ParamLoader {
   private final Params params;
   private final boolean checkOnly;
   private final Set<String> used = new LinkedHashSet<>();
+  private final Map<String, long[]> expected = new LinkedHashMap<>();
   private final List<String> problems = new ArrayList<>();
   private final List<String> ignoredPrefixes = new ArrayList<>();
 
@@ -39,6 +43,9 @@ public final class ParamLoader {
     return new ParamLoader(weights, device, params, false);
   }
 
+  /** Weights with no tensors: checking against them lists every parameter as missing, and records its shape. */
+  static final Weights NONE = new MapWeights(Map.of());
+
   /** Checks keys and shapes only; loads nothing. */
   public static ParamLoader checking(Weights weights) {
     return new ParamLoader(weights, Device.CPU, null, true);
@@ -47,6 +54,7 @@ public final class ParamLoader {
   /** The parameter {@code key} with {@code shape}; null when it is missing or mis-shaped (recorded) or when checking. */
   public Tensor param(String key, long... shape) {
     if (!used.add(key)) throw new IllegalStateException("parameter requested twice: " + key);
+    expected.put(key, shape.clone());
     if (!weights.keys().contains(key)) {
       problems.add("missing " + key + " " + Arrays.toString(shape));
       return null;
@@ -62,6 +70,11 @@ public final class ParamLoader {
       Tensor t = device.isCuda() ? cpu.to(device) : cpu;
       return params.add(key, scope.keep(t));
     }
+  }
+
+  /** Every key requested so far with the shape its module expects, in module order. */
+  public Map<String, long[]> expectedShapes() {
+    return Collections.unmodifiableMap(expected);
   }
 
   /** Keys under {@code prefix} that real checkpoints carry but the model does not use (e.g. CLIP's position_ids). */

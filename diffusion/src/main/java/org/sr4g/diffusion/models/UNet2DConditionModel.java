@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiConsumer;
 import org.sr4g.UserInputException;
 import org.sr4g.torch.DType;
@@ -94,6 +95,13 @@ public final class UNet2DConditionModel implements AutoCloseable {
       params.close();
       throw e;
     }
+  }
+
+  /** Every parameter key of this config with its shape, in module order (the checkpoint layout it loads). */
+  public static Map<String, long[]> parameterShapes(UNetConfig config) {
+    ParamLoader p = ParamLoader.checking(ParamLoader.NONE);
+    new UNet2DConditionModel(config, null, p);
+    return p.expectedShapes();
   }
 
   /** The weight problems of {@code weights} for this config (empty when it loads); reads no tensor data. */

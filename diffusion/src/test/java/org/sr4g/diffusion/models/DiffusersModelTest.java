@@ -63,7 +63,7 @@ class DiffusersModelTest {
         ModeGuard ng = Autograd.noGrad();
         TensorScope scope = TensorScope.open()) {
       assertEquals(49408, m.tokenizer().vocabSize());
-      assertEquals("PNDMScheduler", m.schedulerConfig().get("_class_name").asText());
+      assertEquals("PNDMScheduler", m.schedulerConfig().className());
       clip.check("output/last_hidden_state", m.textEncoder().forward(clip.input("input/input_ids")).lastHiddenState());
       vae.check("output/decoded", m.vae().decode(vae.input("input/latent")));
       vae.check("output/posterior_mean", m.vae().encode(vae.input("input/image")).mean());
