@@ -20,7 +20,7 @@ import org.sr4g.diffusion.safetensors.SafetensorsWriter;
 /**
  * Writes a complete, tiny, randomly initialised diffusers folder (UNet 32/64 channels, VAE ×2, 2-layer CLIP, a
  * 514-token byte-level vocabulary without merges, DDIM scheduler): enough to run the whole text-to-image path on a CPU
- * in seconds (smoke tests, {@code sr4g doctor}-style checks). The images are noise-like, not pictures.
+ * in seconds (smoke tests). The images are noise-like, not pictures.
  */
 public final class RandomModelFolder {
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -10,7 +10,8 @@ import org.sr4g.torch.Tensor;
 /**
  * diffusers {@code AutoencoderKL}: {@code encoder.*} → {@code quant_conv} → diagonal Gaussian posterior;
  * {@code post_quant_conv} → {@code decoder.*}. Fields mirror the checkpoint keys. Every GroupNorm uses eps 1e-6 (as
- * diffusers' Encoder/Decoder hard-code). Owns its parameters.
+ * diffusers' Encoder/Decoder hard-code). Owns its parameters; encode/decode must run inside the caller's
+ * {@code TensorScope}, which gets every result and temporary.
  */
 public final class AutoencoderKl implements AutoCloseable {
   private static final double EPS = 1e-6;

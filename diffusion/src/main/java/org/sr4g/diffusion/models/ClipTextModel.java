@@ -15,7 +15,8 @@ import org.sr4g.torch.Tensor;
  * The CLIP text transformer (Hugging Face {@code CLIPTextModel}); fields mirror the checkpoint keys under
  * {@code text_model.}: {@code embeddings.{token,position}_embedding}, {@code encoder.layers.{i}.*},
  * {@code final_layer_norm}. Pre-LayerNorm transformer with a causal mask and no padding mask (as SD uses it).
- * Owns its parameters; {@link #forward} puts its results in the caller's open scope.
+ * Owns its parameters; {@link #forward} must run inside the caller's {@code TensorScope}, which gets every result and
+ * temporary.
  */
 public final class ClipTextModel implements AutoCloseable {
   private static final String P = "text_model.";
@@ -41,8 +42,7 @@ public final class ClipTextModel implements AutoCloseable {
     ParamLoader.failOn("CLIP text encoder weights", check(config, weights));
     Params params = new Params();
     try {
-      ClipTextModel m = new ClipTextModel(config, params, ParamLoader.loading(weights, device, params));
-      return m;
+      return new ClipTextModel(config, params, ParamLoader.loading(weights, device, params));
     } catch (RuntimeException e) {
       params.close();
       throw e;

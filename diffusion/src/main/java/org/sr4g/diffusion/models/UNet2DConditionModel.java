@@ -16,7 +16,8 @@ import org.sr4g.torch.Tensor;
  * diffusers {@code UNet2DConditionModel} (SD 1.x/2.x layout); fields mirror the checkpoint keys: {@code conv_in},
  * {@code time_embedding.linear_{1,2}}, {@code down_blocks.{i}}, {@code mid_block}, {@code up_blocks.{i}},
  * {@code conv_norm_out}, {@code conv_out}. Owns its parameters (which require gradients, so it can be fine-tuned;
- * wrap inference in {@code Autograd.noGrad()}).
+ * wrap inference in {@code Autograd.noGrad()}). {@link #forward} must run inside the caller's {@code TensorScope},
+ * which gets every result and temporary.
  */
 public final class UNet2DConditionModel implements AutoCloseable {
   private static final BiConsumer<String, Tensor> NO_TAPS = (name, t) -> {};
