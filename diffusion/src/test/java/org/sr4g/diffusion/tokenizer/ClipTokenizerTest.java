@@ -81,6 +81,16 @@ class ClipTokenizerTest {
   }
 
   @Test
+  void sparseOrDuplicateVocabularyIdsAreRejected() throws IOException {
+    tiny();
+    Files.writeString(dir.resolve("vocab.json"), "{\"a\":0,\"b\":1000000000,\"<|startoftext|>\":1,\"<|endoftext|>\":2}");
+    UserInputException e = assertThrows(UserInputException.class, () -> ClipTokenizer.fromFolder(dir));
+    assertTrue(e.getMessage().contains("vocab.json") && e.getMessage().contains("'b'"), e.getMessage());
+    Files.writeString(dir.resolve("vocab.json"), "{\"a\":0,\"b\":0,\"<|startoftext|>\":1,\"<|endoftext|>\":2}");
+    assertThrows(UserInputException.class, () -> ClipTokenizer.fromFolder(dir));
+  }
+
+  @Test
   void cleanUpFollowsPythonRules() {
     assertEquals("a & b", TextCleaner.clean("a &amp;amp; b"), "unescaped twice");
     assertEquals("€ x", TextCleaner.clean("&#128; x"), "C1 reference read as windows-1252, as Python does");
