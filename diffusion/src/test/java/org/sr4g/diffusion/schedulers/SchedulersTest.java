@@ -12,6 +12,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.sr4g.UserInputException;
+import org.sr4g.diffusion.safetensors.SafetensorsFile;
+import org.sr4g.testing.SharedData;
 import org.sr4g.torch.Tensor;
 import org.sr4g.torch.TensorScope;
 import org.sr4g.torch.Torch;
@@ -144,6 +146,19 @@ class SchedulersTest {
       assertArrayEquals(arrays.scaleModelInput(x, t), scaled.toFloatArray());
       Tensor prev = tensors.step(Tensor.of(eps, 2, 4, 2, 2), t, xt, null);
       assertArrayEquals(arrays.step(eps, t, x, null).prevSample(), prev.toFloatArray());
+    }
+  }
+
+  @Test
+  void betasAndAlphasCumprodMatchTorchBitForBit() throws java.io.IOException {
+    // Stricter than the golden tolerance: the float32 linspace/cumprod emulation is exact, and a change to it shows here.
+    java.nio.file.Path golden = SharedData.require("golden");
+    var configs = JSON.readTree(golden.resolve("schedulers.json").toFile()).get("configs");
+    NoiseSchedule s = create((ObjectNode) configs.get("ddpm_eps")).schedule();
+    try (SafetensorsFile st = SafetensorsFile.open(golden.resolve("schedulers.safetensors"))) {
+      assertArrayEquals(st.readFloats("ddpm/betas"), s.betas());
+      assertArrayEquals(st.readFloats("ddpm/alphas"), s.alphas());
+      assertArrayEquals(st.readFloats("ddpm/alphas_cumprod"), s.alphasCumprod());
     }
   }
 }
