@@ -6,7 +6,8 @@ import java.text.Normalizer;
  * CLIP's caption clean-up ({@code basic_clean} then {@code whitespace_clean}, then lower-case), in the subset of
  * {@code ftfy.fix_text} that is deterministic without ftfy's mojibake heuristics: control characters and byte-order
  * marks removed, Latin ligatures and full-width/half-width forms expanded, curly quotes straightened, NFC; then HTML
- * unescaped twice, whitespace runs collapsed to one space, stripped, lower-cased as Python's {@code str.lower} does.
+ * unescaped twice (exactly as Python's {@code html.unescape}, see {@link HtmlEntities}), whitespace runs collapsed to
+ * one space, stripped, lower-cased as Python's {@code str.lower} does.
  *
  * <p>Not done: ftfy's mojibake repair ({@code fix_encoding}: guessing that text was decoded with the wrong codec) and
  * its other heuristics; captions with mojibake tokenize as they are.
