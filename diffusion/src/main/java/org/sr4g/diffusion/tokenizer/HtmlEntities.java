@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
 /**
  * Python's {@code html.unescape}, rule for rule: numeric references with its replacements for invalid ones, and the
  * 2231 HTML5 named references ({@code html5-entities.txt}, generated from Python's {@code html.entities.html5}),
- * including the legacy names that may omit the semicolon and Python's longest-prefix fallback.
+ * including the legacy names that may omit the semicolon and Python's longest-prefix fallback; and ftfy's stricter
+ * variant ({@link #ftfyUnescape}).
  */
 final class HtmlEntities {
   private HtmlEntities() {}
@@ -23,14 +24,27 @@ final class HtmlEntities {
   private static final Pattern CHARREF = Pattern.compile("&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\\t\\n\\f <&#;]{1,32};?)");
   private static final Charset CP1252 = Charset.forName("windows-1252");
 
+  private static final Pattern FTFY_ENTITY = Pattern.compile("&#?[0-9A-Za-z]{1,24};");
+
   /** Name (with its semicolon, or without for legacy names) → replacement. Loaded on first use. */
   private static final class Table {
-    static final Map<String, String> NAMED = load();
+    static final Map<String, String> NAMED = load("html5-entities.txt");
+    /** ftfy's entity map: {@code &name;} for every HTML5 name with a semicolon, plus its upper-cased additions. */
+    static final Map<String, String> FTFY = ftfy();
 
-    private static Map<String, String> load() {
+    private static Map<String, String> ftfy() {
       Map<String, String> m = new HashMap<>(4096);
-      try (InputStream in = HtmlEntities.class.getResourceAsStream("html5-entities.txt")) {
-        if (in == null) throw new IllegalStateException("resource html5-entities.txt missing from the jar");
+      NAMED.forEach((name, v) -> {
+        if (name.endsWith(";")) m.put("&" + name, v);
+      });
+      m.putAll(load("ftfy-uppercase-entities.txt"));
+      return m;
+    }
+
+    private static Map<String, String> load(String resource) {
+      Map<String, String> m = new HashMap<>(4096);
+      try (InputStream in = HtmlEntities.class.getResourceAsStream(resource)) {
+        if (in == null) throw new IllegalStateException("resource " + resource + " missing from the jar");
         BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
         for (String line; (line = r.readLine()) != null; ) {
           if (line.isEmpty() || line.startsWith("#")) continue;
@@ -46,6 +60,29 @@ final class HtmlEntities {
     }
   }
 
+  /**
+   * ftfy's {@code unescape_html}: only complete {@code &...;} references of at most 24 characters; names from the HTML5
+   * table (with semicolon) or ftfy's upper-cased additions ({@code &NTILDE;} → Ñ); numeric ones as Python decodes them,
+   * unless that leaves a semicolon.
+   */
+  static String ftfyUnescape(String s) {
+    if (s.indexOf('&') < 0) return s;
+    Matcher m = FTFY_ENTITY.matcher(s);
+    StringBuilder out = new StringBuilder(s.length());
+    while (m.find()) {
+      String entity = m.group();
+      String v = Table.FTFY.get(entity);
+      if (v == null && entity.startsWith("&#")) {
+        String decoded = unescape(entity);
+        v = decoded.contains(";") ? entity : decoded;
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(v == null ? entity : v));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  /** Python's {@code html.unescape}. */
   static String unescape(String s) {
     if (s.indexOf('&') < 0) return s;
     Matcher m = CHARREF.matcher(s);

@@ -32,4 +32,13 @@ class HtmlEntitiesTest {
     assertEquals("\ufffd", HtmlEntities.unescape("&#xD800;"), "surrogate");
     assertEquals("😀", HtmlEntities.unescape("&#x1F600;"));
   }
+
+  @Test
+  void ftfyUnescapesOnlyCompleteReferencesAndUpperCasedNames() {
+    assertEquals("Ñ é", HtmlEntities.ftfyUnescape("&NTILDE; &eacute;"), "upper-cased name of a lower-case entity");
+    assertEquals("&amp &lt3", HtmlEntities.ftfyUnescape("&amp &lt3"), "no semicolon: left alone");
+    assertEquals("A", HtmlEntities.ftfyUnescape("&#x41;"));
+    assertEquals("&#59;", HtmlEntities.ftfyUnescape("&#59;"), "a reference that decodes to ';' is kept");
+    assertEquals("&amp;", HtmlEntities.ftfyUnescape("&amp;amp;"), "one pass; the fix_text loop repeats it");
+  }
 }
