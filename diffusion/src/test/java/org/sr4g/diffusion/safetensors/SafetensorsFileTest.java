@@ -217,6 +217,15 @@ class SafetensorsFileTest {
   }
 
   @Test
+  void rejectsHeaderThatIsNotUtf8() throws IOException {
+    byte[] header = "{\"w\u00ff\":{}}".getBytes(StandardCharsets.ISO_8859_1); // a lone 0xFF byte: invalid UTF-8
+    ByteBuffer b = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).put(header);
+    Path p = dir.resolve("latin1.safetensors");
+    Files.write(p, b.array());
+    assertBad(p, "not well-formed JSON");
+  }
+
+  @Test
   void rejectsDuplicateKeys() throws IOException {
     assertBad(raw("dup", "{\"w\":" + OK_ENTRY + ",\"w\":" + OK_ENTRY + "}", new byte[8]), "w");
   }
