@@ -168,21 +168,30 @@ public final class SafetensorsFile implements AutoCloseable {
    * Ownership follows {@link Tensor}'s rules (the open {@link TensorScope}, else the caller).
    */
   public Tensor toTensor(String key) {
+    return toTensor(key, Device.CPU);
+  }
+
+  /** {@link #toTensor(String)} on {@code device} (half-precision data travels as half and is widened there). */
+  public Tensor toTensor(String key, Device device) {
     SafetensorsHeader.Entry e = entry(key);
     long[] shape = e.info().shape();
     MemorySegment seg = slice(e);
     return switch (e.dtype()) {
-      case F32 -> Tensor.fromSegment(seg, DType.F32, Device.CPU, shape);
-      case I64 -> Tensor.fromSegment(seg, DType.I64, Device.CPU, shape);
-      case BOOL -> Tensor.fromSegment(seg, DType.BOOL, Device.CPU, shape);
+      case F32 -> Tensor.fromSegment(seg, DType.F32, device, shape);
+      case I64 -> Tensor.fromSegment(seg, DType.I64, device, shape);
+      case BOOL -> Tensor.fromSegment(seg, DType.BOOL, device, shape);
       case F16, BF16 -> {
         DType stored = e.dtype() == SafetensorsDType.F16 ? DType.F16 : DType.BF16;
         try (TensorScope scope = TensorScope.open()) {
-          Tensor half = Tensor.fromSegment(seg, stored, Device.CPU, shape);
+          Tensor half = Tensor.fromSegment(seg, stored, device, shape);
           yield scope.keep(half.to(DType.F32));
         }
       }
-      case I32, U8 -> Tensor.of(readLongs(key), shape);
+      case I32, U8 -> {
+        try (TensorScope scope = TensorScope.open()) {
+          yield scope.keep(Tensor.of(readLongs(key), shape).to(device));
+        }
+      }
     };
   }
 

@@ -103,6 +103,15 @@ public final class ClipTokenizer {
         throw new UserInputException(vocabJson + ": token '" + e.getKey() + "' has id " + e.getValue() + ", not a non-negative integer");
       vocab.put(e.getKey(), e.getValue().intValue());
     }
+    // Ids index an array: they must be dense (0..size-1, each once), as in every CLIP vocabulary.
+    boolean[] seen = new boolean[vocab.size()];
+    for (Map.Entry<String, Integer> e : vocab.entrySet()) {
+      int id = e.getValue();
+      if (id >= seen.length || seen[id])
+        throw new UserInputException(vocabJson + ": token '" + e.getKey() + "' has id " + id
+            + (id >= seen.length ? ", beyond the " + seen.length + " entries" : ", already used by another token"));
+      seen[id] = true;
+    }
     List<String> lines = readLines(mergesTxt);
     Map<String, Integer> ranks = new HashMap<>();
     int first = !lines.isEmpty() && lines.get(0).startsWith("#version") ? 1 : 0;

@@ -1,37 +1,88 @@
 package org.sr4g.diffusion.tokenizer;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Python's {@code html.unescape} for numeric character references (with its replacement rules for invalid ones) and
- * for the named entities captions actually contain. Python knows all 2231 HTML5 names; a name not in {@link #NAMED} is
- * left as it is (documented limitation).
+ * Python's {@code html.unescape}, rule for rule: numeric references with its replacements for invalid ones, and the
+ * 2231 HTML5 named references ({@code html5-entities.txt}, generated from Python's {@code html.entities.html5}),
+ * including the legacy names that may omit the semicolon and Python's longest-prefix fallback; and ftfy's stricter
+ * variant ({@link #ftfyUnescape}).
  */
 final class HtmlEntities {
   private HtmlEntities() {}
 
   private static final Pattern CHARREF = Pattern.compile("&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\\t\\n\\f <&#;]{1,32};?)");
-
-  /** Named entities with their expansion; the first group may also appear without the semicolon (HTML legacy). */
-  private static final Map<String, String> NAMED = Map.ofEntries(
-      Map.entry("amp", "&"), Map.entry("lt", "<"), Map.entry("gt", ">"), Map.entry("quot", "\""),
-      Map.entry("nbsp", "\u00a0"), Map.entry("copy", "\u00a9"), Map.entry("reg", "\u00ae"), Map.entry("deg", "\u00b0"),
-      Map.entry("eacute", "\u00e9"), Map.entry("egrave", "\u00e8"), Map.entry("agrave", "\u00e0"),
-      Map.entry("aacute", "\u00e1"), Map.entry("uuml", "\u00fc"), Map.entry("ouml", "\u00f6"),
-      Map.entry("auml", "\u00e4"), Map.entry("szlig", "\u00df"), Map.entry("ccedil", "\u00e7"),
-      Map.entry("ntilde", "\u00f1"), Map.entry("times", "\u00d7"), Map.entry("middot", "\u00b7"));
-  /** Names that need the semicolon. */
-  private static final Map<String, String> NAMED_SEMICOLON_ONLY = Map.ofEntries(
-      Map.entry("apos", "'"), Map.entry("hellip", "\u2026"), Map.entry("mdash", "\u2014"),
-      Map.entry("ndash", "\u2013"), Map.entry("lsquo", "\u2018"), Map.entry("rsquo", "\u2019"),
-      Map.entry("ldquo", "\u201c"), Map.entry("rdquo", "\u201d"), Map.entry("trade", "\u2122"),
-      Map.entry("euro", "\u20ac"), Map.entry("bull", "\u2022"));
-
   private static final Charset CP1252 = Charset.forName("windows-1252");
 
+  private static final Pattern FTFY_ENTITY = Pattern.compile("&#?[0-9A-Za-z]{1,24};");
+
+  /** Name (with its semicolon, or without for legacy names) → replacement. Loaded on first use. */
+  private static final class Table {
+    static final Map<String, String> NAMED = load("html5-entities.txt");
+    /** ftfy's entity map: {@code &name;} for every HTML5 name with a semicolon, plus its upper-cased additions. */
+    static final Map<String, String> FTFY = ftfy();
+
+    private static Map<String, String> ftfy() {
+      Map<String, String> m = new HashMap<>(4096);
+      NAMED.forEach((name, v) -> {
+        if (name.endsWith(";")) m.put("&" + name, v);
+      });
+      m.putAll(load("ftfy-uppercase-entities.txt"));
+      return m;
+    }
+
+    private static Map<String, String> load(String resource) {
+      Map<String, String> m = new HashMap<>(4096);
+      try (InputStream in = HtmlEntities.class.getResourceAsStream(resource)) {
+        if (in == null) throw new IllegalStateException("resource " + resource + " missing from the jar");
+        BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        for (String line; (line = r.readLine()) != null; ) {
+          if (line.isEmpty() || line.startsWith("#")) continue;
+          int tab = line.indexOf('\t');
+          StringBuilder v = new StringBuilder(2);
+          for (String hex : line.substring(tab + 1).split(" ")) v.appendCodePoint(Integer.parseInt(hex, 16));
+          m.put(line.substring(0, tab), v.toString());
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return m;
+    }
+  }
+
+  /**
+   * ftfy's {@code unescape_html}: only complete {@code &...;} references of at most 24 characters; names from the HTML5
+   * table (with semicolon) or ftfy's upper-cased additions ({@code &NTILDE;} → Ñ); numeric ones as Python decodes them,
+   * unless that leaves a semicolon.
+   */
+  static String ftfyUnescape(String s) {
+    if (s.indexOf('&') < 0) return s;
+    Matcher m = FTFY_ENTITY.matcher(s);
+    StringBuilder out = new StringBuilder(s.length());
+    while (m.find()) {
+      String entity = m.group();
+      String v = Table.FTFY.get(entity);
+      if (v == null && entity.startsWith("&#")) {
+        String decoded = unescape(entity);
+        v = decoded.contains(";") ? entity : decoded;
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(v == null ? entity : v));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  /** Python's {@code html.unescape}. */
   static String unescape(String s) {
     if (s.indexOf('&') < 0) return s;
     Matcher m = CHARREF.matcher(s);
@@ -43,24 +94,23 @@ final class HtmlEntities {
 
   private static String replace(String ref) {
     if (ref.charAt(0) == '#') {
-      String digits = ref.endsWith(";") ? ref.substring(1, ref.length() - 1) : ref.substring(1);
+      boolean hex = ref.charAt(1) == 'x' || ref.charAt(1) == 'X';
+      String digits = ref.substring(hex ? 2 : 1);
+      if (digits.endsWith(";")) digits = digits.substring(0, digits.length() - 1);
       long num;
       try {
-        num = digits.charAt(0) == 'x' || digits.charAt(0) == 'X'
-            ? Long.parseLong(digits.substring(1), 16) : Long.parseLong(digits);
+        num = Long.parseLong(digits, hex ? 16 : 10);
       } catch (NumberFormatException tooLong) {
-        num = Long.MAX_VALUE;
+        num = Long.MAX_VALUE; // Python's int is unbounded; anything this large is > 0x10FFFF
       }
       return numeric(num);
     }
-    if (ref.endsWith(";")) {
-      String name = ref.substring(0, ref.length() - 1);
-      String v = NAMED.containsKey(name) ? NAMED.get(name) : NAMED_SEMICOLON_ONLY.get(name);
-      if (v != null) return v;
-    }
-    // As Python: the longest prefix that is a legacy (semicolon-free) entity, the rest kept.
-    for (int len = Math.min(ref.length(), 32); len > 1; len--) {
-      String v = NAMED.get(ref.substring(0, len));
+    Map<String, String> named = Table.NAMED;
+    String whole = named.get(ref);
+    if (whole != null) return whole;
+    // As Python: the longest prefix that is a (legacy, semicolon-free) name; the rest is kept.
+    for (int len = ref.length() - 1; len > 1; len--) {
+      String v = named.get(ref.substring(0, len));
       if (v != null) return v + ref.substring(len);
     }
     return "&" + ref;

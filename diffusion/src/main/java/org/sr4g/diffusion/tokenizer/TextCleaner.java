@@ -3,16 +3,18 @@ package org.sr4g.diffusion.tokenizer;
 import java.text.Normalizer;
 
 /**
- * CLIP's caption clean-up ({@code basic_clean} then {@code whitespace_clean}, then lower-case), in the subset of
- * {@code ftfy.fix_text} that is deterministic without ftfy's mojibake heuristics: control characters and byte-order
- * marks removed, Latin ligatures and full-width/half-width forms expanded, curly quotes straightened, NFC; then HTML
- * unescaped twice, whitespace runs collapsed to one space, stripped, lower-cased as Python's {@code str.lower} does.
+ * CLIP's caption clean-up: {@code basic_clean} ({@code ftfy.fix_text}, {@code html.unescape} twice, strip), then
+ * {@code whitespace_clean} (every whitespace run to one space, strip), then lower-case.
  *
- * <p>Not done: ftfy's mojibake repair ({@code fix_encoding}: guessing that text was decoded with the wrong codec) and
- * its other heuristics; captions with mojibake tokenize as they are.
+ * <p>{@link #fixText} follows ftfy 6's {@code fix_text} with its default configuration, step for step and repeated
+ * until nothing changes, per line, except {@code fix_encoding}: ftfy's mojibake repair (guessing, from a badness
+ * heuristic, that UTF-8 was decoded with a single-byte codec) is not implemented, so captions with mojibake tokenize as
+ * they are, and lone C1 control characters are always read as windows-1252 (ftfy would first try re-decoding).
  */
 final class TextCleaner {
   private TextCleaner() {}
+
+  private static final java.nio.charset.Charset CP1252 = java.nio.charset.Charset.forName("windows-1252");
 
   static String clean(String text) {
     String s = fixText(text);
@@ -20,33 +22,97 @@ final class TextCleaner {
     return lowerCase(collapseWhitespace(s));
   }
 
-  /** The ftfy steps listed in the class comment, in ftfy's order (NFC last). */
+  /**
+   * ftfy's {@code fix_text}: the text is fixed line by line (each segment ends after a newline); HTML entities are
+   * unescaped only until a line containing {@code <} is seen (it suggests real HTML).
+   */
   static String fixText(String text) {
     StringBuilder out = new StringBuilder(text.length());
-    text.codePoints().forEach(cp -> {
-      if (isRemovedControl(cp)) return;
-      String mapped = ligature(cp);
-      if (mapped == null) mapped = width(cp);
-      if (mapped == null) mapped = quote(cp);
-      if (mapped != null) out.append(mapped);
-      else out.appendCodePoint(cp);
-    });
-    return Normalizer.normalize(out, Normalizer.Form.NFC);
+    boolean unescapeHtml = true;
+    int pos = 0;
+    while (pos < text.length()) {
+      int nl = text.indexOf('\n', pos);
+      int end = nl < 0 ? text.length() : nl + 1;
+      String segment = text.substring(pos, end);
+      if (segment.indexOf('<') >= 0) unescapeHtml = false;
+      out.append(fixSegment(segment, unescapeHtml));
+      pos = end;
+    }
+    return out.toString();
   }
 
-  /** ftfy {@code remove_control_chars} (plus the BOM, which ftfy's {@code remove_bom} drops). */
-  private static boolean isRemovedControl(int cp) {
-    return (cp >= 0x00 && cp <= 0x08) || cp == 0x0B || (cp >= 0x0E && cp <= 0x1F) || cp == 0x7F
-        || (cp >= 0x206A && cp <= 0x206F) || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFC)
-        || (cp >= 0x1D173 && cp <= 0x1D17A) || (cp >= 0xE0000 && cp <= 0xE007F);
+  /** ftfy's {@code fix_and_explain} loop: apply every fixer in order until the text stops changing. */
+  private static String fixSegment(String text, boolean unescapeHtml) {
+    while (true) {
+      String before = text;
+      if (unescapeHtml) text = HtmlEntities.ftfyUnescape(text);
+      // fix_encoding: not implemented (see the class comment)
+      text = mapCodePoints(text, TextCleaner::c1Control);
+      text = mapCodePoints(text, TextCleaner::ligature);
+      text = mapCodePoints(text, TextCleaner::width);
+      text = mapCodePoints(text, TextCleaner::quote);
+      text = fixLineBreaks(text);
+      text = mapCodePoints(text, cp -> cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE ? "\ufffd" : null);
+      text = removeTerminalEscapes(text);
+      text = mapCodePoints(text, cp -> isRemovedControl(cp) ? "" : null);
+      text = Normalizer.normalize(text, Normalizer.Form.NFC);
+      if (text.equals(before)) return text;
+    }
   }
 
-  /** ftfy {@code fix_latin_ligatures}: the NFKC expansion of these ligatures only (fi, fl, ĳ, ǆ ...). */
+  private interface CodePointMap {
+    /** The replacement, or {@code null} to keep the code point. */
+    String map(int cp);
+  }
+
+  private static String mapCodePoints(String s, CodePointMap f) {
+    StringBuilder out = null;
+    for (int i = 0; i < s.length(); ) {
+      int cp = s.codePointAt(i);
+      int next = i + Character.charCount(cp);
+      String r = f.map(cp);
+      if (r != null && out == null) out = new StringBuilder(s.length()).append(s, 0, i);
+      if (out != null) {
+        if (r != null) out.append(r);
+        else out.appendCodePoint(cp);
+      }
+      i = next;
+    }
+    return out == null ? s : out.toString();
+  }
+
+  /** ftfy {@code fix_c1_controls}: C1 controls read as "sloppy" windows-1252 (undefined bytes stay themselves). */
+  private static String c1Control(int cp) {
+    if (cp < 0x80 || cp > 0x9f) return null;
+    String c = new String(new byte[] {(byte) cp}, CP1252);
+    return c.equals("\ufffd") ? null : c;
+  }
+
+  /** ftfy {@code fix_latin_ligatures}: its table (Latin typographic ligatures and legacy digraphs only). */
   private static String ligature(int cp) {
     return switch (cp) {
-      case 0x0132, 0x0133, 0x013F, 0x0140, 0x01C4, 0x01C5, 0x01C6, 0x01C7, 0x01C8, 0x01C9, 0x01CA, 0x01CB, 0x01CC,
-          0x01F1, 0x01F2, 0x01F3, 0xFB00, 0xFB01, 0xFB02, 0xFB03, 0xFB04, 0xFB05, 0xFB06 ->
-          Normalizer.normalize(Character.toString(cp), Normalizer.Form.NFKC);
+      case 0x0132 -> "IJ";
+      case 0x0133 -> "ij";
+      case 0x0149 -> "\u02bcn";
+      case 0x01F1 -> "DZ";
+      case 0x01F2 -> "Dz";
+      case 0x01F3 -> "dz";
+      case 0x01C4 -> "D\u017d";
+      case 0x01C5 -> "D\u017e";
+      case 0x01C6 -> "d\u017e";
+      case 0x01C7 -> "LJ";
+      case 0x01C8 -> "Lj";
+      case 0x01C9 -> "lj";
+      case 0x01CA -> "NJ";
+      case 0x01CB -> "Nj";
+      case 0x01CC -> "nj";
+      case 0xFB00 -> "ff";
+      case 0xFB01 -> "fi";
+      case 0xFB02 -> "fl";
+      case 0xFB03 -> "ffi";
+      case 0xFB04 -> "ffl";
+      case 0xFB05 -> "\u017ft";
+      case 0xFB06 -> "st";
       default -> null;
     };
   }
@@ -65,6 +131,23 @@ final class TextCleaner {
     if (cp == 0x02BC || (cp >= 0x2018 && cp <= 0x201B)) return "'";
     if (cp >= 0x201C && cp <= 0x201F) return "\"";
     return null;
+  }
+
+  /** ftfy {@code fix_line_breaks}: CRLF, CR, LS, PS and NEL to LF. */
+  private static String fixLineBreaks(String s) {
+    return s.replace("\r\n", "\n").replace('\r', '\n').replace('\u2028', '\n').replace('\u2029', '\n')
+        .replace('\u0085', '\n');
+  }
+
+  /** ftfy {@code remove_terminal_escapes}: ANSI sequences {@code ESC [ digits-and-semicolons letter}. */
+  private static String removeTerminalEscapes(String s) {
+    return s.indexOf('\u001b') < 0 ? s : s.replaceAll("\u001b\\[[0-9;]*[a-zA-Z]", "");
+  }
+
+  /** ftfy {@code remove_control_chars} (C0 controls except whitespace, DEL, bidi overrides, BOM, interlinear marks). */
+  private static boolean isRemovedControl(int cp) {
+    return (cp >= 0x00 && cp <= 0x08) || cp == 0x0B || (cp >= 0x0E && cp <= 0x1F) || cp == 0x7F
+        || (cp >= 0x206A && cp <= 0x206F) || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFC);
   }
 
   /** {@code re.sub(r'\s+', ' ', s).strip()} with Python's notion of whitespace. */

@@ -155,6 +155,25 @@ class SafetensorsFileTest {
     }
   }
 
+  @Test
+  void toTensorWidensNarrowIntegersToInt64() throws IOException {
+    Assumptions.assumeTrue(Torch.isAvailable(), () -> "libtorch unavailable: " + Torch.unavailableReason().orElse("?"));
+    ByteBuffer data = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putInt(-3).putInt(9).put((byte) 255).put((byte) 0).put((byte) 1).put((byte) 0);
+    Path p = raw("narrow", "{\"i\":{\"dtype\":\"I32\",\"shape\":[2,1],\"data_offsets\":[0,8]},"
+        + "\"u\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[8,10]},"
+        + "\"b\":{\"dtype\":\"BOOL\",\"shape\":[2],\"data_offsets\":[10,12]}}", data.array());
+    try (SafetensorsFile st = SafetensorsFile.open(p); TensorScope scope = TensorScope.open()) {
+      Tensor i = st.toTensor("i", org.sr4g.torch.Device.CPU);
+      assertEquals(DType.I64, i.dtype());
+      assertArrayEquals(new long[] {2, 1}, i.shape());
+      assertArrayEquals(new long[] {-3, 9}, i.toLongArray());
+      assertArrayEquals(new long[] {255, 0}, st.toTensor("u").toLongArray());
+      Tensor b = st.toTensor("b");
+      assertEquals(DType.BOOL, b.dtype());
+      assertArrayEquals(new boolean[] {true, false}, b.toBooleanArray());
+    }
+  }
+
   // ------------------------------------------------------------------------------------------------ hostile files
 
   private static final String OK_ENTRY = "{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}";
@@ -195,6 +214,15 @@ class SafetensorsFileTest {
   void rejectsNonObjectJson() throws IOException {
     assertBad(raw("array", "[1, 2, 3]", new byte[0]), "must be a JSON object");
     assertBad(raw("string", "\"hello\"", new byte[0]), "must be a JSON object");
+  }
+
+  @Test
+  void rejectsHeaderThatIsNotUtf8() throws IOException {
+    byte[] header = "{\"w\u00ff\":{}}".getBytes(StandardCharsets.ISO_8859_1); // a lone 0xFF byte: invalid UTF-8
+    ByteBuffer b = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).put(header);
+    Path p = dir.resolve("latin1.safetensors");
+    Files.write(p, b.array());
+    assertBad(p, "not well-formed JSON");
   }
 
   @Test

@@ -9,8 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.sr4g.UserInputException;
+import org.sr4g.diffusion.safetensors.SafetensorsFile;
+import org.sr4g.testing.SharedData;
+import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
+import org.sr4g.torch.Torch;
 
 /** Config handling, timestep spacing and algebraic identities of the schedulers (golden values: GoldenParityTest). */
 class SchedulersTest {
@@ -121,5 +127,38 @@ class SchedulersTest {
     // at t = 0 the previous alpha-bar is 1: the step returns the predicted clean sample
     assertArrayEquals(r.predOriginalSample(), r.prevSample(), 1e-6f);
     assertThrows(NullPointerException.class, () -> d.step(gaussian(8, 6), 10, x, null));
+  }
+
+  @Test
+  void tensorOverloadsMatchTheArrayPath() {
+    Assumptions.assumeTrue(Torch.isAvailable(), () -> "libtorch unavailable: " + Torch.unavailableReason().orElse("?"));
+    EulerDiscreteScheduler arrays = (EulerDiscreteScheduler) create(sd15("EulerDiscreteScheduler"));
+    EulerDiscreteScheduler tensors = (EulerDiscreteScheduler) create(sd15("EulerDiscreteScheduler"));
+    arrays.setTimesteps(10);
+    tensors.setTimesteps(10);
+    float[] x = gaussian(32, 7);
+    float[] eps = gaussian(32, 8);
+    float t = arrays.timesteps()[0];
+    try (TensorScope scope = TensorScope.open()) {
+      Tensor xt = Tensor.of(x, 2, 4, 2, 2);
+      Tensor scaled = tensors.scaleModelInput(xt, t);
+      assertArrayEquals(new long[] {2, 4, 2, 2}, scaled.shape());
+      assertArrayEquals(arrays.scaleModelInput(x, t), scaled.toFloatArray());
+      Tensor prev = tensors.step(Tensor.of(eps, 2, 4, 2, 2), t, xt, null);
+      assertArrayEquals(arrays.step(eps, t, x, null).prevSample(), prev.toFloatArray());
+    }
+  }
+
+  @Test
+  void betasAndAlphasCumprodMatchTorchBitForBit() throws java.io.IOException {
+    // Stricter than the golden tolerance: the float32 linspace/cumprod emulation is exact, and a change to it shows here.
+    java.nio.file.Path golden = SharedData.require("golden");
+    var configs = JSON.readTree(golden.resolve("schedulers.json").toFile()).get("configs");
+    NoiseSchedule s = create((ObjectNode) configs.get("ddpm_eps")).schedule();
+    try (SafetensorsFile st = SafetensorsFile.open(golden.resolve("schedulers.safetensors"))) {
+      assertArrayEquals(st.readFloats("ddpm/betas"), s.betas());
+      assertArrayEquals(st.readFloats("ddpm/alphas"), s.alphas());
+      assertArrayEquals(st.readFloats("ddpm/alphas_cumprod"), s.alphasCumprod());
+    }
   }
 }

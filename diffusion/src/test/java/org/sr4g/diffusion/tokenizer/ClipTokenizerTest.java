@@ -81,15 +81,38 @@ class ClipTokenizerTest {
   }
 
   @Test
+  void sparseOrDuplicateVocabularyIdsAreRejected() throws IOException {
+    tiny();
+    Files.writeString(dir.resolve("vocab.json"), "{\"a\":0,\"b\":1000000000,\"<|startoftext|>\":1,\"<|endoftext|>\":2}");
+    UserInputException e = assertThrows(UserInputException.class, () -> ClipTokenizer.fromFolder(dir));
+    assertTrue(e.getMessage().contains("vocab.json") && e.getMessage().contains("'b'"), e.getMessage());
+    Files.writeString(dir.resolve("vocab.json"), "{\"a\":0,\"b\":0,\"<|startoftext|>\":1,\"<|endoftext|>\":2}");
+    assertThrows(UserInputException.class, () -> ClipTokenizer.fromFolder(dir));
+  }
+
+  @Test
   void cleanUpFollowsPythonRules() {
     assertEquals("a & b", TextCleaner.clean("a &amp;amp; b"), "unescaped twice");
     assertEquals("€ x", TextCleaner.clean("&#128; x"), "C1 reference read as windows-1252, as Python does");
     assertEquals("é", TextCleaner.clean("&eacute"), "legacy entity without semicolon");
     assertEquals("&bogus;", TextCleaner.clean("&bogus;"));
     assertEquals("σσ", TextCleaner.clean("ΣΣ"), "Python lower-cases a final sigma to σ");
-    assertEquals("a b", TextCleaner.clean("\u00a0a\u3000\u2003b\u0085"), "Python whitespace, ideographic space");
+    assertEquals("a b", TextCleaner.clean("\u00a0a\u3000\u2003b\u2029"), "Python whitespace, ideographic space");
     assertEquals("ab", TextCleaner.clean("a\ufeffb"), "BOM dropped");
     assertEquals("ij dž", TextCleaner.clean("Ĳ ǅ"), "Latin ligatures expanded");
     assertEquals("カ 12", TextCleaner.clean("ｶ １２"), "half-width katakana and full-width digits to NFKC");
+    assertEquals("ſt 'n", TextCleaner.clean("ﬅ ŉ"), "ftfy's ligature table, not NFKC (then ʼ is uncurled)");
+  }
+
+  @Test
+  void cleanUpFollowsFtfyFixText() {
+    assertEquals("&", TextCleaner.clean("&amp;amp;amp;amp;"), "ftfy repeats unescape_html until nothing changes");
+    assertEquals("ñandú", TextCleaner.clean("&NTILDE;and&uacute;"), "ftfy decodes upper-cased entity names");
+    assertEquals("<b>&</b>", TextCleaner.clean("<b>&amp;amp;</b>"), "a line with '<': ftfy leaves entities, CLIP unescapes twice");
+    assertEquals("a…b", TextCleaner.clean("a\u0085b"), "C1 control read as windows-1252 before line breaks are fixed");
+    assertEquals("red text", TextCleaner.clean("\u001b[31mred\u001b[0m text"), "terminal escapes removed");
+    assertEquals("a\ufffdb", TextCleaner.clean("a\ud800b"), "lone surrogate replaced");
+    assertEquals("xy", TextCleaner.clean("x\u206ay"), "deprecated format character removed");
+    assertEquals("x\u202ey", TextCleaner.clean("x\u202ey"), "bidi override kept, as ftfy does");
   }
 }
