@@ -90,6 +90,16 @@ class DiffusersModelTest {
   }
 
   @Test
+  void componentsThatDoNotFitTogetherAreReported(@TempDir Path tmp) throws IOException {
+    Path dir = buildFolder(tmp, false);
+    Path unet = dir.resolve("unet/config.json");
+    Files.writeString(unet, Files.readString(unet).replace("\"cross_attention_dim\": 32", "\"cross_attention_dim\": 48"));
+    List<String> problems = ModelFolder.open(dir, null).problems();
+    assertTrue(problems.contains(dir + ": text_encoder hidden_size 32 does not match unet cross_attention_dim 48"),
+        problems::toString);
+  }
+
+  @Test
   void brokenFolderNamesEveryBadKeyBeforeLoadingAnything(@TempDir Path tmp) throws IOException {
     ModelGolden.requireTorch();
     Path dir = buildFolder(tmp, false);
