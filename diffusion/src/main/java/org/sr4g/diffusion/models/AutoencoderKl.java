@@ -33,7 +33,7 @@ public final class AutoencoderKl implements AutoCloseable {
 
   /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
   public static AutoencoderKl load(AutoencoderKlConfig config, Weights weights, Device device) {
-    ParamLoader.failOn("VAE weights", check(config, weights));
+    ParamLoader.failOn("VAE weights (" + weights.source() + ")", check(config, weights));
     Params params = new Params();
     try {
       return new AutoencoderKl(config, params, ParamLoader.loading(weights, device, params));

@@ -39,7 +39,7 @@ public final class ClipTextModel implements AutoCloseable {
 
   /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
   public static ClipTextModel load(ClipTextConfig config, Weights weights, Device device) {
-    ParamLoader.failOn("CLIP text encoder weights", check(config, weights));
+    ParamLoader.failOn("CLIP text encoder weights (" + weights.source() + ")", check(config, weights));
     Params params = new Params();
     try {
       return new ClipTextModel(config, params, ParamLoader.loading(weights, device, params));

@@ -21,6 +21,11 @@ public final class MapWeights implements Weights {
   }
 
   @Override
+  public String source() {
+    return "in-memory weights";
+  }
+
+  @Override
   public long[] shape(String key) {
     return get(key).shape();
   }

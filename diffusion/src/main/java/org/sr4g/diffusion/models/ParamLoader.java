@@ -2,9 +2,9 @@ package org.sr4g.diffusion.models;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,6 +22,9 @@ import org.sr4g.torch.TensorScope;
  * at all: {@link #param} returns null and the model built with it must be thrown away unused.
  */
 public final class ParamLoader {
+  /** Weights with no tensors: checking against them lists every parameter as missing, and records its shape. */
+  static final Weights NONE = new MapWeights(Map.of());
+
   private final Weights weights;
   private final Device device;
   private final Params params;
@@ -42,9 +45,6 @@ public final class ParamLoader {
   public static ParamLoader loading(Weights weights, Device device, Params params) {
     return new ParamLoader(weights, device, params, false);
   }
-
-  /** Weights with no tensors: checking against them lists every parameter as missing, and records its shape. */
-  static final Weights NONE = new MapWeights(Map.of());
 
   /** Checks keys and shapes only; loads nothing. */
   public static ParamLoader checking(Weights weights) {
@@ -92,13 +92,7 @@ public final class ParamLoader {
     return all;
   }
 
-  /** Throws a {@link UserInputException} naming every bad key of {@code what} (e.g. "unet weights in /x/y"). */
-  public void finish(String what) {
-    List<String> all = problems();
-    if (!all.isEmpty()) throw new UserInputException(describe(what, all));
-  }
-
-  /** Throws the UserInputException of {@link #finish} for {@code problems} when there are any. */
+  /** Throws one {@link UserInputException} naming every problem of {@code what} (e.g. "UNet weights"), if any. */
   public static void failOn(String what, List<String> problems) {
     if (!problems.isEmpty()) throw new UserInputException(describe(what, problems));
   }

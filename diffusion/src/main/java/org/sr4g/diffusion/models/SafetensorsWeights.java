@@ -33,6 +33,11 @@ public final class SafetensorsWeights implements Weights, AutoCloseable {
   }
 
   @Override
+  public String source() {
+    return file.path().toString();
+  }
+
+  @Override
   public long[] shape(String key) {
     return file.info(key).shape();
   }

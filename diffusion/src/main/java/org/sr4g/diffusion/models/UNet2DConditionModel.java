@@ -88,7 +88,7 @@ public final class UNet2DConditionModel implements AutoCloseable {
 
   /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
   public static UNet2DConditionModel load(UNetConfig config, Weights weights, Device device) {
-    ParamLoader.failOn("UNet weights", check(config, weights));
+    ParamLoader.failOn("UNet weights (" + weights.source() + ")", check(config, weights));
     Params params = new Params();
     try {
       return new UNet2DConditionModel(config, params, ParamLoader.loading(weights, device, params));

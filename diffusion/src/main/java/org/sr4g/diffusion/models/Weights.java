@@ -14,6 +14,9 @@ public interface Weights {
   /** The stored shape of {@code key} (which must be in {@link #keys()}). */
   long[] shape(String key);
 
+  /** Where the weights come from, for error messages (a file path). */
+  String source();
+
   /** A new float32 CPU tensor with the values of {@code key}, owned by the caller (or the open scope). */
   Tensor loadF32(String key);
 }

@@ -51,6 +51,8 @@ class ClipTextModelTest {
           "wrong shape text_model.final_layer_norm.weight: [31], expected [32]",
           "unexpected text_model.extra.weight [2]"), problems);
       UserInputException e = assertThrows(UserInputException.class, () -> ClipTextModel.load(c, w, Device.CPU));
+      assertTrue(e.getMessage().startsWith("CLIP text encoder weights (in-memory weights): 3 weight problem(s): "),
+          e.getMessage());
       assertTrue(e.getMessage().contains("missing text_model.encoder.layers.1.mlp.fc2.bias"), e.getMessage());
     }
   }

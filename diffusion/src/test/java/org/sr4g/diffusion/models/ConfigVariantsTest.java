@@ -49,6 +49,11 @@ class ConfigVariantsTest {
     }
 
     @Override
+    public String source() {
+      return base.source() + " (proj weights as matrices)";
+    }
+
+    @Override
     public long[] shape(String key) {
       long[] s = base.shape(key);
       return isProj(key) ? new long[] {s[0], s[1]} : s;
