@@ -17,6 +17,7 @@ import org.sr4g.diffusion.models.ClipTextModel;
 import org.sr4g.diffusion.models.SafetensorsWeights;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.models.UNetConfig;
+import org.sr4g.diffusion.schedulers.Scheduler;
 import org.sr4g.diffusion.schedulers.SchedulerConfig;
 
 /**
@@ -73,6 +74,7 @@ public final class ModelFolder {
         else
           for (String c : List.of("unet", "vae", "text_encoder", "tokenizer", "scheduler"))
             if (!modelIndex.has(c)) problems.add(index + ": no \"" + c + "\" component");
+            else componentClass(index, c);
       } catch (IOException e) {
         problems.add(index + ": " + e.getMessage());
       }
@@ -87,6 +89,28 @@ public final class ModelFolder {
     for (String f : List.of("vocab.json", "merges.txt"))
       if (!Files.isRegularFile(tokenizerDir.resolve(f))) problems.add(tokenizerDir.resolve(f) + ": missing");
     schedulerConfig = config("scheduler/scheduler_config.json", SchedulerConfig::read);
+    if (schedulerConfig != null) {
+      try {
+        Scheduler.create(schedulerConfig); // refuses a scheduler class with no implementation here, by name
+      } catch (UserInputException e) {
+        problems.add(e.getMessage());
+        schedulerConfig = null;
+      }
+    }
+  }
+
+  /** The classes the models here implement; e.g. SDXL's CLIPTextModelWithProjection or a Flax UNet are refused. */
+  private static final java.util.Map<String, String> CLASSES = java.util.Map.of("unet", "UNet2DConditionModel",
+      "vae", "AutoencoderKL", "text_encoder", "CLIPTextModel", "tokenizer", "CLIPTokenizer");
+
+  private void componentClass(Path index, String component) {
+    String want = CLASSES.get(component);
+    JsonNode entry = modelIndex.get(component);
+    if (want == null || entry.isNull()) return;
+    String cls = entry.isArray() && entry.size() == 2 ? entry.get(1).asText() : entry.toString();
+    // CLIPTokenizerFast reads the same vocab.json/merges.txt.
+    if (!cls.equals(want) && !(component.equals("tokenizer") && cls.equals("CLIPTokenizerFast")))
+      problems.add(index + ": " + component + " is " + cls + ", only " + want + " is supported");
   }
 
   private <T> T config(String relative, Function<Path, T> reader) {

@@ -38,7 +38,9 @@ class DiffusersModelTest {
     copy(golden.resolve("merges.txt"), dir.resolve("tokenizer/merges.txt"));
     Files.createDirectories(dir.resolve("scheduler"));
     Files.writeString(dir.resolve("scheduler/scheduler_config.json"),
-        "{\"_class_name\": \"PNDMScheduler\", \"num_train_timesteps\": 1000, \"beta_schedule\": \"scaled_linear\"}");
+        "{\"_class_name\": \"PNDMScheduler\", \"beta_end\": 0.012, \"beta_schedule\": \"scaled_linear\","
+            + " \"beta_start\": 0.00085, \"num_train_timesteps\": 1000, \"set_alpha_to_one\": false,"
+            + " \"skip_prk_steps\": true, \"steps_offset\": 1, \"trained_betas\": null}"); // SD 1.5's
     Files.writeString(dir.resolve("model_index.json"), """
         {"_class_name": "StableDiffusionPipeline", "unet": ["diffusers", "UNet2DConditionModel"],
          "vae": ["diffusers", "AutoencoderKL"], "text_encoder": ["transformers", "CLIPTextModel"],
@@ -97,6 +99,12 @@ class DiffusersModelTest {
     List<String> problems = ModelFolder.open(dir, null).problems();
     assertTrue(problems.contains(dir + ": text_encoder hidden_size 32 does not match unet cross_attention_dim 48"),
         problems::toString);
+    Files.writeString(dir.resolve("model_index.json"), Files.readString(dir.resolve("model_index.json"))
+        .replace("\"CLIPTextModel\"", "\"CLIPTextModelWithProjection\""));
+    Files.writeString(dir.resolve("scheduler/scheduler_config.json"), "{\"_class_name\": \"LMSDiscreteScheduler\"}");
+    String all = String.join("\n", ModelFolder.open(dir, null).problems());
+    assertTrue(all.contains("text_encoder is CLIPTextModelWithProjection, only CLIPTextModel is supported"), all);
+    assertTrue(all.contains("LMSDiscreteScheduler"), all);
   }
 
   @Test
