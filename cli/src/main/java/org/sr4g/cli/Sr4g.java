@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       SynthCommand.class,
       EvalCommand.class,
       PromptsCommand.class,
+      SampleCommand.class,
       DoctorCommand.class,
       CommandLine.HelpCommand.class
     })

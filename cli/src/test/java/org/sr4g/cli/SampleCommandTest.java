@@ -1,0 +1,80 @@
+package org.sr4g.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sr4g.diffusion.RandomModelFolder;
+import org.sr4g.torch.Torch;
+
+/** {@code sr4g sample} end to end on a tiny random model on the CPU (a smoke test: the images are noise). */
+class SampleCommandTest {
+
+  private static void requireTorch() {
+    if (Torch.isAvailable()) return;
+    String why = "libtorch engine unavailable: " + Torch.unavailableReason().orElse("?");
+    if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail(why + " — required when CI=true");
+    Assumptions.abort(why);
+  }
+
+  @Test
+  void writesOnePngPerImageAndResumes(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    Path model = RandomModelFolder.write(tmp.resolve("model"), 7);
+    Path prompts = tmp.resolve("prompts.jsonl");
+    Files.writeString(prompts, """
+        {"unique_id": 3, "num_objects": 2, "obj_1_attributes": ["cat"], "obj_2_attributes": ["dog"], "rel_type": "to the left of", "text": "a cat to the left of a dog"}
+        {"unique_id": 11, "num_objects": 1, "obj_1_attributes": ["bus"], "text": "a bus"}
+        """);
+    Path out = tmp.resolve("images");
+    String[] args = {"sample", "--model", model.toString(), "--prompts", prompts.toString(), "--out", out.toString(),
+        "--images-per-prompt", "2", "--steps", "2", "--width", "16", "--height", "8", "--seed", "5"};
+    CliRun r = CliRun.of(args);
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertEquals(List.of("11_0.png", "11_1.png", "3_0.png", "3_1.png"), names(out));
+    BufferedImage img = ImageIO.read(out.resolve("3_0.png").toFile());
+    assertEquals(16, img.getWidth());
+    assertEquals(8, img.getHeight());
+    byte[] first = Files.readAllBytes(out.resolve("3_1.png"));
+    assertNotEquals(List.of(Files.readAllBytes(out.resolve("3_0.png"))), List.of(first));
+
+    // Interrupted run: one image missing. The resume makes only that one, identical to the first run's.
+    Files.delete(out.resolve("3_1.png"));
+    r = CliRun.of(args);
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("wrote 1 images") && r.out().contains("(3 already there)"), r.out());
+    assertArrayEquals(first, Files.readAllBytes(out.resolve("3_1.png")));
+    r = CliRun.of(args);
+    assertTrue(r.out().contains("nothing to do: all 4 images"), r.out());
+    assertEquals(List.of("11_0.png", "11_1.png", "3_0.png", "3_1.png"), names(out), "no temporary files left");
+  }
+
+  @Test
+  void badFolderIsOneUserErrorNamingTheProblem(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    Path model = RandomModelFolder.write(tmp.resolve("model"), 7);
+    Files.delete(model.resolve("vae/diffusion_pytorch_model.safetensors"));
+    CliRun r = CliRun.of("sample", "--model", model.toString(), "--prompt", "a cat", "--out",
+        tmp.resolve("o").toString(), "--steps", "1", "--width", "8", "--height", "8");
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("sr4g sample: error:") && r.err().contains("vae/diffusion_pytorch_model.safetensors: missing"),
+        r.err());
+  }
+
+  private static List<String> names(Path dir) throws Exception {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+}

@@ -1,0 +1,95 @@
+package org.sr4g.diffusion;
+
+import java.nio.file.Path;
+import org.sr4g.diffusion.models.AutoencoderKl;
+import org.sr4g.diffusion.models.ClipTextModel;
+import org.sr4g.diffusion.models.SafetensorsWeights;
+import org.sr4g.diffusion.models.UNet2DConditionModel;
+import org.sr4g.diffusion.schedulers.Scheduler;
+import org.sr4g.diffusion.schedulers.SchedulerConfig;
+import org.sr4g.diffusion.tokenizer.ClipTokenizer;
+import org.sr4g.torch.Device;
+
+/**
+ * A loaded Stable Diffusion checkpoint: text encoder, UNet and VAE (float32 on one device, owned here), the tokenizer
+ * and the scheduler config. Loading refuses a folder with any problem before reading
+ * a single weight, listing every bad key of every component.
+ */
+public final class DiffusersModel implements AutoCloseable {
+  private final ModelFolder folder;
+  private final ClipTokenizer tokenizer;
+  private final SchedulerConfig schedulerConfig;
+  private ClipTextModel textEncoder;
+  private UNet2DConditionModel unet;
+  private AutoencoderKl vae;
+
+  private DiffusersModel(ModelFolder folder, ClipTokenizer tokenizer, SchedulerConfig schedulerConfig) {
+    this.folder = folder;
+    this.tokenizer = tokenizer;
+    this.schedulerConfig = schedulerConfig;
+  }
+
+  public static DiffusersModel load(Path root, String variant, Device device) {
+    return load(ModelFolder.open(root, variant), device);
+  }
+
+  public static DiffusersModel load(ModelFolder folder, Device device) {
+    folder.requireValid();
+    DiffusersModel m = new DiffusersModel(folder, ClipTokenizer.fromFolder(folder.tokenizerDir()),
+        folder.schedulerConfig());
+    try {
+      try (SafetensorsWeights w = SafetensorsWeights.open(folder.textEncoderWeights())) {
+        m.textEncoder = ClipTextModel.load(folder.textEncoderConfig(), w, device);
+      }
+      try (SafetensorsWeights w = SafetensorsWeights.open(folder.unetWeights())) {
+        m.unet = UNet2DConditionModel.load(folder.unetConfig(), w, device);
+      }
+      try (SafetensorsWeights w = SafetensorsWeights.open(folder.vaeWeights())) {
+        m.vae = AutoencoderKl.load(folder.vaeConfig(), w, device);
+      }
+      return m;
+    } catch (RuntimeException e) {
+      m.close();
+      throw e;
+    }
+  }
+
+  public ModelFolder folder() {
+    return folder;
+  }
+
+  public ClipTokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  public SchedulerConfig schedulerConfig() {
+    return schedulerConfig;
+  }
+
+  /** A fresh scheduler of the folder's class and config (schedulers keep per-run state: one per sampling run). */
+  public Scheduler newScheduler() {
+    return Scheduler.create(schedulerConfig);
+  }
+
+  public ClipTextModel textEncoder() {
+    return textEncoder;
+  }
+
+  public UNet2DConditionModel unet() {
+    return unet;
+  }
+
+  public AutoencoderKl vae() {
+    return vae;
+  }
+
+  @Override
+  public void close() {
+    if (textEncoder != null) textEncoder.close();
+    if (unet != null) unet.close();
+    if (vae != null) vae.close();
+    textEncoder = null;
+    unet = null;
+    vae = null;
+  }
+}

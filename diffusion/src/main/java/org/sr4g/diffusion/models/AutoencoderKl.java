@@ -1,0 +1,197 @@
+package org.sr4g.diffusion.models;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.sr4g.torch.Device;
+import org.sr4g.torch.Params;
+import org.sr4g.torch.Tensor;
+
+/**
+ * diffusers {@code AutoencoderKL}: {@code encoder.*} → {@code quant_conv} → diagonal Gaussian posterior;
+ * {@code post_quant_conv} → {@code decoder.*}. Fields mirror the checkpoint keys. Every GroupNorm uses eps 1e-6 (as
+ * diffusers' Encoder/Decoder hard-code). Owns its parameters; encode/decode must run inside the caller's
+ * {@code TensorScope}, which gets every result and temporary.
+ */
+public final class AutoencoderKl implements AutoCloseable {
+  private static final double EPS = 1e-6;
+  private final AutoencoderKlConfig config;
+  private final Params params;
+  private final Encoder encoder;
+  private final Decoder decoder;
+  private final Conv2d quantConv, postQuantConv;
+
+  private AutoencoderKl(AutoencoderKlConfig c, Params params, ParamLoader p) {
+    this.config = c;
+    this.params = params;
+    int z = c.latentChannels();
+    encoder = new Encoder(p, "encoder", c);
+    decoder = new Decoder(p, "decoder", c);
+    quantConv = c.useQuantConv() ? new Conv2d(p, "quant_conv", 2L * z, 2L * z, 1, 1, 0) : null;
+    postQuantConv = c.usePostQuantConv() ? new Conv2d(p, "post_quant_conv", z, z, 1, 1, 0) : null;
+  }
+
+  /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
+  public static AutoencoderKl load(AutoencoderKlConfig config, Weights weights, Device device) {
+    ParamLoader.failOn("VAE weights (" + weights.source() + ")", check(config, weights));
+    Params params = new Params();
+    try {
+      return new AutoencoderKl(config, params, ParamLoader.loading(weights, device, params));
+    } catch (RuntimeException e) {
+      params.close();
+      throw e;
+    }
+  }
+
+  /** Every parameter key of this config with its shape, in module order (the checkpoint layout it loads). */
+  public static Map<String, long[]> parameterShapes(AutoencoderKlConfig config) {
+    ParamLoader p = ParamLoader.checking(ParamLoader.NONE);
+    new AutoencoderKl(config, null, p);
+    return p.expectedShapes();
+  }
+
+  /** The weight problems of {@code weights} for this config (empty when it loads); reads no tensor data. */
+  public static List<String> check(AutoencoderKlConfig config, Weights weights) {
+    ParamLoader p = ParamLoader.checking(weights);
+    new AutoencoderKl(config, null, p);
+    return p.problems();
+  }
+
+  public AutoencoderKlConfig config() {
+    return config;
+  }
+
+  public Params params() {
+    return params;
+  }
+
+  /** The diagonal Gaussian q(z|x): mean, log-variance clamped to [-30, 20] as diffusers does, std = exp(logvar/2). */
+  public record Posterior(Tensor moments, Tensor mean, Tensor logvar, Tensor std) {
+    /** mean + std·noise (noise ~ N(0, 1), same shape as mean). */
+    public Tensor sample(Tensor noise) {
+      return mean.add(std.mul(noise));
+    }
+  }
+
+  /** image [B, in_channels, H, W] in [-1, 1] → posterior over latents [B, latent_channels, H/f, W/f]. */
+  public Posterior encode(Tensor image) {
+    Tensor moments = encoder.forward(image);
+    if (quantConv != null) moments = quantConv.forward(moments);
+    int z = config.latentChannels();
+    Tensor mean = moments.slice(1, 0, z, 1);
+    Tensor logvar = moments.slice(1, z, 2L * z, 1).clamp(-30.0, 20.0);
+    return new Posterior(moments, mean, logvar, logvar.mul(0.5).exp());
+  }
+
+  /** latent → image; no scaling_factor here (callers divide latents by {@link #scalingFactor()} first, as diffusers). */
+  public Tensor decode(Tensor latent) {
+    return decoder.forward(postQuantConv != null ? postQuantConv.forward(latent) : latent);
+  }
+
+  public double scalingFactor() {
+    return config.scalingFactor();
+  }
+
+  @Override
+  public void close() {
+    if (params != null) params.close();
+  }
+
+  /** diffusers {@code UNetMidBlock2D} without time embedding: {@code resnets.0, attentions.0, resnets.1}. */
+  private static final class MidBlock {
+    private final ResnetBlock2D resnet0, resnet1;
+    private final VaeAttention attention;
+
+    MidBlock(ParamLoader p, String prefix, long channels, int groups, boolean addAttention) {
+      resnet0 = new ResnetBlock2D(p, prefix + ".resnets.0", channels, channels, 0, groups, EPS);
+      attention = addAttention ? new VaeAttention(p, prefix + ".attentions.0", channels, groups, EPS) : null;
+      resnet1 = new ResnetBlock2D(p, prefix + ".resnets.1", channels, channels, 0, groups, EPS);
+    }
+
+    Tensor forward(Tensor x) {
+      x = resnet0.forward(x, null);
+      if (attention != null) x = attention.forward(x);
+      return resnet1.forward(x, null);
+    }
+  }
+
+  /** {@code encoder.conv_in, down_blocks.{i}.resnets/downsamplers, mid_block, conv_norm_out, conv_out} (2z channels). */
+  private static final class Encoder {
+    private final Conv2d convIn, convOut;
+    private final List<List<ResnetBlock2D>> downResnets = new ArrayList<>();
+    private final List<Downsample2D> downsamplers = new ArrayList<>();
+    private final MidBlock midBlock;
+    private final GroupNorm convNormOut;
+
+    Encoder(ParamLoader p, String prefix, AutoencoderKlConfig c) {
+      List<Integer> ch = c.blockOutChannels();
+      int g = c.normNumGroups();
+      convIn = new Conv2d(p, prefix + ".conv_in", c.inChannels(), ch.get(0), 3, 1, 1);
+      long in = ch.get(0);
+      for (int i = 0; i < ch.size(); i++) {
+        String b = prefix + ".down_blocks." + i;
+        long out = ch.get(i);
+        List<ResnetBlock2D> rs = new ArrayList<>();
+        for (int j = 0; j < c.layersPerBlock(); j++)
+          rs.add(new ResnetBlock2D(p, b + ".resnets." + j, j == 0 ? in : out, out, 0, g, EPS));
+        downResnets.add(rs);
+        // Every block but the last halves the resolution; the encoder's Downsample2D has padding 0 (asymmetric pad).
+        downsamplers.add(i < ch.size() - 1 ? new Downsample2D(p, b + ".downsamplers.0", out, 0) : null);
+        in = out;
+      }
+      midBlock = new MidBlock(p, prefix + ".mid_block", in, g, c.midBlockAddAttention());
+      convNormOut = new GroupNorm(p, prefix + ".conv_norm_out", g, in, EPS);
+      convOut = new Conv2d(p, prefix + ".conv_out", in, 2L * c.latentChannels(), 3, 1, 1);
+    }
+
+    Tensor forward(Tensor x) {
+      Tensor h = convIn.forward(x);
+      for (int i = 0; i < downResnets.size(); i++) {
+        for (ResnetBlock2D r : downResnets.get(i)) h = r.forward(h, null);
+        if (downsamplers.get(i) != null) h = downsamplers.get(i).forward(h);
+      }
+      h = midBlock.forward(h);
+      return convOut.forward(convNormOut.forward(h).silu());
+    }
+  }
+
+  /** {@code decoder.conv_in, mid_block, up_blocks.{i}.resnets/upsamplers, conv_norm_out, conv_out}. */
+  private static final class Decoder {
+    private final Conv2d convIn, convOut;
+    private final MidBlock midBlock;
+    private final List<List<ResnetBlock2D>> upResnets = new ArrayList<>();
+    private final List<Upsample2D> upsamplers = new ArrayList<>();
+    private final GroupNorm convNormOut;
+
+    Decoder(ParamLoader p, String prefix, AutoencoderKlConfig c) {
+      List<Integer> ch = c.blockOutChannels();
+      int g = c.normNumGroups(), n = ch.size();
+      long top = ch.get(n - 1);
+      convIn = new Conv2d(p, prefix + ".conv_in", c.latentChannels(), top, 3, 1, 1);
+      midBlock = new MidBlock(p, prefix + ".mid_block", top, g, c.midBlockAddAttention());
+      // up_blocks run over the channels reversed; each has layers_per_block + 1 resnets.
+      long in = top;
+      for (int i = 0; i < n; i++) {
+        String b = prefix + ".up_blocks." + i;
+        long out = ch.get(n - 1 - i);
+        List<ResnetBlock2D> rs = new ArrayList<>();
+        for (int j = 0; j <= c.layersPerBlock(); j++)
+          rs.add(new ResnetBlock2D(p, b + ".resnets." + j, j == 0 ? in : out, out, 0, g, EPS));
+        upResnets.add(rs);
+        upsamplers.add(i < n - 1 ? new Upsample2D(p, b + ".upsamplers.0", out) : null);
+        in = out;
+      }
+      convNormOut = new GroupNorm(p, prefix + ".conv_norm_out", g, in, EPS);
+      convOut = new Conv2d(p, prefix + ".conv_out", in, c.outChannels(), 3, 1, 1);
+    }
+
+    Tensor forward(Tensor z) {
+      Tensor h = midBlock.forward(convIn.forward(z));
+      for (int i = 0; i < upResnets.size(); i++) {
+        for (ResnetBlock2D r : upResnets.get(i)) h = r.forward(h, null);
+        if (upsamplers.get(i) != null) h = upsamplers.get(i).forward(h);
+      }
+      return convOut.forward(convNormOut.forward(h).silu());
+    }
+  }
+}

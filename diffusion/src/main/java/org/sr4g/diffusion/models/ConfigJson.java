@@ -1,0 +1,110 @@
+package org.sr4g.diffusion.models;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.sr4g.UserInputException;
+
+/** Reads the config.json files of Hugging Face / diffusers folders, naming the file and key in every error. */
+final class ConfigJson {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private final JsonNode root;
+  private final String source;
+
+  private ConfigJson(JsonNode root, String source) {
+    this.root = root;
+    this.source = source;
+  }
+
+  static ConfigJson read(Path file) {
+    try {
+      JsonNode n = MAPPER.readTree(file.toFile());
+      if (n == null || !n.isObject()) throw new UserInputException(file + ": not a JSON object");
+      return new ConfigJson(n, file.toString());
+    } catch (IOException e) {
+      throw new UserInputException(file + ": cannot read config: " + e.getMessage(), e);
+    }
+  }
+
+  static ConfigJson of(JsonNode root, String source) {
+    return new ConfigJson(root, source);
+  }
+
+  boolean has(String key) {
+    JsonNode n = root.get(key);
+    return n != null && !n.isNull();
+  }
+
+  private JsonNode need(String key) {
+    if (!has(key)) throw new UserInputException(source + ": missing \"" + key + "\"");
+    return root.get(key);
+  }
+
+  int integer(String key) {
+    JsonNode n = need(key);
+    if (!n.canConvertToInt() || !n.isIntegralNumber()) throw bad(key, "an integer");
+    return n.intValue();
+  }
+
+  int integer(String key, int dflt) {
+    return has(key) ? integer(key) : dflt;
+  }
+
+  double number(String key, double dflt) {
+    if (!has(key)) return dflt;
+    JsonNode n = root.get(key);
+    if (!n.isNumber()) throw bad(key, "a number");
+    return n.doubleValue();
+  }
+
+  boolean bool(String key, boolean dflt) {
+    if (!has(key)) return dflt;
+    JsonNode n = root.get(key);
+    if (!n.isBoolean()) throw bad(key, "true or false");
+    return n.booleanValue();
+  }
+
+  String string(String key, String dflt) {
+    if (!has(key)) return dflt;
+    JsonNode n = root.get(key);
+    if (!n.isTextual()) throw bad(key, "a string");
+    return n.textValue();
+  }
+
+  boolean isArray(String key) {
+    return has(key) && root.get(key).isArray();
+  }
+
+  List<Integer> integers(String key) {
+    JsonNode n = need(key);
+    if (!n.isArray()) throw bad(key, "a list of integers");
+    List<Integer> r = new ArrayList<>();
+    for (JsonNode e : n) {
+      if (!e.isIntegralNumber()) throw bad(key, "a list of integers");
+      r.add(e.intValue());
+    }
+    return r;
+  }
+
+  List<String> strings(String key) {
+    JsonNode n = need(key);
+    if (!n.isArray()) throw bad(key, "a list of strings");
+    List<String> r = new ArrayList<>();
+    for (JsonNode e : n) {
+      if (!e.isTextual()) throw bad(key, "a list of strings");
+      r.add(e.textValue());
+    }
+    return r;
+  }
+
+  UserInputException bad(String key, String want) {
+    return new UserInputException(source + ": \"" + key + "\" must be " + want + ", got " + root.get(key));
+  }
+
+  String source() {
+    return source;
+  }
+}

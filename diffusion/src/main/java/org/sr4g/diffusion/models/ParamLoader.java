@@ -1,0 +1,105 @@
+package org.sr4g.diffusion.models;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.sr4g.UserInputException;
+import org.sr4g.torch.Device;
+import org.sr4g.torch.Params;
+import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
+
+/**
+ * Hands checkpoint tensors to the modules that ask for them by key and expected shape, and collects every mismatch
+ * (missing, wrong shape, unexpected) so that one error names all the bad keys. After the first problem nothing more is
+ * loaded (the model is unusable anyway) but every remaining key is still checked. In check-only mode nothing is loaded
+ * at all: {@link #param} returns null and the model built with it must be thrown away unused.
+ */
+public final class ParamLoader {
+  /** Weights with no tensors: checking against them lists every parameter as missing, and records its shape. */
+  static final Weights NONE = new MapWeights(Map.of());
+
+  private final Weights weights;
+  private final Device device;
+  private final Params params;
+  private final boolean checkOnly;
+  private final Set<String> used = new LinkedHashSet<>();
+  private final Map<String, long[]> expected = new LinkedHashMap<>();
+  private final List<String> problems = new ArrayList<>();
+  private final List<String> ignoredPrefixes = new ArrayList<>();
+
+  private ParamLoader(Weights weights, Device device, Params params, boolean checkOnly) {
+    this.weights = weights;
+    this.device = device;
+    this.params = params;
+    this.checkOnly = checkOnly;
+  }
+
+  /** Loads into {@code params} (which then owns every tensor) on {@code device}. */
+  public static ParamLoader loading(Weights weights, Device device, Params params) {
+    return new ParamLoader(weights, device, params, false);
+  }
+
+  /** Checks keys and shapes only; loads nothing. */
+  public static ParamLoader checking(Weights weights) {
+    return new ParamLoader(weights, Device.CPU, null, true);
+  }
+
+  /** The parameter {@code key} with {@code shape}; null when it is missing or mis-shaped (recorded) or when checking. */
+  public Tensor param(String key, long... shape) {
+    if (!used.add(key)) throw new IllegalStateException("parameter requested twice: " + key);
+    expected.put(key, shape.clone());
+    if (!weights.keys().contains(key)) {
+      problems.add("missing " + key + " " + Arrays.toString(shape));
+      return null;
+    }
+    long[] actual = weights.shape(key);
+    if (!Arrays.equals(actual, shape)) {
+      problems.add("wrong shape " + key + ": " + Arrays.toString(actual) + ", expected " + Arrays.toString(shape));
+      return null;
+    }
+    if (checkOnly || !problems.isEmpty()) return null;
+    try (TensorScope scope = TensorScope.open()) {
+      Tensor cpu = weights.loadF32(key);
+      Tensor t = device.isCuda() ? cpu.to(device) : cpu;
+      return params.add(key, scope.keep(t));
+    }
+  }
+
+  /** Every key requested so far with the shape its module expects, in module order. */
+  public Map<String, long[]> expectedShapes() {
+    return Collections.unmodifiableMap(expected);
+  }
+
+  /** Keys under {@code prefix} that real checkpoints carry but the model does not use (e.g. CLIP's position_ids). */
+  public void ignore(String prefix) {
+    ignoredPrefixes.add(prefix);
+  }
+
+  /** Every problem found so far plus the unexpected keys (present in the weights, never asked for). */
+  public List<String> problems() {
+    List<String> all = new ArrayList<>(problems);
+    for (String k : new TreeSet<>(weights.keys())) {
+      if (used.contains(k) || ignoredPrefixes.stream().anyMatch(k::startsWith)) continue;
+      all.add("unexpected " + k + " " + Arrays.toString(weights.shape(k)));
+    }
+    return all;
+  }
+
+  /** Throws one {@link UserInputException} naming every problem of {@code what} (e.g. "UNet weights"), if any. */
+  public static void failOn(String what, List<String> problems) {
+    if (!problems.isEmpty()) throw new UserInputException(describe(what, problems));
+  }
+
+  static String describe(String what, List<String> all) {
+    int shown = Math.min(all.size(), 20);
+    String more = all.size() > shown ? "; … and " + (all.size() - shown) + " more" : "";
+    return what + ": " + all.size() + " weight problem(s): " + String.join("; ", all.subList(0, shown)) + more;
+  }
+}

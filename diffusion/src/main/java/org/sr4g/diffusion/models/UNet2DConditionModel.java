@@ -1,0 +1,240 @@
+package org.sr4g.diffusion.models;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import org.sr4g.UserInputException;
+import org.sr4g.torch.DType;
+import org.sr4g.torch.Device;
+import org.sr4g.torch.Params;
+import org.sr4g.torch.Tensor;
+
+/**
+ * diffusers {@code UNet2DConditionModel} (SD 1.x/2.x layout); fields mirror the checkpoint keys: {@code conv_in},
+ * {@code time_embedding.linear_{1,2}}, {@code down_blocks.{i}}, {@code mid_block}, {@code up_blocks.{i}},
+ * {@code conv_norm_out}, {@code conv_out}. Owns its parameters (which require gradients, so it can be fine-tuned;
+ * wrap inference in {@code Autograd.noGrad()}). {@link #forward} must run inside the caller's {@code TensorScope},
+ * which gets every result and temporary.
+ */
+public final class UNet2DConditionModel implements AutoCloseable {
+  private static final BiConsumer<String, Tensor> NO_TAPS = (name, t) -> {};
+  private final UNetConfig config;
+  private final Params params;
+  private final Conv2d convIn, convOut;
+  private final Linear timeLinear1, timeLinear2;
+  private final List<DownBlock> downBlocks = new ArrayList<>();
+  private final MidBlock midBlock;
+  private final List<UpBlock> upBlocks = new ArrayList<>();
+  private final GroupNorm convNormOut;
+
+  private UNet2DConditionModel(UNetConfig c, Params params, ParamLoader p) {
+    this.config = c;
+    this.params = params;
+    List<Integer> ch = c.blockOutChannels();
+    int n = ch.size(), g = c.normNumGroups();
+    long temb = c.timeEmbedDim(), cross = c.crossAttentionDim();
+    double eps = c.normEps();
+    convIn = new Conv2d(p, "conv_in", c.inChannels(), ch.get(0), 3, 1, 1);
+    timeLinear1 = new Linear(p, "time_embedding.linear_1", ch.get(0), temb, true);
+    timeLinear2 = new Linear(p, "time_embedding.linear_2", temb, temb, true);
+
+    long in = ch.get(0);
+    for (int i = 0; i < n; i++) {
+      String b = "down_blocks." + i;
+      long out = ch.get(i);
+      boolean attn = c.downBlockTypes().get(i).equals(UNetConfig.CROSS_DOWN);
+      DownBlock block = new DownBlock();
+      for (int j = 0; j < c.layersPerBlock(); j++) {
+        block.resnets.add(new ResnetBlock2D(p, b + ".resnets." + j, j == 0 ? in : out, out, temb, g, eps));
+        block.attentions.add(attn ? new Transformer2D(p, b + ".attentions." + j, out, c.numHeads().get(i),
+            c.transformerLayers().get(i), cross, g, c.useLinearProjection()) : null);
+      }
+      block.downsampler = i < n - 1 ? new Downsample2D(p, b + ".downsamplers.0", out, c.downsamplePadding()) : null;
+      downBlocks.add(block);
+      in = out;
+    }
+
+    long top = ch.get(n - 1);
+    midBlock = new MidBlock(p, "mid_block", top, temb, g, eps, c.numHeads().get(n - 1),
+        c.transformerLayers().get(n - 1), cross, c.useLinearProjection());
+
+    // Up blocks mirror the down blocks: channels, heads and transformer depth reversed; each resnet takes the
+    // previous output concatenated with a skip from the matching down block.
+    long prevOut = top;
+    for (int i = 0; i < n; i++) {
+      String b = "up_blocks." + i;
+      int rev = n - 1 - i;
+      long out = ch.get(rev), skipIn = ch.get(Math.max(rev - 1, 0));
+      boolean attn = c.upBlockTypes().get(i).equals(UNetConfig.CROSS_UP);
+      UpBlock block = new UpBlock();
+      int layers = c.layersPerBlock() + 1;
+      for (int j = 0; j < layers; j++) {
+        long skip = j == layers - 1 ? skipIn : out;
+        long resIn = j == 0 ? prevOut : out;
+        block.resnets.add(new ResnetBlock2D(p, b + ".resnets." + j, resIn + skip, out, temb, g, eps));
+        block.attentions.add(attn ? new Transformer2D(p, b + ".attentions." + j, out, c.numHeads().get(rev),
+            c.transformerLayers().get(rev), cross, g, c.useLinearProjection()) : null);
+      }
+      block.upsampler = i < n - 1 ? new Upsample2D(p, b + ".upsamplers.0", out) : null;
+      upBlocks.add(block);
+      prevOut = out;
+    }
+    convNormOut = new GroupNorm(p, "conv_norm_out", g, ch.get(0), eps);
+    convOut = new Conv2d(p, "conv_out", ch.get(0), c.outChannels(), 3, 1, 1);
+  }
+
+  /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
+  public static UNet2DConditionModel load(UNetConfig config, Weights weights, Device device) {
+    ParamLoader.failOn("UNet weights (" + weights.source() + ")", check(config, weights));
+    Params params = new Params();
+    try {
+      return new UNet2DConditionModel(config, params, ParamLoader.loading(weights, device, params));
+    } catch (RuntimeException e) {
+      params.close();
+      throw e;
+    }
+  }
+
+  /** Every parameter key of this config with its shape, in module order (the checkpoint layout it loads). */
+  public static Map<String, long[]> parameterShapes(UNetConfig config) {
+    ParamLoader p = ParamLoader.checking(ParamLoader.NONE);
+    new UNet2DConditionModel(config, null, p);
+    return p.expectedShapes();
+  }
+
+  /** The weight problems of {@code weights} for this config (empty when it loads); reads no tensor data. */
+  public static List<String> check(UNetConfig config, Weights weights) {
+    ParamLoader p = ParamLoader.checking(weights);
+    new UNet2DConditionModel(config, null, p);
+    return p.problems();
+  }
+
+  public UNetConfig config() {
+    return config;
+  }
+
+  public Params params() {
+    return params;
+  }
+
+  /** Predicted noise (or v) for {@code sample}; see {@link #forward(Tensor, Tensor, Tensor, BiConsumer)}. */
+  public Tensor forward(Tensor sample, Tensor timesteps, Tensor encoderHiddenStates) {
+    return forward(sample, timesteps, encoderHiddenStates, NO_TAPS);
+  }
+
+  /**
+   * sample [B, in_channels, H, W] (H and W divisible by 2^(blocks−1)); timesteps int64 or float, one value or one per
+   * batch element; encoderHiddenStates [B, L, cross_attention_dim]. {@code taps} receives intermediate results by
+   * module name ({@code time_embedding}, {@code down_blocks.i}, {@code mid_block}, {@code up_blocks.i}).
+   */
+  public Tensor forward(Tensor sample, Tensor timesteps, Tensor encoderHiddenStates, BiConsumer<String, Tensor> taps) {
+    long b = sample.size(0);
+    int factor = 1 << (downBlocks.size() - 1);
+    if (sample.dim() != 4 || sample.size(2) % factor != 0 || sample.size(3) % factor != 0)
+      throw new UserInputException("UNet sample must be [B, C, H, W] with H and W divisible by " + factor + ", got "
+          + java.util.Arrays.toString(sample.shape()));
+    if (config.centerInputSample()) sample = sample.mul(2.0).sub(1.0);
+
+    Tensor emb = timeLinear2.forward(timeLinear1.forward(timestepEmbedding(timesteps, b)).silu());
+    taps.accept("time_embedding", emb);
+
+    Tensor h = convIn.forward(sample);
+    Deque<Tensor> skips = new ArrayDeque<>();
+    skips.push(h);
+    for (int i = 0; i < downBlocks.size(); i++) {
+      h = downBlocks.get(i).forward(h, emb, encoderHiddenStates, skips);
+      taps.accept("down_blocks." + i, h);
+    }
+    h = midBlock.forward(h, emb, encoderHiddenStates);
+    taps.accept("mid_block", h);
+    for (int i = 0; i < upBlocks.size(); i++) {
+      h = upBlocks.get(i).forward(h, emb, encoderHiddenStates, skips);
+      taps.accept("up_blocks." + i, h);
+    }
+    return convOut.forward(convNormOut.forward(h).silu());
+  }
+
+  /**
+   * diffusers' {@code get_timestep_embedding} in float32: {@code freq_k = exp(−ln(10000)·k / (half − freq_shift))},
+   * {@code [sin(t·freq), cos(t·freq)]}, swapped to cos-first when {@code flip_sin_to_cos}. One timestep is broadcast to
+   * the batch (as diffusers' {@code expand}).
+   */
+  private Tensor timestepEmbedding(Tensor timesteps, long batch) {
+    long n = timesteps.numel();
+    if (n != 1 && n != batch)
+      throw new IllegalArgumentException("need 1 or " + batch + " timesteps, got " + n);
+    int dim = config.blockOutChannels().get(0), half = dim / 2;
+    Tensor t = timesteps.to(DType.F32).reshape(n, 1);
+    if (n != batch) t = t.add(Tensor.zeros(DType.F32, t.device(), batch, 1)); // exact broadcast to the batch
+    Tensor exponent = Tensor.arange(0, half, 1, DType.F32, t.device()).mul(-Math.log(10000));
+    Tensor freqs = exponent.div(half - config.freqShift()).exp();
+    Tensor args = t.mul(freqs.reshape(1, half));
+    List<Tensor> parts = config.flipSinToCos() ? List.of(args.cos(), args.sin()) : List.of(args.sin(), args.cos());
+    return Tensor.cat(parts, 1);
+  }
+
+  @Override
+  public void close() {
+    if (params != null) params.close();
+  }
+
+  /** {@code CrossAttnDownBlock2D} (with attentions) or {@code DownBlock2D} (attentions all null). */
+  private static final class DownBlock {
+    final List<ResnetBlock2D> resnets = new ArrayList<>();
+    final List<Transformer2D> attentions = new ArrayList<>();
+    Downsample2D downsampler;
+
+    /** Pushes every intermediate output onto {@code skips} (the up blocks pop them). */
+    Tensor forward(Tensor h, Tensor emb, Tensor context, Deque<Tensor> skips) {
+      for (int j = 0; j < resnets.size(); j++) {
+        h = resnets.get(j).forward(h, emb);
+        if (attentions.get(j) != null) h = attentions.get(j).forward(h, context);
+        skips.push(h);
+      }
+      if (downsampler != null) {
+        h = downsampler.forward(h);
+        skips.push(h);
+      }
+      return h;
+    }
+  }
+
+  /** {@code UNetMidBlock2DCrossAttn}: {@code resnets.0}, then per layer {@code attentions.i}, {@code resnets.i+1}. */
+  private static final class MidBlock {
+    private final ResnetBlock2D first;
+    private final List<Transformer2D> attentions = new ArrayList<>();
+    private final List<ResnetBlock2D> resnets = new ArrayList<>();
+
+    MidBlock(ParamLoader p, String prefix, long ch, long temb, int groups, double eps, int heads, int depth,
+        long cross, boolean linearProjection) {
+      first = new ResnetBlock2D(p, prefix + ".resnets.0", ch, ch, temb, groups, eps);
+      attentions.add(new Transformer2D(p, prefix + ".attentions.0", ch, heads, depth, cross, groups, linearProjection));
+      resnets.add(new ResnetBlock2D(p, prefix + ".resnets.1", ch, ch, temb, groups, eps));
+    }
+
+    Tensor forward(Tensor h, Tensor emb, Tensor context) {
+      h = first.forward(h, emb);
+      for (int i = 0; i < attentions.size(); i++) h = resnets.get(i).forward(attentions.get(i).forward(h, context), emb);
+      return h;
+    }
+  }
+
+  /** {@code CrossAttnUpBlock2D} or {@code UpBlock2D}: each resnet first concatenates the newest skip (channels). */
+  private static final class UpBlock {
+    final List<ResnetBlock2D> resnets = new ArrayList<>();
+    final List<Transformer2D> attentions = new ArrayList<>();
+    Upsample2D upsampler;
+
+    Tensor forward(Tensor h, Tensor emb, Tensor context, Deque<Tensor> skips) {
+      for (int j = 0; j < resnets.size(); j++) {
+        h = Tensor.cat(List.of(h, skips.pop()), 1);
+        h = resnets.get(j).forward(h, emb);
+        if (attentions.get(j) != null) h = attentions.get(j).forward(h, context);
+      }
+      return upsampler != null ? upsampler.forward(h) : h;
+    }
+  }
+}

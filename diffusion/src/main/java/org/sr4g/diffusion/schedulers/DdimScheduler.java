@@ -1,0 +1,68 @@
+package org.sr4g.diffusion.schedulers;
+
+/**
+ * diffusers {@code DDIMScheduler} with {@code eta = 0} (deterministic DDIM, the SD default): from the predicted clean
+ * sample and noise, jump to the previous timestep {@code t - num_train_timesteps / num_inference_steps}.
+ */
+public final class DdimScheduler implements Scheduler {
+  private final SchedulerConfig config;
+  private final NoiseSchedule schedule;
+  /** alpha-bar used past the last step: 1, or {@code alphas_cumprod[0]} when {@code set_alpha_to_one} is false. */
+  private final float finalAlphaCumprod;
+  private long[] timesteps;
+  private int numInferenceSteps;
+
+  public DdimScheduler(SchedulerConfig config) {
+    this.config = config;
+    this.schedule = new NoiseSchedule(config);
+    this.finalAlphaCumprod = config.setAlphaToOne() ? 1f : schedule.alphasCumprod[0];
+  }
+
+  @Override
+  public NoiseSchedule schedule() {
+    return schedule;
+  }
+
+  @Override
+  public void setTimesteps(int numInferenceSteps) {
+    this.timesteps = Timesteps.spaced(config, numInferenceSteps);
+    this.numInferenceSteps = numInferenceSteps;
+  }
+
+  /** The inference timesteps as integers (diffusers' int64 tensor). */
+  public long[] integerTimesteps() {
+    requireTimesteps();
+    return timesteps.clone();
+  }
+
+  @Override
+  public float[] timesteps() {
+    requireTimesteps();
+    float[] out = new float[timesteps.length];
+    for (int i = 0; i < out.length; i++) out[i] = timesteps[i];
+    return out;
+  }
+
+  private void requireTimesteps() {
+    if (timesteps == null) throw new IllegalStateException("call setTimesteps first");
+  }
+
+  @Override
+  public StepResult step(float[] modelOutput, float timestep, float[] sample, float[] noise) {
+    requireTimesteps();
+    Elementwise.sameLength(modelOutput, sample);
+    long t = (long) timestep;
+    long prevT = t - config.numTrainTimesteps() / numInferenceSteps;
+    float alphaProdT = schedule.alphaCumprod(t);
+    float alphaProdTPrev = prevT >= 0 ? schedule.alphaCumprod(prevT) : finalAlphaCumprod;
+    float betaProdT = 1f - alphaProdT;
+    float[] predOriginal = Prediction.originalSample(config.predictionType(), modelOutput, sample, alphaProdT, betaProdT);
+    float[] predEpsilon = Prediction.epsilon(config.predictionType(), modelOutput, sample, predOriginal, alphaProdT, betaProdT);
+    // eta = 0: std_dev_t = 0, so the direction coefficient is sqrt(1 - acp_prev - 0).
+    float directionCoeff = Elementwise.sqrt(1f - alphaProdTPrev - 0f);
+    float sqrtAlphaPrev = Elementwise.sqrt(alphaProdTPrev);
+    float[] prev = new float[sample.length];
+    for (int i = 0; i < prev.length; i++) prev[i] = sqrtAlphaPrev * predOriginal[i] + directionCoeff * predEpsilon[i];
+    return new StepResult(prev, predOriginal);
+  }
+}

@@ -1,0 +1,64 @@
+package org.sr4g.diffusion.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sr4g.UserInputException;
+import org.sr4g.diffusion.DiffusersModel;
+import org.sr4g.diffusion.ModelFolder;
+import org.sr4g.diffusion.RandomModelFolder;
+import org.sr4g.diffusion.Txt2Img;
+import org.sr4g.torch.Device;
+import org.sr4g.torch.Torch;
+
+/** The whole text-to-image path on a tiny random model (a smoke test: the pictures are meaningless). */
+class Txt2ImgTest {
+
+  @Test
+  void randomFolderMatchesWhatTheModelsExpect(@TempDir Path tmp) {
+    Path dir = RandomModelFolder.write(tmp, 1);
+    assertEquals(List.of(), ModelFolder.open(dir, null).problems());
+  }
+
+  @Test
+  void generatesDeterministicImagesWithGuidance(@TempDir Path tmp) {
+    ModelGolden.requireTorch();
+    long live = Torch.liveTensors();
+    try (DiffusersModel m = DiffusersModel.load(RandomModelFolder.write(tmp, 1), null, Device.CPU)) {
+      Txt2Img pipe = new Txt2Img(m, Device.CPU);
+      assertEquals(4, pipe.sizeMultiple());
+      Txt2Img.Request r = new Txt2Img.Request("a cat to the left of a dog", "", 16, 12, 3, 7.5, 42, 1);
+      BufferedImage a = pipe.generate(r);
+      assertEquals(16, a.getWidth());
+      assertEquals(12, a.getHeight());
+      assertTrue(pixels(a).size() > 1, "not a flat image");
+      assertTrue(same(a, pipe.generate(r)), "same seed, same image");
+      assertFalse(same(a, pipe.generate(new Txt2Img.Request(r.prompt(), "", 16, 12, 3, 7.5, 43, 1))));
+      assertFalse(same(a, pipe.generate(new Txt2Img.Request("a dog", "", 16, 12, 3, 7.5, 42, 2))));
+      assertThrows(UserInputException.class,
+          () -> pipe.generate(new Txt2Img.Request("x", "", 18, 12, 3, 7.5, 42, 1)));
+    }
+    assertEquals(live, Torch.liveTensors(), "every handle freed");
+  }
+
+  private static Set<Integer> pixels(BufferedImage img) {
+    Set<Integer> s = new HashSet<>();
+    for (int y = 0; y < img.getHeight(); y++) for (int x = 0; x < img.getWidth(); x++) s.add(img.getRGB(x, y));
+    return s;
+  }
+
+  private static boolean same(BufferedImage a, BufferedImage b) {
+    for (int y = 0; y < a.getHeight(); y++)
+      for (int x = 0; x < a.getWidth(); x++) if (a.getRGB(x, y) != b.getRGB(x, y)) return false;
+    return true;
+  }
+}
