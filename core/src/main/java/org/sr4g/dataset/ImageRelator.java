@@ -59,6 +59,7 @@ public final class ImageRelator {
   /**
    * Relates image {@code image} of the dataset: counts into {@code st}, appends its rows to {@code train} and the
    * rows of two seen categories also to {@code unseen} (when not null), telling {@code listener} (when not null).
+   * With {@code train == null} nothing is rendered: only {@code st} is updated, with the same counts.
    */
   public void relate(int image, PairStats st, ByteBuf train, ByteBuf unseen, RowListener listener) {
     int n = eligibility.select(d, image, table, boxes, st.dropped);
@@ -86,7 +87,7 @@ public final class ImageRelator {
           st.pairsWithoutRelation++;
           continue;
         }
-        if (head == null) head = renderer.imageHead(image);
+        if (head == null && train != null) head = renderer.imageHead(image);
         int ms = toMerged[sc], mo = toMerged[oc];
         boolean seen = !unseenMerged[ms] && !unseenMerged[mo];
         if (opt.emitAll()) {
@@ -105,13 +106,20 @@ public final class ImageRelator {
   private void emit(
       PairStats st, ByteBuf train, ByteBuf unseen, RowListener listener, boolean seen, byte[] head, int sb, int ob, int r,
       int ms, int mo, int cats) {
-    int start = train.n;
-    renderer.row(train, head, sb, r, ob);
     st.rows++;
     st.rowsByRelation[r]++;
     st.triplets[(ms * Relation.COUNT + r) * cats + mo]++;
     st.subjectRowsByCategory[ms]++;
     st.objectRowsByCategory[mo]++;
+    if (train == null) { // counting only (the Spark job's statistics pass)
+      if (seen) {
+        st.unseenRows++;
+        st.unseenRowsByRelation[r]++;
+      }
+      return;
+    }
+    int start = train.n;
+    renderer.row(train, head, sb, r, ob);
     if (seen) {
       if (unseen != null) unseen.put(train.a, start, train.n - start);
       st.unseenRows++;
