@@ -65,6 +65,43 @@ public final class BoxColumns {
   }
 
   /**
+   * A table with one row per image: {@code image_id} and {@code boxes}, an array of structs with the box columns;
+   * file_name, width and height may be top-level columns instead of struct fields. Each image must be in one row
+   * (not checked: that would need the shuffle this layout avoids).
+   */
+  static Dataset<Row> normalizeNested(Dataset<Row> raw, String inputName) {
+    StructType top = raw.schema();
+    DataType bt = top.apply(BOXES).dataType();
+    if (!(bt instanceof org.apache.spark.sql.types.ArrayType)
+        || !(((org.apache.spark.sql.types.ArrayType) bt).elementType() instanceof StructType)) {
+      throw new UserInputException(inputName + ": column boxes must be an array of structs, not " + bt.simpleString());
+    }
+    StructType inner = (StructType) ((org.apache.spark.sql.types.ArrayType) bt).elementType();
+    List<String> innerNames = Arrays.asList(inner.fieldNames()), topNames = Arrays.asList(top.fieldNames());
+    List<String> missing = new ArrayList<>();
+    if (!topNames.contains(IMAGE_ID)) missing.add(IMAGE_ID);
+    for (String c : REQUIRED) if (!c.equals(IMAGE_ID) && !innerNames.contains(c) && !topNames.contains(c)) missing.add(c);
+    if (!missing.isEmpty()) throw new UserInputException(inputName + ": nested box table lacks field(s) " + String.join(", ", missing));
+    StructField[] fields = boxStruct().fields();
+    Column boxes =
+        org.apache.spark.sql.functions.transform(
+            col(BOXES),
+            b -> {
+              Column[] cs = new Column[fields.length];
+              for (int i = 0; i < fields.length; i++) {
+                StructField f = fields[i];
+                Column c =
+                    innerNames.contains(f.name())
+                        ? b.getField(f.name())
+                        : topNames.contains(f.name()) ? col(f.name()) : lit(null);
+                cs[i] = c.cast(f.dataType()).as(f.name());
+              }
+              return org.apache.spark.sql.functions.struct(cs);
+            });
+    return raw.select(col(IMAGE_ID).cast(DataTypes.LongType).as(IMAGE_ID), boxes.as(BOXES));
+  }
+
+  /**
    * Selects the canonical columns in canonical order and types; a missing required column is a user error naming the
    * input, a missing optional one becomes null.
    */

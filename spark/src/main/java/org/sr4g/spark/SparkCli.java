@@ -32,7 +32,7 @@ import picocli.CommandLine.Model.CommandSpec;
     name = "sr4g",
     mixinStandardHelpOptions = true,
     description = "sr4g on Apache Spark.",
-    subcommands = {SparkCli.Generate.class, SparkCli.Export.class, CommandLine.HelpCommand.class})
+    subcommands = {SparkCli.Generate.class, SparkCli.Export.class, SparkCli.Synth.class, CommandLine.HelpCommand.class})
 public final class SparkCli implements Runnable {
   @Spec CommandSpec spec;
 
@@ -108,8 +108,8 @@ public final class SparkCli implements Runnable {
     @Option(names = "--input-format", paramLabel = "auto|parquet|jsonl", defaultValue = "auto", description = "Default: ${DEFAULT-VALUE} (by extension).")
     String inputFormat;
 
-    @Option(names = "--out", paramLabel = "DIR", required = true, description = "Output directory (local).")
-    Path out;
+    @Option(names = "--out", paramLabel = "DIR", required = true, description = "Output directory: local, or a Hadoop URI (hdfs://, s3a://, ...).")
+    String out;
 
     @Option(names = "--force", description = "Replace a non-empty output directory.")
     boolean force;
@@ -156,10 +156,15 @@ public final class SparkCli implements Runnable {
     @Option(names = "--images-per-batch", paramLabel = "N", defaultValue = "512", hidden = true)
     int imagesPerBatch;
 
+    @Option(names = "--metrics", description = "Print Spark task metrics at the end (shuffle bytes, peak memory, CPU time).")
+    boolean metrics;
+
     @Override
     public Integer call() {
       GenerateOptions opt = options();
       SparkSession spark = session(master, "sr4g spark-generate");
+      MetricsListener listener = new MetricsListener();
+      if (metrics) spark.sparkContext().addSparkListener(listener);
       Sr4gSparkJob.Result r =
           Sr4gSparkJob.run(
               spark,
@@ -181,6 +186,17 @@ public final class SparkCli implements Runnable {
       w.printf("  %-28s %s%n", "unseen categories", String.join(", ", r.unseenCategories()));
       w.printf("  %-28s %s%n", "timings (ms)", r.timingsMs());
       w.printf("  %-28s %s%n", "output", r.out());
+      if (metrics) {
+        Runtime rt = Runtime.getRuntime();
+        String hwm = "?";
+        try {
+          for (String line : Files.readAllLines(Path.of("/proc/self/status"))) if (line.startsWith("VmHWM:")) hwm = line.substring(6).strip();
+        } catch (IOException | RuntimeException e) {
+          // not Linux: no figure
+        }
+        w.printf("  %-28s %s%n", "spark metrics", listener);
+        w.printf("  %-28s %s (peak RSS of this JVM: driver and, in local mode, executors; -Xmx %,d MB)%n", "peak memory", hwm, rt.maxMemory() >> 20);
+      }
       w.flush();
       return 0;
     }
@@ -292,6 +308,46 @@ public final class SparkCli implements Runnable {
         w.printf("  not in the table (dropped while reading, as generate does):%s%n", sb);
       }
       w.flush();
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "synth-boxes",
+      mixinStandardHelpOptions = true,
+      description = "Write a synthetic box table (COCO-like statistics, ~7.3 boxes an image) with Spark, for scale tests.")
+  static final class Synth implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--images", required = true, description = "Number of images.")
+    long images;
+
+    @Option(names = "--seed", defaultValue = "0")
+    long seed;
+
+    @Option(names = "--partitions", defaultValue = "16")
+    int partitions;
+
+    @Option(names = "--format", paramLabel = "parquet|jsonl", defaultValue = "parquet")
+    String format;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR")
+    Path out;
+
+    @Option(names = "--master", paramLabel = "URL")
+    String master;
+
+    @Override
+    public Integer call() {
+      if (Files.exists(out)) throw new UserInputException(out + ": exists");
+      SparkSession spark = session(master, "sr4g synth-boxes");
+      long t0 = System.nanoTime();
+      org.apache.spark.sql.DataFrameWriter<org.apache.spark.sql.Row> wr = SynthBoxes.table(spark, images, seed, partitions).write();
+      if (format.equals("parquet")) wr.parquet(out.toAbsolutePath().toString());
+      else if (format.equals("jsonl")) wr.json(out.toAbsolutePath().toString());
+      else throw new UserInputException("--format must be parquet or jsonl");
+      long rows = spark.read().format(format.equals("parquet") ? "parquet" : "json").schema(BoxColumns.SCHEMA).load(out.toAbsolutePath().toString()).count();
+      spec.commandLine().getOut().printf("sr4g synth-boxes: %,d images, %,d rows -> %s (%.1f s)%n", images, rows, out, (System.nanoTime() - t0) / 1e9);
       return 0;
     }
   }

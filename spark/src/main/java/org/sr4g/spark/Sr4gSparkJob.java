@@ -57,7 +57,7 @@ public final class Sr4gSparkJob {
       List<String> train,
       List<String> eval,
       String inputFormat,
-      Path out,
+      String out,
       boolean force,
       String outputFormat,
       GenerateOptions generate,
@@ -69,7 +69,7 @@ public final class Sr4gSparkJob {
 
   /** What the CLI prints. */
   public record Result(
-      Path out, long trainImages, long trainBoxesRead, long eligiblePairs, long rows, long unseenRows, long evalImages,
+      String out, long trainImages, long trainBoxesRead, long eligiblePairs, long rows, long unseenRows, long evalImages,
       int[] prompts, Map<String, Long> trainRejected, Map<String, Long> evalRejected, List<String> unseenCategories,
       Map<String, Long> timingsMs) {}
 
@@ -98,7 +98,7 @@ public final class Sr4gSparkJob {
 
   public static Result run(SparkSession spark, Options o) {
     if (o.train().isEmpty()) throw new UserInputException("no --train input");
-    if (!o.outputFormat().equals("jsonl") && !o.outputFormat().equals("parquet")) {
+    if (!List.of("jsonl", "parquet", "noop").contains(o.outputFormat())) {
       throw new UserInputException("--output-format must be jsonl or parquet, not '" + o.outputFormat() + "'");
     }
     if (o.partitions() != null) {
@@ -121,7 +121,17 @@ public final class Sr4gSparkJob {
     JobConfig cfg = new JobConfig(gen, o.minScore(), cats.ids(), cats.names(), unseen, o.imagesPerBatch());
     timings.put("categories_ms", ms(t0));
 
-    try (OutputDir out = OutputDir.prepare(o.out(), o.force())) {
+    // A local --out is staged and renamed into place; a distributed one (hdfs://, s3a://, ...) gets the rows written
+    // straight to <out>/train and the small files copied after them (no atomic commit there).
+    boolean remote = !isLocal(o.out());
+    Path localTarget;
+    try {
+      localTarget = remote ? Files.createTempDirectory("sr4g-spark-small-files").resolve("out") : localPath(o.out());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (remote) prepareRemote(spark, o.out(), o.force());
+    try (OutputDir out = OutputDir.prepare(localTarget, o.force())) {
       long t1 = System.nanoTime();
       Dataset<Row> trainImages = group(trainBoxes).persist(StorageLevel.MEMORY_AND_DISK());
       Counters train = sumCounters(trainImages, new Passes.TrainCounts(cfg), cats.size(), false);
@@ -137,8 +147,11 @@ public final class Sr4gSparkJob {
 
       long t3 = System.nanoTime();
       Dataset<Row> rows = trainImages.mapPartitions(new Passes.TrainRows(cfg), Encoders.row(Passes.ROW_SCHEMA));
-      String rowsDir = out.file("train").toUri().toString();
-      if (o.outputFormat().equals("jsonl")) {
+      String rowsDir = remote ? o.out().replaceAll("/+$", "") + "/train" : out.file("train").toUri().toString();
+      if (o.outputFormat().equals("noop")) {
+        // Measurement only: every row is rendered, nothing is written.
+        rows.write().format("noop").mode("overwrite").save();
+      } else if (o.outputFormat().equals("jsonl")) {
         rows.write().partitionBy("split").text(rowsDir);
       } else {
         rows.select(col("split"), from_json(col("line"), TRAIN_ROW_SCHEMA).as("r"))
@@ -160,9 +173,39 @@ public final class Sr4gSparkJob {
       timings.put("total_ms", ms(t0));
       writeManifest(spark, o, out, unseenNames, train, eval, prompts, trainRejected, evalRejected, timings);
       out.commit();
+      if (remote) copyToRemote(spark, localTarget, o.out());
       return new Result(
-          out.target(), train.images, train.boxesRead, train.pairs.eligiblePairs, train.pairs.rows, train.pairs.unseenRows,
+          remote ? o.out() : out.target().toString(), train.images, train.boxesRead, train.pairs.eligiblePairs, train.pairs.rows, train.pairs.unseenRows,
           eval == null ? 0 : eval.images, prompts, trainRejected, evalRejected, unseenNames, timings);
+    }
+  }
+
+  static Path localPath(String p) {
+    return p.startsWith("file:") ? Path.of(URI.create(p)) : Path.of(p);
+  }
+
+  private static void prepareRemote(SparkSession spark, String out, boolean force) {
+    try {
+      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(out);
+      org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (fs.exists(p)) {
+        if (!force) throw new UserInputException(out + ": exists (use --force to replace it)");
+        fs.delete(p, true);
+      }
+    } catch (IOException e) {
+      throw new UserInputException(out + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void copyToRemote(SparkSession spark, Path localDir, String out) {
+    try (Stream<Path> files = Files.list(localDir)) {
+      org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(out);
+      org.apache.hadoop.fs.FileSystem fs = target.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        fs.copyFromLocalFile(true, true, new org.apache.hadoop.fs.Path(f.toUri()), new org.apache.hadoop.fs.Path(target, f.getFileName().toString()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy the small files to " + out, e);
     }
   }
 
@@ -173,7 +216,7 @@ public final class Sr4gSparkJob {
   /** Reads box tables: Parquet or JSONL (by --input-format, or by the first path's extension / the files inside). */
   static Dataset<Row> read(SparkSession spark, List<String> paths, String format) {
     for (String p : paths) {
-      if (isLocal(p) && !Files.exists(Path.of(p))) throw new UserInputException(p + ": no such file or directory");
+      if (isLocal(p) && !Files.exists(localPath(p))) throw new UserInputException(p + ": no such file or directory");
     }
     String f = format == null || format.equals("auto") ? guessFormat(paths.get(0)) : format;
     Dataset<Row> raw;
@@ -189,7 +232,10 @@ public final class Sr4gSparkJob {
       default:
         throw new UserInputException("--input-format must be auto, parquet or jsonl, not '" + format + "'");
     }
-    return BoxColumns.normalize(raw, String.join(", ", paths));
+    String name = String.join(", ", paths);
+    return java.util.Arrays.asList(raw.columns()).contains(BoxColumns.BOXES)
+        ? BoxColumns.normalizeNested(raw, name)
+        : BoxColumns.normalize(raw, name);
   }
 
   static boolean isLocal(String p) {
@@ -200,8 +246,8 @@ public final class Sr4gSparkJob {
     String lower = p.toLowerCase(java.util.Locale.ROOT);
     if (lower.endsWith(".parquet")) return "parquet";
     if (lower.endsWith(".jsonl") || lower.endsWith(".json") || lower.endsWith(".jsonl.gz") || lower.endsWith(".json.gz")) return "jsonl";
-    if (isLocal(p) && Files.isDirectory(Path.of(p))) {
-      try (Stream<Path> s = Files.walk(Path.of(p))) {
+    if (isLocal(p) && Files.isDirectory(localPath(p))) {
+      try (Stream<Path> s = Files.walk(localPath(p))) {
         List<String> names = s.map(x -> x.getFileName().toString()).toList();
         if (names.stream().anyMatch(n -> n.endsWith(".parquet"))) return "parquet";
         if (names.stream().anyMatch(n -> n.endsWith(".json") || n.endsWith(".jsonl") || n.endsWith(".json.gz"))) return "jsonl";
@@ -214,6 +260,7 @@ public final class Sr4gSparkJob {
 
   /** One row per image: image_id and the array of its box rows (one shuffle). */
   static Dataset<Row> group(Dataset<Row> boxes) {
+    if (java.util.Arrays.asList(boxes.columns()).contains(BoxColumns.BOXES)) return boxes; // already one row per image
     List<Column> fields = new ArrayList<>();
     for (StructField f : BoxColumns.boxStruct().fields()) fields.add(col(f.name()));
     return boxes.groupBy(col(BoxColumns.IMAGE_ID)).agg(collect_list(struct(fields.toArray(new Column[0]))).as(BoxColumns.BOXES));
@@ -221,6 +268,9 @@ public final class Sr4gSparkJob {
 
   /** The categories named by an input (distinct (id, name) pairs, a small aggregation), as a category-only dataset. */
   static CocoDataset categories(Dataset<Row> boxes, String inputName) {
+    if (java.util.Arrays.asList(boxes.columns()).contains(BoxColumns.BOXES)) {
+      boxes = boxes.select(org.apache.spark.sql.functions.explode(col(BoxColumns.BOXES)).as("b")).select("b.category_id", "b.category");
+    }
     List<Row> pairs =
         boxes.filter(col("category_id").isNotNull().and(col("category").isNotNull()))
             .select("category_id", "category")
@@ -315,7 +365,7 @@ public final class Sr4gSparkJob {
     in.put("name", p);
     Long bytes = null;
     if (isLocal(p)) {
-      Path path = p.startsWith("file:") ? Path.of(URI.create(p)) : Path.of(p);
+      Path path = localPath(p);
       try (Stream<Path> s = Files.walk(path)) {
         bytes = s.filter(Files::isRegularFile).mapToLong(x -> {
           try {

@@ -85,6 +85,26 @@ class SparkEqualityTest {
   }
 
   @Test
+  void nestedTableOneRowPerImageNeedsNoShuffle() throws IOException {
+    // One row per image, boxes as an array, file_name/width/height at the top level: read as is, no groupBy.
+    Dataset<Row> flat = TestSpark.session().read().schema(BoxColumns.SCHEMA).json(synthTable.toString());
+    Path nested = tmp.resolve("synth-nested.parquet");
+    flat.groupBy("image_id", "file_name", "width", "height")
+        .agg(
+            org.apache.spark.sql.functions.collect_list(
+                    org.apache.spark.sql.functions.struct("annotation_id", "category", "category_id", "x", "y", "w", "h", "iscrowd", "bbox_json"))
+                .as("boxes"))
+        .write()
+        .parquet(nested.toString());
+    GenerateOptions o = opt(false).withSeed(9);
+    TestSpark.generate(o, List.of(synth), List.of(), tmp.resolve("synth-n"));
+    TestSpark.sparkGenerate(o, List.of(nested), List.of(), tmp.resolve("synth-n-spark"), "jsonl", 2, null, true);
+    TestSpark.assertSameOutput(tmp.resolve("synth-n"), tmp.resolve("synth-n-spark"));
+    String plan = Sr4gSparkJob.group(Sr4gSparkJob.read(TestSpark.session(), List.of(nested.toString()), "auto")).queryExecution().executedPlan().toString();
+    assertTrue(!plan.contains("Exchange"), plan);
+  }
+
+  @Test
   void synthEmitAllOnePartitionWithEvalAndParquetOutput() throws IOException {
     GenerateOptions o = opt(true).withMaxObjects(12).withSameCategory(true);
     TestSpark.generate(o, List.of(synth), List.of(synth), tmp.resolve("synth-all"));
