@@ -331,6 +331,10 @@ public final class SparkCli implements Runnable {
     @Option(names = "--format", paramLabel = "parquet|jsonl", defaultValue = "parquet")
     String format;
 
+    @Option(names = "--layout", paramLabel = "flat|nested", defaultValue = "flat",
+        description = "flat: one row per box; nested: one row per image with its boxes as an array.")
+    String layout;
+
     @Option(names = "--out", required = true, paramLabel = "DIR")
     Path out;
 
@@ -342,11 +346,18 @@ public final class SparkCli implements Runnable {
       if (Files.exists(out)) throw new UserInputException(out + ": exists");
       SparkSession spark = session(master, "sr4g synth-boxes");
       long t0 = System.nanoTime();
-      org.apache.spark.sql.DataFrameWriter<org.apache.spark.sql.Row> wr = SynthBoxes.table(spark, images, seed, partitions).write();
+      org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> t = SynthBoxes.table(spark, images, seed, partitions);
+      if (layout.equals("nested")) {
+        t = t.groupBy("image_id", "file_name", "width", "height")
+            .agg(org.apache.spark.sql.functions.collect_list(
+                    org.apache.spark.sql.functions.struct("annotation_id", "category", "category_id", "x", "y", "w", "h", "iscrowd"))
+                .as("boxes"));
+      }
+      org.apache.spark.sql.DataFrameWriter<org.apache.spark.sql.Row> wr = t.write();
       if (format.equals("parquet")) wr.parquet(out.toAbsolutePath().toString());
       else if (format.equals("jsonl")) wr.json(out.toAbsolutePath().toString());
       else throw new UserInputException("--format must be parquet or jsonl");
-      long rows = spark.read().format(format.equals("parquet") ? "parquet" : "json").schema(BoxColumns.SCHEMA).load(out.toAbsolutePath().toString()).count();
+      long rows = spark.read().format(format.equals("parquet") ? "parquet" : "json").load(out.toAbsolutePath().toString()).count();
       spec.commandLine().getOut().printf("sr4g synth-boxes: %,d images, %,d rows -> %s (%.1f s)%n", images, rows, out, (System.nanoTime() - t0) / 1e9);
       return 0;
     }
