@@ -134,49 +134,52 @@ public final class Sr4gSparkJob {
     try (OutputDir out = OutputDir.prepare(localTarget, o.force())) {
       long t1 = System.nanoTime();
       Dataset<Row> trainImages = group(trainBoxes).persist(StorageLevel.MEMORY_AND_DISK());
-      Counters train = sumCounters(trainImages, new Passes.TrainCounts(cfg), cats.size(), false);
-      timings.put("train_counts_ms", ms(t1));
-      Counters eval = null;
-      long t2 = System.nanoTime();
-      if (evalBoxes != null) eval = sumCounters(group(evalBoxes), new Passes.EvalCounts(cfg), cats.size(), true);
-      timings.put("eval_counts_ms", ms(t2));
-      if (o.strict()) {
-        strict("train", train);
-        if (eval != null) strict("eval", eval);
-      }
+      try {
+        Counters train = sumCounters(trainImages, new Passes.TrainCounts(cfg), cats.size(), false);
+        timings.put("train_counts_ms", ms(t1));
+        Counters eval = null;
+        long t2 = System.nanoTime();
+        if (evalBoxes != null) eval = sumCounters(group(evalBoxes), new Passes.EvalCounts(cfg), cats.size(), true);
+        timings.put("eval_counts_ms", ms(t2));
+        if (o.strict()) {
+          strict("train", train);
+          if (eval != null) strict("eval", eval);
+        }
 
-      long t3 = System.nanoTime();
-      Dataset<Row> rows = trainImages.mapPartitions(new Passes.TrainRows(cfg), Encoders.row(Passes.ROW_SCHEMA));
-      String rowsDir = remote ? o.out().replaceAll("/+$", "") + "/train" : out.file("train").toUri().toString();
-      if (o.outputFormat().equals("noop")) {
-        // Measurement only: every row is rendered, nothing is written.
-        rows.write().format("noop").mode("overwrite").save();
-      } else if (o.outputFormat().equals("jsonl")) {
-        rows.write().partitionBy("split").text(rowsDir);
-      } else {
-        rows.select(col("split"), from_json(col("line"), TRAIN_ROW_SCHEMA).as("r"))
-            .select(col("split"), col("r.*"))
-            .write()
-            .partitionBy("split")
-            .parquet(rowsDir);
-      }
-      trainImages.unpersist();
-      timings.put("write_rows_ms", ms(t3));
+        long t3 = System.nanoTime();
+        Dataset<Row> rows = trainImages.mapPartitions(new Passes.TrainRows(cfg), Encoders.row(Passes.ROW_SCHEMA));
+        String rowsDir = remote ? o.out().replaceAll("/+$", "") + "/train" : out.file("train").toUri().toString();
+        if (o.outputFormat().equals("noop")) {
+          // Measurement only: every row is rendered, nothing is written.
+          rows.write().format("noop").mode("overwrite").save();
+        } else if (o.outputFormat().equals("jsonl")) {
+          rows.write().partitionBy("split").text(rowsDir);
+        } else {
+          rows.select(col("split"), from_json(col("line"), TRAIN_ROW_SCHEMA).as("r"))
+              .select(col("split"), col("r.*"))
+              .write()
+              .partitionBy("split")
+              .parquet(rowsDir);
+        }
+        timings.put("write_rows_ms", ms(t3));
 
-      long t4 = System.nanoTime();
-      int[] prompts =
-          Sr4gGenerator.writeSummaryFiles(
-              out, cats, unseen, train.inputCounts(), eval == null ? null : eval.inputCounts(), train.pairs, eval == null ? null : eval.evalPass());
-      List<String> unseenNames = Sr4gGenerator.unseenNames(cats, unseen);
-      Map<String, Long> trainRejected = rejected(train), evalRejected = eval == null ? new LinkedHashMap<>() : rejected(eval);
-      timings.put("summary_ms", ms(t4));
-      timings.put("total_ms", ms(t0));
-      writeManifest(spark, o, out, unseenNames, train, eval, prompts, trainRejected, evalRejected, timings);
-      out.commit();
-      if (remote) copyToRemote(spark, localTarget, o.out());
-      return new Result(
-          remote ? o.out() : out.target().toString(), train.images, train.boxesRead, train.pairs.eligiblePairs, train.pairs.rows, train.pairs.unseenRows,
-          eval == null ? 0 : eval.images, prompts, trainRejected, evalRejected, unseenNames, timings);
+        long t4 = System.nanoTime();
+        int[] prompts =
+            Sr4gGenerator.writeSummaryFiles(
+                out, cats, unseen, train.inputCounts(), eval == null ? null : eval.inputCounts(), train.pairs, eval == null ? null : eval.evalPass());
+        List<String> unseenNames = Sr4gGenerator.unseenNames(cats, unseen);
+        Map<String, Long> trainRejected = rejected(train), evalRejected = eval == null ? new LinkedHashMap<>() : rejected(eval);
+        timings.put("summary_ms", ms(t4));
+        timings.put("total_ms", ms(t0));
+        writeManifest(spark, o, out, unseenNames, train, eval, prompts, trainRejected, evalRejected, timings);
+        out.commit();
+        if (remote) copyToRemote(spark, localTarget, o.out());
+        return new Result(
+            remote ? o.out() : out.target().toString(), train.images, train.boxesRead, train.pairs.eligiblePairs, train.pairs.rows, train.pairs.unseenRows,
+            eval == null ? 0 : eval.images, prompts, trainRejected, evalRejected, unseenNames, timings);
+      } finally {
+        trainImages.unpersist();
+      }
     }
   }
 
