@@ -15,11 +15,15 @@ public final class ImageRelator {
   public interface RowListener {
     /**
      * @param start where the row starts in the train buffer (it ends at {@code train.size()}, newline included)
+     * @param subjectBox the subject's box index in the dataset
      * @param subjectCategory dense index in the merged category table
+     * @param objectBox the object's box index in the dataset
      * @param objectCategory dense index in the merged category table
      * @param seen both categories are seen (the row is also a train_unseen.jsonl row)
      */
-    void row(ByteBuf train, int start, int subjectCategory, int relation, int objectCategory, boolean seen);
+    void row(
+        ByteBuf train, int start, int subjectBox, int subjectCategory, int relation, int objectBox, int objectCategory,
+        boolean seen);
   }
 
   private final CocoDataset d;
@@ -125,6 +129,6 @@ public final class ImageRelator {
       st.unseenRows++;
       st.unseenRowsByRelation[r]++;
     }
-    if (listener != null) listener.row(train, start, ms, r, mo, seen);
+    if (listener != null) listener.row(train, start, sb, ms, r, ob, mo, seen);
   }
 }

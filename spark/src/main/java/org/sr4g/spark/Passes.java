@@ -11,11 +11,13 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.sr4g.captions.Captions;
 import org.sr4g.coco.CocoDataset;
 import org.sr4g.dataset.ByteBuf;
 import org.sr4g.dataset.EvalImage;
 import org.sr4g.dataset.GenerateOptions;
 import org.sr4g.dataset.ImageRelator;
+import org.sr4g.relations.Relation;
 import org.sr4g.relations.RelationKernel;
 
 /** The three per-partition functions; each runs the core per-image code on {@link ImageBatches}. */
@@ -95,13 +97,31 @@ final class Passes {
     }
   }
 
-  /** The rows, rendered by the core row writer, batch by batch (memory stays bounded by one batch). */
+  /** Output rows as columns: split, then the train.jsonl fields ({@link Sr4gSparkJob#TRAIN_ROW_SCHEMA}). */
+  static final StructType COLUMNS_SCHEMA;
+
+  static {
+    StructType t = new StructType().add("split", DataTypes.StringType, false);
+    for (org.apache.spark.sql.types.StructField f : Sr4gSparkJob.TRAIN_ROW_SCHEMA.fields()) t = t.add(f);
+    COLUMNS_SCHEMA = t;
+  }
+
+  /**
+   * The rows, batch by batch (memory stays bounded by one batch): as the core renderer's JSONL lines, or ({@code
+   * columns}) as the same fields in columns, taken from the same emitted (image, subject, relation, object).
+   */
   static final class TrainRows implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
     private final JobConfig cfg;
+    private final boolean columns;
 
     TrainRows(JobConfig cfg) {
+      this(cfg, false);
+    }
+
+    TrainRows(JobConfig cfg, boolean columns) {
       this.cfg = cfg;
+      this.columns = columns;
     }
 
     @Override
@@ -124,14 +144,30 @@ final class Passes {
             if (d == null) return false;
             List<Row> rows = new ArrayList<>();
             ImageRelator rel = new ImageRelator(d, opt, id, cfg.unseen, kernel);
+            final CocoDataset ds = d;
+            final Object[] head = new Object[4];
+            final Row[] boxes = new Row[d.boxCount()];
             ImageRelator.RowListener l =
-                (train, start, s, r, o, seen) ->
-                    rows.add(
-                        RowFactory.create(
-                            seen ? SEEN : UNSEEN,
-                            new String(train.array(), start, train.size() - start - 1, StandardCharsets.UTF_8)));
+                columns
+                    ? (train, start, sb, s, r, ob, o, seen) ->
+                        rows.add(
+                            RowFactory.create(
+                                seen ? SEEN : UNSEEN, head[0], head[1], head[2], head[3], caption(s, r, o),
+                                Relation.ofOrdinal(r).canonicalName(), Relation.ofOrdinal(r).family().label(),
+                                box(ds, boxes, sb, s), box(ds, boxes, ob, o)))
+                    : (train, start, sb, s, r, ob, o, seen) ->
+                        rows.add(
+                            RowFactory.create(
+                                seen ? SEEN : UNSEEN,
+                                new String(train.array(), start, train.size() - start - 1, StandardCharsets.UTF_8)));
             for (int i = 0; i < d.imageCount(); i++) {
               buf.clear();
+              if (columns) {
+                head[0] = d.imageId(i);
+                head[1] = d.fileName(i);
+                head[2] = Double.parseDouble(d.widthText(i));
+                head[3] = Double.parseDouble(d.heightText(i));
+              }
               rel.relate(i, counters.pairs, buf, null, l);
             }
             current = rows.iterator();
@@ -145,6 +181,31 @@ final class Passes {
           return current.next();
         }
       };
+    }
+
+    private final java.util.Map<Integer, String> captions = new java.util.HashMap<>();
+
+    private String caption(int s, int r, int o) {
+      return captions.computeIfAbsent(
+          (s * Relation.COUNT + r) * cfg.categoryIds.length + o,
+          k -> Captions.caption(cfg.categoryNames[s], Relation.ofOrdinal(r), cfg.categoryNames[o]));
+    }
+
+    /** {category, category_id, annotation_id, bbox}; the bbox numbers parsed from the input's text, once per box. */
+    private Row box(CocoDataset d, Row[] cache, int b, int cat) {
+      Row row = cache[b];
+      if (row == null) {
+        String t = d.bboxJson(b);
+        String[] parts = t.substring(1, t.length() - 1).split(",");
+        List<Double> bbox = new ArrayList<>(parts.length);
+        for (String p : parts) bbox.add(Double.parseDouble(p));
+        row =
+            RowFactory.create(
+                cfg.categoryNames[cat], (long) cfg.categoryIds[cat], d.annotationId(b),
+                scala.jdk.javaapi.CollectionConverters.asScala(bbox).toSeq());
+        cache[b] = row;
+      }
+      return row;
     }
   }
 }

@@ -2,7 +2,6 @@ package org.sr4g.spark;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_list;
-import static org.apache.spark.sql.functions.from_json;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 
@@ -155,8 +154,9 @@ public final class Sr4gSparkJob {
         } else if (o.outputFormat().equals("jsonl")) {
           rows.write().partitionBy("split").text(rowsDir);
         } else {
-          rows.select(col("split"), from_json(col("line"), TRAIN_ROW_SCHEMA).as("r"))
-              .select(col("split"), col("r.*"))
+          // Columns built from the same emitted rows (no JSON round trip).
+          trainImages
+              .mapPartitions(new Passes.TrainRows(cfg, true), Encoders.row(Passes.COLUMNS_SCHEMA))
               .write()
               .partitionBy("split")
               .parquet(rowsDir);

@@ -111,16 +111,22 @@ class SparkEqualityTest {
     TestSpark.sparkGenerate(o, List.of(synthTable), List.of(synthTable), tmp.resolve("synth-all-spark"), "jsonl", 1, null, true);
     TestSpark.assertSameOutput(tmp.resolve("synth-all"), tmp.resolve("synth-all-spark"));
 
-    // Parquet output: the same rows as columns, nested subject/object structs.
+    // Parquet output: the same rows as columns, nested subject/object structs; equal to the JSONL rows parsed with
+    // the same schema (numbers as doubles).
     Path pq = tmp.resolve("synth-all-parquet");
     TestSpark.sparkGenerate(o, List.of(synthTable), List.of(), pq, "parquet", 2, null, true);
-    Dataset<Row> rows = TestSpark.session().read().parquet(pq.resolve("train").toString());
+    Dataset<Row> columns = TestSpark.session().read().parquet(pq.resolve("train").toString());
+    Dataset<Row> parsed =
+        TestSpark.session().read().schema(Sr4gSparkJob.TRAIN_ROW_SCHEMA.add("split", "string")).json(tmp.resolve("synth-all-spark/train").toString());
+    String[] cols = parsed.columns();
+    columns = columns.selectExpr(cols);
+    parsed = parsed.selectExpr(cols);
     long expected = Files.lines(tmp.resolve("synth-all/train.jsonl")).count();
-    assertEquals(expected, rows.count());
-    assertEquals(
-        Files.lines(tmp.resolve("synth-all/train_unseen.jsonl")).count(),
-        rows.filter("split = 'seen'").count());
-    List<Row> one = rows.filter("subject.annotation_id is not null").select("caption", "subject.category", "object.bbox").limit(1).collectAsList();
-    assertTrue(one.get(0).getString(0).contains(" "), "caption");
+    assertEquals(expected, columns.count());
+    assertEquals(0, columns.exceptAll(parsed).count(), "parquet rows not in the JSONL rows");
+    assertEquals(0, parsed.exceptAll(columns).count(), "JSONL rows not in the parquet rows");
+    assertEquals(Files.lines(tmp.resolve("synth-all/train_unseen.jsonl")).count(), columns.filter("split = 'seen'").count());
+    Row one = columns.filter("image_id is not null").limit(1).collectAsList().get(0);
+    assertTrue(one.<Row>getAs("subject").<Object>getAs("bbox") != null);
   }
 }
