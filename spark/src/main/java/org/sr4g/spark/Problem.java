@@ -16,6 +16,11 @@ public enum Problem {
   DUPLICATE_ANNOTATION_ID("duplicate_annotation_id", true),
   /** A category id that no row names (category null everywhere). */
   UNKNOWN_CATEGORY("unknown_category", true),
+  /**
+   * With {@code --check-ids}: rows whose annotation id is also used in another image. Counted, not dropped (the
+   * emission hash includes the image id, so their rows stay well defined); needs a shuffle by annotation id.
+   */
+  ANNOTATION_ID_IN_SEVERAL_IMAGES("annotation_id_in_several_images", true),
   /** {@code score < --min-score} (a filter, not an error: --strict ignores it). */
   BELOW_MIN_SCORE("below_min_score", false);
 

@@ -147,6 +147,9 @@ public final class SparkCli implements Runnable {
     @Option(names = "--strict", description = "Fail on any rejected row (missing fields, conflicting images, duplicate ids) instead of counting it.")
     boolean strict;
 
+    @Option(names = "--check-ids", description = "Also count rows whose annotation id is used by another image (one more shuffle, by annotation id).")
+    boolean checkIds;
+
     @Option(names = "--master", paramLabel = "URL", description = "Spark master, e.g. local[2] (default: spark-submit's, else local[*]).")
     String master;
 
@@ -170,7 +173,7 @@ public final class SparkCli implements Runnable {
               spark,
               new Sr4gSparkJob.Options(
                   train, eval, inputFormat.toLowerCase(Locale.ROOT), out, force, outputFormat.toLowerCase(Locale.ROOT), opt,
-                  unseenFile == null ? null : unseenFile.toString(), minScore, strict, partitions, imagesPerBatch));
+                  unseenFile == null ? null : unseenFile.toString(), minScore, strict, checkIds, partitions, imagesPerBatch));
       PrintWriter w = spec.commandLine().getOut();
       String fmt = "  %-28s %,15d%n";
       w.printf("sr4g spark-generate (%s)%n", spark.sparkContext().master());

@@ -63,6 +63,7 @@ public final class Sr4gSparkJob {
       String unseenOrigin,
       Double minScore,
       boolean strict,
+      boolean checkIds,
       Integer partitions,
       int imagesPerBatch) {}
 
@@ -140,6 +141,10 @@ public final class Sr4gSparkJob {
         long t2 = System.nanoTime();
         if (evalBoxes != null) eval = sumCounters(group(evalBoxes), new Passes.EvalCounts(cfg), cats.size(), true);
         timings.put("eval_counts_ms", ms(t2));
+        if (o.checkIds()) {
+          train.problems[Problem.ANNOTATION_ID_IN_SEVERAL_IMAGES.ordinal()] = rowsWithIdsInSeveralImages(trainBoxes);
+          if (eval != null) eval.problems[Problem.ANNOTATION_ID_IN_SEVERAL_IMAGES.ordinal()] = rowsWithIdsInSeveralImages(evalBoxes);
+        }
         if (o.strict()) {
           strict("train", train);
           if (eval != null) strict("eval", eval);
@@ -294,6 +299,22 @@ public final class Sr4gSparkJob {
     return new CocoDatasetBuilder(ids, byId.values().toArray(new String[0])).build();
   }
 
+  /** Rows whose annotation id appears in more than one image (a shuffle of (annotation id, image id) pairs). */
+  static long rowsWithIdsInSeveralImages(Dataset<Row> boxes) {
+    Dataset<Row> ids =
+        java.util.Arrays.asList(boxes.columns()).contains(BoxColumns.BOXES)
+            ? boxes.select(col(BoxColumns.IMAGE_ID), org.apache.spark.sql.functions.explode(col(BoxColumns.BOXES + ".annotation_id")).as("annotation_id"))
+            : boxes.select(BoxColumns.IMAGE_ID, "annotation_id");
+    Row r =
+        ids.filter(col("annotation_id").isNotNull().and(col(BoxColumns.IMAGE_ID).isNotNull()))
+            .groupBy("annotation_id")
+            .agg(org.apache.spark.sql.functions.countDistinct(col(BoxColumns.IMAGE_ID)).as("images"), org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.lit(1)).as("rows"))
+            .filter(col("images").gt(1))
+            .agg(sum("rows"))
+            .first();
+    return r.isNullAt(0) ? 0 : r.getLong(0);
+  }
+
   private static Counters sumCounters(Dataset<Row> images, MapPartitionsFunction<Row, Row> pass, int categories, boolean eval) {
     List<Row> sums =
         images.mapPartitions(pass, Encoders.row(Passes.COUNTER_SCHEMA)).groupBy("key").agg(sum("value")).collectAsList();
@@ -325,6 +346,7 @@ public final class Sr4gSparkJob {
     Map<String, Object> options = Sr4gGenerator.manifestOptions(o.generate());
     options.put("min_score", o.minScore());
     options.put("strict", o.strict());
+    options.put("check_ids", o.checkIds());
     options.put("output_format", o.outputFormat());
     m.put("options", options);
     List<Object> inputs = new ArrayList<>();

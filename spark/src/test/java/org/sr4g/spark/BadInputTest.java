@@ -49,7 +49,9 @@ class BadInputTest {
             // a row without image id
             "{\"image_id\":null,\"file_name\":\"d.jpg\",\"width\":10,\"height\":10,\"annotation_id\":40,\"category\":\"cat\",\"category_id\":17,\"x\":1,\"y\":1,\"w\":2,\"h\":2,\"iscrowd\":0}",
             // image 5: invalid size
-            box(5, "e.jpg", 0, 480, 50, "cat", 17, 1, 1, 5, 5, null)));
+            box(5, "e.jpg", 0, 480, 50, "cat", 17, 1, 1, 5, 5, null),
+            // image 6: one box whose id 10 is also image 1's (found with --check-ids only; kept)
+            box(6, "f.jpg", 100, 100, 10, "cat", 17, 1, 1, 5, 5, null)));
     return f;
   }
 
@@ -57,14 +59,15 @@ class BadInputTest {
   void countedPerReason() throws IOException {
     Path out = tmp.resolve("out");
     Sr4gSparkJob.Result r =
-        TestSpark.sparkGenerate(GenerateOptions.defaults().withUnseenFraction(0), List.of(table()), List.of(), out, "jsonl", 2, 0.5, false);
+        TestSpark.sparkGenerate(GenerateOptions.defaults().withUnseenFraction(0), List.of(table()), List.of(), out, "jsonl", 2, 0.5, false, true);
     assertEquals(2, r.trainRejected().get("missing_field")); // x null; image_id null
     assertEquals(2, r.trainRejected().get("conflicting_image"));
     assertEquals(2, r.trainRejected().get("duplicate_annotation_id"));
     assertEquals(1, r.trainRejected().get("invalid_image_size"));
     assertEquals(1, r.trainRejected().get("below_min_score"));
     JsonNode stats = new ObjectMapper().readTree(out.resolve("stats.json").toFile());
-    assertEquals(2, stats.at("/images/train").asLong()); // images 1 and 3
+    assertEquals(3, stats.at("/images/train").asLong()); // images 1, 3 and 6
+    assertEquals(2, r.trainRejected().get("annotation_id_in_several_images")); // id 10 in images 1 and 6
     assertEquals(1, stats.at("/dropped_boxes/train/non_positive_size").asLong());
     assertEquals(1, stats.at("/dropped_boxes/train/non_finite").asLong()); // x = NaN, as generate counts it
     JsonNode manifest = new ObjectMapper().readTree(out.resolve("manifest.json").toFile());

@@ -52,12 +52,18 @@ final class TestSpark {
   static Sr4gSparkJob.Result sparkGenerate(
       GenerateOptions opt, List<Path> train, List<Path> eval, Path out, String outputFormat, Integer partitions, Double minScore,
       boolean strict) {
+    return sparkGenerate(opt, train, eval, out, outputFormat, partitions, minScore, strict, false);
+  }
+
+  static Sr4gSparkJob.Result sparkGenerate(
+      GenerateOptions opt, List<Path> train, List<Path> eval, Path out, String outputFormat, Integer partitions, Double minScore,
+      boolean strict, boolean checkIds) {
     List<String> t = new ArrayList<>(), e = new ArrayList<>();
     for (Path p : train) t.add(p.toString());
     for (Path p : eval) e.add(p.toString());
     return Sr4gSparkJob.run(
         session(),
-        new Sr4gSparkJob.Options(t, e, "auto", out.toString(), true, outputFormat, opt, "test", minScore, strict, partitions, 64));
+        new Sr4gSparkJob.Options(t, e, "auto", out.toString(), true, outputFormat, opt, "test", minScore, strict, checkIds, partitions, 64));
   }
 
   /** The lines of every part file under {@code dir} (recursively), sorted. */
