@@ -9,6 +9,11 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Spatially faithful text-to-image toolkit: regenerate SR4G, train and sample, evaluate.",
+    footer = {
+      "",
+      "On Spark (the ./sr4g launcher runs these with Spark on the classpath): spark-generate, export-boxes, synth-boxes.",
+      "See docs/scale-out.md."
+    },
     subcommands = {
       GenerateCommand.class,
       SynthCommand.class,

@@ -3,11 +3,11 @@ package org.sr4g.dataset;
 import java.util.Arrays;
 
 /** A growable byte array for rendering JSON lines without going through Strings. Single-threaded. */
-final class ByteBuf {
+public final class ByteBuf {
   byte[] a;
   int n;
 
-  ByteBuf(int capacity) {
+  public ByteBuf(int capacity) {
     a = new byte[Math.max(capacity, 64)];
   }
 
@@ -71,11 +71,16 @@ final class ByteBuf {
     return this;
   }
 
-  void clear() {
+  public void clear() {
     n = 0;
   }
 
-  int size() {
+  public int size() {
     return n;
+  }
+
+  /** The backing array; bytes {@code [0, size())} are valid. */
+  public byte[] array() {
+    return a;
   }
 }

@@ -10,7 +10,7 @@ import org.sr4g.coco.CocoDataset;
  * The categories of the train and eval inputs together, by id. A category id must carry the same name in every input;
  * dense indices follow id order and are what triplet keys and statistics use.
  */
-final class CategoryTable {
+public final class CategoryTable {
   final int[] ids;
   final String[] names;
 
@@ -19,7 +19,7 @@ final class CategoryTable {
     this.names = names;
   }
 
-  static CategoryTable merge(List<CocoDataset> datasets) {
+  public static CategoryTable merge(List<CocoDataset> datasets) {
     TreeMap<Integer, String> all = new TreeMap<>();
     for (CocoDataset d : datasets) {
       for (int c = 0; c < d.categoryCount(); c++) {
@@ -40,17 +40,26 @@ final class CategoryTable {
     return new CategoryTable(ids, all.values().toArray(new String[0]));
   }
 
-  int size() {
+  /** COCO category ids, ascending; position = dense index. */
+  public int[] ids() {
+    return ids.clone();
+  }
+
+  public String[] names() {
+    return names.clone();
+  }
+
+  public int size() {
     return ids.length;
   }
 
-  int indexOfName(String name) {
+  public int indexOfName(String name) {
     for (int i = 0; i < names.length; i++) if (names[i].equals(name)) return i;
     return -1;
   }
 
   /** Maps a dataset's dense category index to this table's. */
-  int[] mapping(CocoDataset d) {
+  public int[] mapping(CocoDataset d) {
     int[] m = new int[d.categoryCount()];
     for (int c = 0; c < m.length; c++) m[c] = java.util.Arrays.binarySearch(ids, d.categoryId(c));
     return m;

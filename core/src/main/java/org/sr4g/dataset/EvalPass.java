@@ -1,9 +1,6 @@
 package org.sr4g.dataset;
 
-import java.util.Arrays;
 import org.sr4g.coco.CocoDataset;
-import org.sr4g.coco.DropReason;
-import org.sr4g.geometry.BoxTable;
 import org.sr4g.relations.Relation;
 import org.sr4g.relations.RelationKernel;
 
@@ -12,43 +9,31 @@ import org.sr4g.relations.RelationKernel;
  * here whatever {@code --emit} says: a prompt is valid when its relation is seen in some real image. A triplet's
  * support is the number of distinct images where it holds for at least one eligible pair.
  */
-final class EvalPass {
-  final int[] support;
-  final long[] dropped = new long[DropReason.values().length];
-  long eligibleBoxes;
-  long eligiblePairs;
+public final class EvalPass {
+  public final int[] support;
+  public final long[] dropped;
+  public final long eligibleBoxes;
+  public final long eligiblePairs;
+
+  /** Totals computed elsewhere (the Spark job sums {@link EvalImage} results with Spark aggregations). */
+  public EvalPass(int[] support, long[] dropped, long eligibleBoxes, long eligiblePairs) {
+    this.support = support;
+    this.dropped = dropped;
+    this.eligibleBoxes = eligibleBoxes;
+    this.eligiblePairs = eligiblePairs;
+  }
 
   EvalPass(CocoDataset d, GenerateOptions opt, CategoryTable cats, RelationKernel kernel) {
     int c = cats.size();
     support = new int[TripletKey.space(c)];
-    int[] toMerged = cats.mapping(d);
-    int maxBoxes = Eligibility.maxBoxesPerImage(d);
-    Eligibility eligibility = new Eligibility(opt.minArea(), opt.maxObjects());
-    BoxTable table = new BoxTable(maxBoxes);
-    int[] boxes = new int[maxBoxes];
-    int[] masks = new int[BoxTable.padded(maxBoxes)];
-    int[] keys = new int[64];
+    EvalImage ev = new EvalImage(d, opt, cats.mapping(d), c, kernel);
     for (int image = 0; image < d.imageCount(); image++) {
-      int n = eligibility.select(d, image, table, boxes, dropped);
-      eligibleBoxes += n;
-      int k = 0;
-      for (int s = 0; s < n; s++) {
-        int sc = d.boxCategory(boxes[s]);
-        kernel.relate(table, s, masks);
-        for (int o = 0; o < n; o++) {
-          if (o == s) continue;
-          int oc = d.boxCategory(boxes[o]);
-          if (sc == oc && !opt.sameCategory()) continue;
-          eligiblePairs++;
-          for (int m = masks[o] & opt.relationMask(); m != 0; m &= m - 1) {
-            if (k == keys.length) keys = Arrays.copyOf(keys, k * 2);
-            keys[k++] = TripletKey.encode(toMerged[sc], Integer.numberOfTrailingZeros(m), toMerged[oc], c);
-          }
-        }
-      }
-      // Count each triplet once per image.
-      Arrays.sort(keys, 0, k);
-      for (int i = 0; i < k; i++) if (i == 0 || keys[i] != keys[i - 1]) support[keys[i]]++;
+      int k = ev.triplets(image);
+      int[] keys = ev.keys();
+      for (int i = 0; i < k; i++) support[keys[i]]++;
     }
+    dropped = ev.dropped;
+    eligibleBoxes = ev.eligibleBoxes;
+    eligiblePairs = ev.eligiblePairs;
   }
 }

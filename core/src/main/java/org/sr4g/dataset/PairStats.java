@@ -4,27 +4,28 @@ import org.sr4g.coco.DropReason;
 import org.sr4g.relations.Relation;
 
 /**
- * Counters of one worker thread; workers' counters are summed at the end, and since addition commutes the totals do
+ * Counters of the training pass (public for the Spark job, which sums them with Spark aggregations). Counters of one
+ * worker thread; workers' counters are summed at the end, and since addition commutes the totals do
  * not depend on how images were spread over threads.
  */
-final class PairStats {
-  final int categories;
-  final long[] dropped = new long[DropReason.values().length];
-  final long[] rowsByRelation = new long[Relation.COUNT];
-  final long[] unseenRowsByRelation = new long[Relation.COUNT];
+public final class PairStats {
+  public final int categories;
+  public final long[] dropped = new long[DropReason.values().length];
+  public final long[] rowsByRelation = new long[Relation.COUNT];
+  public final long[] unseenRowsByRelation = new long[Relation.COUNT];
   /** Training frequency of (subject, relation, object), key = (s * COUNT + r) * categories + o. */
-  final long[] triplets;
-  final long[] eligibleBoxesByCategory;
-  final long[] subjectRowsByCategory;
-  final long[] objectRowsByCategory;
-  long eligibleBoxes;
-  long eligiblePairs;
-  long pairsWithoutRelation;
-  long rows;
-  long unseenRows;
-  long imagesWithPairs;
+  public final long[] triplets;
+  public final long[] eligibleBoxesByCategory;
+  public final long[] subjectRowsByCategory;
+  public final long[] objectRowsByCategory;
+  public long eligibleBoxes;
+  public long eligiblePairs;
+  public long pairsWithoutRelation;
+  public long rows;
+  public long unseenRows;
+  public long imagesWithPairs;
 
-  PairStats(int categories) {
+  public PairStats(int categories) {
     this.categories = categories;
     triplets = new long[TripletKey.space(categories)];
     eligibleBoxesByCategory = new long[categories];
@@ -32,7 +33,7 @@ final class PairStats {
     objectRowsByCategory = new long[categories];
   }
 
-  void add(PairStats o) {
+  public void add(PairStats o) {
     for (int i = 0; i < dropped.length; i++) dropped[i] += o.dropped[i];
     for (int i = 0; i < Relation.COUNT; i++) {
       rowsByRelation[i] += o.rowsByRelation[i];

@@ -97,10 +97,7 @@ public final class Sr4gGenerator {
     sets.add(trainSet);
     if (evalSet != null) sets.add(evalSet);
     CategoryTable cats = CategoryTable.merge(sets);
-    boolean[] unseen =
-        opt.unseenCategories() != null
-            ? UnseenSplit.named(cats, opt.unseenCategories(), unseenOrigin)
-            : UnseenSplit.random(cats, opt.unseenFraction(), opt.seed());
+    boolean[] unseen = unseenCategories(cats, opt, unseenOrigin);
 
     PairStats st =
         new TrainPass(trainSet, opt, cats, unseen, kernel)
@@ -108,12 +105,9 @@ public final class Sr4gGenerator {
     long t2 = System.nanoTime();
 
     EvalPass ev = evalSet == null ? null : new EvalPass(evalSet, opt, cats, kernel);
-    Prompts prompts = new Prompts(cats, unseen, ev);
-    prompts.write(out.file("prompts_val.jsonl"), out.file("prompts_test.jsonl"), out.file("prompts_test_unseen.jsonl"));
-    writeTriplets(out.file("triplets.csv"), cats, st);
-    List<String> unseenNames = new ArrayList<>();
-    for (int c = 0; c < cats.size(); c++) if (unseen[c]) unseenNames.add(cats.names[c]);
-    writeJson(out.file("stats.json"), stats(trainSet, evalSet, cats, unseen, st, ev, prompts));
+    Prompts prompts =
+        writeSummary(out, cats, unseen, InputCounts.of(trainSet, cats), evalSet == null ? null : InputCounts.of(evalSet, cats), st, ev);
+    List<String> unseenNames = unseenNames(cats, unseen);
     long t3 = System.nanoTime();
 
     List<String> sha;
@@ -130,7 +124,7 @@ public final class Sr4gGenerator {
     manifest.put("version", Sr4gVersion.get());
     manifest.put("command", "generate");
     manifest.put("taxonomy", TAXONOMY);
-    manifest.put("options", options());
+    manifest.put("options", manifestOptions(opt));
     List<Object> inputs = new ArrayList<>();
     for (int i = 0; i < all.size(); i++) {
       Map<String, Object> in = new LinkedHashMap<>();
@@ -173,7 +167,61 @@ public final class Sr4gGenerator {
         inputBytes, t1 - t0, t2 - t1, total);
   }
 
-  private Map<String, Object> options() {
+  /** The unseen flags by merged category index: {@code --unseen-categories} names, else a seeded random split. */
+  public static boolean[] unseenCategories(CategoryTable cats, GenerateOptions opt, String unseenOrigin) {
+    return opt.unseenCategories() != null
+        ? UnseenSplit.named(cats, opt.unseenCategories(), unseenOrigin)
+        : UnseenSplit.random(cats, opt.unseenFraction(), opt.seed());
+  }
+
+  public static List<String> unseenNames(CategoryTable cats, boolean[] unseen) {
+    List<String> unseenNames = new ArrayList<>();
+    for (int c = 0; c < cats.size(); c++) if (unseen[c]) unseenNames.add(cats.names[c]);
+    return unseenNames;
+  }
+
+  /**
+   * What stats.json needs to know about an input beyond the passes' counters.
+   *
+   * @param readDropped boxes dropped while reading, by {@link DropReason#ordinal()}
+   * @param boxesByCategory kept boxes (read-time drops excluded) by merged category index
+   */
+  public record InputCounts(long images, long boxesRead, long[] readDropped, long[] boxesByCategory) {
+    static InputCounts of(CocoDataset d, CategoryTable cats) {
+      long[] readDropped = new long[DropReason.values().length];
+      for (Map.Entry<DropReason, Long> e : d.dropped().entrySet()) readDropped[e.getKey().ordinal()] += e.getValue();
+      long[] byCat = new long[cats.size()];
+      int[] map = cats.mapping(d);
+      for (int b = 0; b < d.boxCount(); b++) byCat[map[d.boxCategory(b)]]++;
+      long read = d.boxCount();
+      for (long v : readDropped) read += v;
+      return new InputCounts(d.imageCount(), read, readDropped, byCat);
+    }
+  }
+
+  /**
+   * Writes prompts_val/test/test_unseen.jsonl, triplets.csv and stats.json from the totals of the two passes: the
+   * single-machine path and the Spark job share this code. {@code eval} and {@code ev} are null without eval input.
+   *
+   * @return the prompt counts {val, test, test_unseen}
+   */
+  public static int[] writeSummaryFiles(
+      OutputDir out, CategoryTable cats, boolean[] unseen, InputCounts train, InputCounts eval, PairStats st, EvalPass ev) {
+    Prompts p = writeSummary(out, cats, unseen, train, eval, st, ev);
+    return new int[] {p.val.size(), p.test.size(), p.testUnseen.size()};
+  }
+
+  private static Prompts writeSummary(
+      OutputDir out, CategoryTable cats, boolean[] unseen, InputCounts train, InputCounts eval, PairStats st, EvalPass ev) {
+    Prompts prompts = new Prompts(cats, unseen, ev);
+    prompts.write(out.file("prompts_val.jsonl"), out.file("prompts_test.jsonl"), out.file("prompts_test_unseen.jsonl"));
+    writeTriplets(out.file("triplets.csv"), cats, st);
+    writeJson(out.file("stats.json"), stats(train, eval, cats, unseen, st, ev, prompts));
+    return prompts;
+  }
+
+  /** The manifest's {@code options} block: every option that changes the output. */
+  public static Map<String, Object> manifestOptions(GenerateOptions opt) {
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("emit", opt.emitAll() ? "all" : "one");
     List<String> rels = new ArrayList<>();
@@ -279,17 +327,17 @@ public final class Sr4gGenerator {
   }
 
   private static Map<String, Object> stats(
-      CocoDataset train, CocoDataset eval, CategoryTable cats, boolean[] unseen, PairStats st, EvalPass ev, Prompts prompts) {
+      InputCounts train, InputCounts eval, CategoryTable cats, boolean[] unseen, PairStats st, EvalPass ev, Prompts prompts) {
     Map<String, Object> m = new LinkedHashMap<>();
     Map<String, Object> images = new LinkedHashMap<>();
-    images.put("train", train.imageCount());
+    images.put("train", train.images());
     images.put("train_with_pairs", st.imagesWithPairs);
-    images.put("eval", eval == null ? 0 : eval.imageCount());
+    images.put("eval", eval == null ? 0 : eval.images());
     m.put("images", images);
     Map<String, Object> boxes = new LinkedHashMap<>();
-    boxes.put("train_read", train.boxCount() + sum(train.dropped()));
+    boxes.put("train_read", train.boxesRead());
     boxes.put("train_eligible", st.eligibleBoxes);
-    boxes.put("eval_read", eval == null ? 0 : eval.boxCount() + sum(eval.dropped()));
+    boxes.put("eval_read", eval == null ? 0 : eval.boxesRead());
     boxes.put("eval_eligible", ev == null ? 0 : ev.eligibleBoxes);
     m.put("boxes", boxes);
     Map<String, Object> dropped = new LinkedHashMap<>();
@@ -327,11 +375,7 @@ public final class Sr4gGenerator {
     m.put("relations", rel);
     m.put("families", fam);
 
-    long[] evalBoxes = new long[c];
-    if (eval != null) {
-      int[] map = cats.mapping(eval);
-      for (int b = 0; b < eval.boxCount(); b++) evalBoxes[map[eval.boxCategory(b)]]++;
-    }
+    long[] evalBoxes = eval == null ? new long[c] : eval.boxesByCategory();
     Map<String, Object> perCat = new LinkedHashMap<>();
     for (int i = 0; i < c; i++) {
       Map<String, Object> e = new LinkedHashMap<>();
@@ -358,22 +402,16 @@ public final class Sr4gGenerator {
     return m;
   }
 
-  private static long sum(Map<DropReason, Long> m) {
-    long s = 0;
-    for (long v : m.values()) s += v;
-    return s;
-  }
-
-  private static Map<String, Long> dropped(CocoDataset d, long[] passDropped) {
+  private static Map<String, Long> dropped(InputCounts d, long[] passDropped) {
     Map<String, Long> m = new LinkedHashMap<>();
     for (DropReason r : DropReason.values()) {
-      long v = passDropped[r.ordinal()] + (d == null ? 0 : d.dropped().getOrDefault(r, 0L));
+      long v = passDropped[r.ordinal()] + (d == null ? 0 : d.readDropped()[r.ordinal()]);
       m.put(r.key(), v);
     }
     return m;
   }
 
-  static void writeJson(Path f, Object value) {
+  public static void writeJson(Path f, Object value) {
     ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     om.getFactory().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
     DefaultPrettyPrinter pp = new DefaultPrettyPrinter().withObjectIndenter(new DefaultIndenter("  ", "\n"));

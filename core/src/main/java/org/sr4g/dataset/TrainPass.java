@@ -15,8 +15,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.sr4g.coco.CocoDataset;
-import org.sr4g.geometry.BoxTable;
-import org.sr4g.relations.Relation;
 import org.sr4g.relations.RelationKernel;
 
 /**
@@ -35,7 +33,6 @@ final class TrainPass {
   private final boolean[] unseenMerged;
   private final RelationKernel kernel;
   private final RowRenderer renderer;
-  private final Eligibility eligibility;
   private final int maxBoxes;
   private final ConcurrentLinkedQueue<ByteBuf> pool = new ConcurrentLinkedQueue<>();
   private final List<PairStats> allStats = new ArrayList<>();
@@ -48,7 +45,6 @@ final class TrainPass {
     this.unseenMerged = unseenMerged;
     this.kernel = kernel;
     this.renderer = new RowRenderer(d);
-    this.eligibility = new Eligibility(opt.minArea(), opt.maxObjects());
     this.maxBoxes = Eligibility.maxBoxesPerImage(d);
     int categories = cats.size();
     this.workers =
@@ -65,9 +61,7 @@ final class TrainPass {
   /** Per-thread scratch space and counters. */
   private final class Worker {
     final PairStats stats;
-    final BoxTable table = new BoxTable(maxBoxes);
-    final int[] boxes = new int[maxBoxes];
-    final int[] masks = new int[BoxTable.padded(maxBoxes)];
+    final ImageRelator relator = new ImageRelator(d, opt, toMerged, unseenMerged, kernel, renderer, maxBoxes);
 
     Worker(PairStats stats) {
       this.stats = stats;
@@ -148,64 +142,9 @@ final class TrainPass {
 
   private Chunk chunk(int c) {
     Worker w = workers.get();
-    PairStats st = w.stats;
     ByteBuf train = take(), unseen = take();
     int from = c * IMAGES_PER_CHUNK, to = Math.min(d.imageCount(), from + IMAGES_PER_CHUNK);
-    final int relMask = opt.relationMask();
-    final int cats = st.categories;
-    for (int image = from; image < to; image++) {
-      int n = eligibility.select(d, image, w.table, w.boxes, st.dropped);
-      st.eligibleBoxes += n;
-      for (int k = 0; k < n; k++) st.eligibleBoxesByCategory[toMerged[d.boxCategory(w.boxes[k])]]++;
-      if (n < 2) continue;
-      byte[] head = null;
-      long imageId = d.imageId(image);
-      boolean anyPair = false;
-      for (int s = 0; s < n; s++) {
-        int sb = w.boxes[s];
-        int sc = d.boxCategory(sb);
-        kernel.relate(w.table, s, w.masks);
-        for (int o = 0; o < n; o++) {
-          if (o == s) continue;
-          int ob = w.boxes[o];
-          int oc = d.boxCategory(ob);
-          if (sc == oc && !opt.sameCategory()) continue;
-          anyPair = true;
-          st.eligiblePairs++;
-          int mask = w.masks[o] & relMask;
-          if (mask == 0) {
-            st.pairsWithoutRelation++;
-            continue;
-          }
-          if (head == null) head = renderer.imageHead(image);
-          int ms = toMerged[sc], mo = toMerged[oc];
-          boolean seen = !unseenMerged[ms] && !unseenMerged[mo];
-          if (opt.emitAll()) {
-            for (int m = mask; m != 0; m &= m - 1) emit(st, train, unseen, seen, head, sb, ob, Integer.numberOfTrailingZeros(m), ms, mo, cats);
-          } else {
-            int r = Emission.chooseOne(opt.seed(), imageId, d.annotationId(sb), d.annotationId(ob), mask);
-            emit(st, train, unseen, seen, head, sb, ob, r, ms, mo, cats);
-          }
-        }
-      }
-      if (anyPair) st.imagesWithPairs++;
-    }
+    for (int image = from; image < to; image++) w.relator.relate(image, w.stats, train, unseen, null);
     return new Chunk(train, unseen);
-  }
-
-  private void emit(
-      PairStats st, ByteBuf train, ByteBuf unseen, boolean seen, byte[] head, int sb, int ob, int r, int ms, int mo, int cats) {
-    int start = train.n;
-    renderer.row(train, head, sb, r, ob);
-    st.rows++;
-    st.rowsByRelation[r]++;
-    st.triplets[TripletKey.encode(ms, r, mo, cats)]++;
-    st.subjectRowsByCategory[ms]++;
-    st.objectRowsByCategory[mo]++;
-    if (seen) {
-      unseen.put(train.a, start, train.n - start);
-      st.unseenRows++;
-      st.unseenRowsByRelation[r]++;
-    }
   }
 }

@@ -1,0 +1,134 @@
+package org.sr4g.dataset;
+
+import org.sr4g.coco.CocoDataset;
+import org.sr4g.geometry.BoxTable;
+import org.sr4g.relations.Relation;
+import org.sr4g.relations.RelationKernel;
+
+/**
+ * The training pass for one image: selects the eligible boxes, relates every ordered pair, chooses the emitted
+ * relation(s) and renders the train.jsonl rows. {@code sr4g generate} ({@link TrainPass}) and the Spark job run
+ * exactly this code, image by image. Not thread-safe: one instance per thread (it owns scratch arrays).
+ */
+public final class ImageRelator {
+  /** Told about every rendered row (the Spark job uses it to cut rows and to know their split). */
+  public interface RowListener {
+    /**
+     * @param start where the row starts in the train buffer (it ends at {@code train.size()}, newline included)
+     * @param subjectBox the subject's box index in the dataset
+     * @param subjectCategory dense index in the merged category table
+     * @param objectBox the object's box index in the dataset
+     * @param objectCategory dense index in the merged category table
+     * @param seen both categories are seen (the row is also a train_unseen.jsonl row)
+     */
+    void row(
+        ByteBuf train, int start, int subjectBox, int subjectCategory, int relation, int objectBox, int objectCategory,
+        boolean seen);
+  }
+
+  private final CocoDataset d;
+  private final GenerateOptions opt;
+  private final int[] toMerged;
+  private final boolean[] unseenMerged;
+  private final RelationKernel kernel;
+  private final RowRenderer renderer;
+  private final Eligibility eligibility;
+  private final BoxTable table;
+  private final int[] boxes;
+  private final int[] masks;
+
+  /**
+   * @param toMerged maps {@code d}'s dense category indices to the merged table's (see {@link CategoryTable#mapping})
+   * @param unseenMerged unseen flags by merged category index
+   */
+  public ImageRelator(CocoDataset d, GenerateOptions opt, int[] toMerged, boolean[] unseenMerged, RelationKernel kernel) {
+    this(d, opt, toMerged, unseenMerged, kernel, new RowRenderer(d), Eligibility.maxBoxesPerImage(d));
+  }
+
+  ImageRelator(
+      CocoDataset d, GenerateOptions opt, int[] toMerged, boolean[] unseenMerged, RelationKernel kernel, RowRenderer renderer,
+      int maxBoxes) {
+    this.d = d;
+    this.opt = opt;
+    this.toMerged = toMerged;
+    this.unseenMerged = unseenMerged;
+    this.kernel = kernel;
+    this.renderer = renderer;
+    this.eligibility = new Eligibility(opt.minArea(), opt.maxObjects());
+    this.table = new BoxTable(maxBoxes);
+    this.boxes = new int[maxBoxes];
+    this.masks = new int[BoxTable.padded(maxBoxes)];
+  }
+
+  /**
+   * Relates image {@code image} of the dataset: counts into {@code st}, appends its rows to {@code train} and the
+   * rows of two seen categories also to {@code unseen} (when not null), telling {@code listener} (when not null).
+   * With {@code train == null} nothing is rendered: only {@code st} is updated, with the same counts.
+   */
+  public void relate(int image, PairStats st, ByteBuf train, ByteBuf unseen, RowListener listener) {
+    int n = eligibility.select(d, image, table, boxes, st.dropped);
+    st.eligibleBoxes += n;
+    for (int k = 0; k < n; k++) st.eligibleBoxesByCategory[toMerged[d.boxCategory(boxes[k])]]++;
+    if (n < 2) return;
+    final int relMask = opt.relationMask();
+    final int cats = st.categories;
+    byte[] head = null;
+    long imageId = d.imageId(image);
+    boolean anyPair = false;
+    for (int s = 0; s < n; s++) {
+      int sb = boxes[s];
+      int sc = d.boxCategory(sb);
+      kernel.relate(table, s, masks);
+      for (int o = 0; o < n; o++) {
+        if (o == s) continue;
+        int ob = boxes[o];
+        int oc = d.boxCategory(ob);
+        if (sc == oc && !opt.sameCategory()) continue;
+        anyPair = true;
+        st.eligiblePairs++;
+        int mask = masks[o] & relMask;
+        if (mask == 0) {
+          st.pairsWithoutRelation++;
+          continue;
+        }
+        if (head == null && train != null) head = renderer.imageHead(image);
+        int ms = toMerged[sc], mo = toMerged[oc];
+        boolean seen = !unseenMerged[ms] && !unseenMerged[mo];
+        if (opt.emitAll()) {
+          for (int m = mask; m != 0; m &= m - 1) {
+            emit(st, train, unseen, listener, seen, head, sb, ob, Integer.numberOfTrailingZeros(m), ms, mo, cats);
+          }
+        } else {
+          int r = Emission.chooseOne(opt.seed(), imageId, d.annotationId(sb), d.annotationId(ob), mask);
+          emit(st, train, unseen, listener, seen, head, sb, ob, r, ms, mo, cats);
+        }
+      }
+    }
+    if (anyPair) st.imagesWithPairs++;
+  }
+
+  private void emit(
+      PairStats st, ByteBuf train, ByteBuf unseen, RowListener listener, boolean seen, byte[] head, int sb, int ob, int r,
+      int ms, int mo, int cats) {
+    st.rows++;
+    st.rowsByRelation[r]++;
+    st.triplets[TripletKey.encode(ms, r, mo, cats)]++;
+    st.subjectRowsByCategory[ms]++;
+    st.objectRowsByCategory[mo]++;
+    if (train == null) { // counting only (the Spark job's statistics pass)
+      if (seen) {
+        st.unseenRows++;
+        st.unseenRowsByRelation[r]++;
+      }
+      return;
+    }
+    int start = train.n;
+    renderer.row(train, head, sb, r, ob);
+    if (seen) {
+      if (unseen != null) unseen.put(train.a, start, train.n - start);
+      st.unseenRows++;
+      st.unseenRowsByRelation[r]++;
+    }
+    if (listener != null) listener.row(train, start, sb, ms, r, ob, mo, seen);
+  }
+}
