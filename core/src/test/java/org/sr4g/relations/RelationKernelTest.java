@@ -16,6 +16,8 @@ class RelationKernelTest {
   void vectorKernelIsChosenWhenTheModuleIsPresent() {
     // Surefire starts the JVM with --add-modules jdk.incubator.vector; without it this suite would only test scalar.
     assertTrue(RelationKernel.best().name().startsWith("vector-"), RelationKernel.best().name());
+    String bits = System.getProperty("sr4g.vector.bits");
+    if (bits != null) assertEquals("vector-" + bits, RelationKernel.best().name(), "the fork tests the width it asks for");
   }
 
   /** Coordinates on a coarse grid make ties (shared edges, equal centres, exact diagonals, equal sizes) common. */
