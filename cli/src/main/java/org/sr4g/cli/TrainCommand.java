@@ -69,6 +69,9 @@ final class TrainCommand implements Callable<Integer> {
   int checkpointsLimit;
   @Option(names = "--resume", paramLabel = "latest|DIR", description = "continue from OUT's newest checkpoint or DIR")
   String resume;
+  @Option(names = "--ema", description = "keep an EMA of the UNet weights; OUT/model gets the EMA weights") boolean ema;
+  @Option(names = "--ema-decay", defaultValue = "0.9999", paramLabel = "D", description = "default: ${DEFAULT-VALUE}")
+  double emaDecay;
   @Option(names = "--workers", defaultValue = "2", paramLabel = "N", description = "image decoding threads (default: ${DEFAULT-VALUE})") int workers;
   @Option(names = "--prefetch", defaultValue = "8", paramLabel = "N", description = "examples decoded ahead (default: ${DEFAULT-VALUE})") int prefetch;
   @Option(names = "--halt-after-step", defaultValue = "0", hidden = true,
@@ -105,6 +108,8 @@ final class TrainCommand implements Callable<Integer> {
     o.checkpointEvery = checkpointEvery;
     o.checkpointsLimit = checkpointsLimit;
     o.resume = resume;
+    o.ema = ema;
+    o.emaDecay = emaDecay;
     o.workers = workers;
     o.prefetch = prefetch;
     o.haltAfterStep = haltAfterStep;

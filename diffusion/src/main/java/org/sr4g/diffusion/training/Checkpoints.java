@@ -29,7 +29,8 @@ import org.sr4g.torch.TensorScope;
 
 /**
  * Training checkpoints: {@code OUT/checkpoints/checkpoint-<step>/} holding {@code unet/config.json} and
- * {@code unet/diffusion_pytorch_model.safetensors} (diffusers layout, float32), {@code optimizer.safetensors}
+ * {@code unet/diffusion_pytorch_model.safetensors} (diffusers layout, float32), with {@code --ema} the same under
+ * {@code unet_ema/}, {@code optimizer.safetensors}
  * ({@code exp_avg/<param>}, {@code exp_avg_sq/<param>}) and {@code state.json} (step, data cursor, seed, the options
  * that must not change on resume). A checkpoint is written into a hidden temporary folder, every file and the folder
  * are fsynced, and only then is it renamed to its final name: a crash at any point leaves either a complete
@@ -49,7 +50,7 @@ public final class Checkpoints {
   }
 
   public static void save(Path out, long step, long dataPosition, ObjectNode fixedOptions, Path unetConfig,
-      Params unet, AdamW opt, int limit) {
+      Params unet, AdamW opt, Ema ema, int limit) {
     try {
       Path root = dir(out);
       Files.createDirectories(root);
@@ -57,7 +58,17 @@ public final class Checkpoints {
       deleteTree(tmp);
       Files.createDirectories(tmp.resolve("unet"));
       Files.copy(unetConfig, tmp.resolve("unet/config.json"));
-      writeParams(unet, tmp.resolve("unet/diffusion_pytorch_model.safetensors"));
+      writeParams(unet.named(), tmp.resolve("unet/diffusion_pytorch_model.safetensors"));
+      List<Path> files = new ArrayList<>(List.of(tmp.resolve("unet/config.json"),
+          tmp.resolve("unet/diffusion_pytorch_model.safetensors")));
+      if (ema != null) {
+        Files.createDirectories(tmp.resolve("unet_ema"));
+        Files.copy(unetConfig, tmp.resolve("unet_ema/config.json"));
+        writeParams(ema.named(), tmp.resolve("unet_ema/diffusion_pytorch_model.safetensors"));
+        files.add(tmp.resolve("unet_ema/config.json"));
+        files.add(tmp.resolve("unet_ema/diffusion_pytorch_model.safetensors"));
+        fsync(tmp.resolve("unet_ema"), true);
+      }
       SafetensorsWriter w = new SafetensorsWriter();
       int i = 0;
       for (Map.Entry<String, Tensor> e : unet.named().entrySet()) {
@@ -73,9 +84,9 @@ public final class Checkpoints {
       s.put("rng", "derived from (seed, step): nothing else to store");
       s.set("options", fixedOptions);
       Files.write(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
-      for (Path f : List.of(tmp.resolve("unet/config.json"), tmp.resolve("unet/diffusion_pytorch_model.safetensors"),
-          tmp.resolve("optimizer.safetensors"), tmp.resolve("state.json")))
-        fsync(f, false);
+      files.add(tmp.resolve("optimizer.safetensors"));
+      files.add(tmp.resolve("state.json"));
+      for (Path f : files) fsync(f, false);
       fsync(tmp.resolve("unet"), true);
       fsync(tmp, true);
       Path fin = root.resolve(PREFIX + step);
@@ -92,9 +103,9 @@ public final class Checkpoints {
   }
 
   /** The UNet's parameters as a diffusers {@code diffusion_pytorch_model.safetensors} (float32). */
-  public static void writeParams(Params params, Path file) {
+  public static void writeParams(Map<String, Tensor> params, Path file) {
     SafetensorsWriter w = new SafetensorsWriter();
-    for (Map.Entry<String, Tensor> e : params.named().entrySet()) put(w, e.getKey(), e.getValue());
+    for (Map.Entry<String, Tensor> e : params.entrySet()) put(w, e.getKey(), e.getValue());
     w.write(file);
   }
 
@@ -135,7 +146,7 @@ public final class Checkpoints {
   }
 
   /** Copies the checkpoint's UNet weights and optimizer state into the live objects; returns the rest. */
-  public static State load(Path ckpt, Params unet, AdamW opt) {
+  public static State load(Path ckpt, Params unet, AdamW opt, Ema ema) {
     try {
       JsonNode s = JSON.readTree(ckpt.resolve("state.json").toFile());
       try (ModeGuard ng = Autograd.noGrad();
@@ -151,6 +162,14 @@ public final class Checkpoints {
           v.add(o.toTensor("exp_avg_sq/" + e.getKey()));
         }
         opt.loadState(Long.parseLong(o.metadata().get("step")), m, v);
+      }
+      if (ema != null) {
+        Path f = ckpt.resolve("unet_ema/diffusion_pytorch_model.safetensors");
+        if (!Files.isRegularFile(f)) throw new UserInputException(ckpt + ": no unet_ema/ (the run had no --ema)");
+        try (ModeGuard ng = Autograd.noGrad(); SafetensorsFile w = SafetensorsFile.open(f);
+            TensorScope scope = TensorScope.open()) {
+          for (Map.Entry<String, Tensor> e : ema.named().entrySet()) e.getValue().copyFrom(w.toTensor(e.getKey()));
+        }
       }
       return new State(s.get("step").asLong(), s.get("data_position").asLong(), (ObjectNode) s.get("options"));
     } catch (IOException e) {

@@ -33,6 +33,9 @@ public final class TrainOptions {
   public int checkpointsLimit = 0;
   /** null, "latest" or a checkpoint folder. */
   public String resume = null;
+  /** Keep an exponential moving average of the UNet weights (published as the final UNet). */
+  public boolean ema = false;
+  public double emaDecay = 0.9999;
   public int workers = 2;
   public int prefetch = 8;
   /**

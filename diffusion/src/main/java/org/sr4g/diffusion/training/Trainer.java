@@ -93,14 +93,15 @@ public final class Trainer {
       float[] acp = schedule.alphasCumprod();
       LrSchedule lrs = new LrSchedule(o.lrScheduler, o.lrWarmupSteps, o.maxSteps);
       Path metricsFile = o.out.resolve("metrics.jsonl");
-      try (AdamW opt = new AdamW(unet.params().list(), o.lr, o.adamBeta1, o.adamBeta2, o.adamEps, o.weightDecay)) {
+      try (AdamW opt = new AdamW(unet.params().list(), o.lr, o.adamBeta1, o.adamBeta2, o.adamEps, o.weightDecay);
+          Ema ema = o.ema ? new Ema(unet.params().named(), o.emaDecay) : null) {
         long step = 0, position = 0;
         if (o.resume != null) {
           Path ckpt = Checkpoints.resolve(o.out, o.resume);
           if (ckpt == null) {
             listener.message("no checkpoint in " + Checkpoints.dir(o.out) + ": starting a new run");
           } else {
-            Checkpoints.State s = Checkpoints.load(ckpt, unet.params(), opt);
+            Checkpoints.State s = Checkpoints.load(ckpt, unet.params(), opt, ema);
             if (!s.fixedOptions().toString().equals(fixed.toString()))
               throw new UserInputException("--resume " + ckpt + ": options differ from the checkpoint's (it has "
                   + s.fixedOptions() + ", this run " + fixed + "); an exact resume needs the same ones");
@@ -179,6 +180,7 @@ public final class Trainer {
             double lrNow = o.lr * lrs.factor(step - 1);
             opt.setLearningRate(lrNow);
             opt.step();
+            if (ema != null) ema.update(unet.params().named(), step);
             StepMetrics sm = new StepMetrics(step, lossSum / o.gradAccum, lrNow, gradNorm,
                 (System.nanoTime() - t0) / 1e6, (data.dataWaitNanos() - wait0) / 1e6);
             ran.add(sm);
@@ -186,7 +188,7 @@ public final class Trainer {
             listener.step(sm, o.maxSteps);
             if (o.checkpointEvery > 0 && step % o.checkpointEvery == 0) {
               Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
-                  unet.params(), opt, o.checkpointsLimit);
+                  unet.params(), opt, ema, o.checkpointsLimit);
               lastCheckpoint = step;
             }
             if (o.haltAfterStep > 0 && step == o.haltAfterStep) {
@@ -196,11 +198,12 @@ public final class Trainer {
           }
           if (lastCheckpoint != step)
             Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
-                unet.params(), opt, o.checkpointsLimit);
+                unet.params(), opt, ema, o.checkpointsLimit);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
-        Path finalModel = writeModel(m.folder().root(), unet, o.out);
+        // With --ema the published UNet is the average (what diffusers' script saves), the raw weights stay in the checkpoint.
+        Path finalModel = writeModel(m.folder().root(), ema != null ? ema.named() : unet.params().named(), o.out);
         return new Result(startStep, step, ran, data.skips(), data.skippedFiles(), finalModel,
             data.dataWaitNanos() / 1e6);
       }
@@ -217,6 +220,7 @@ public final class Trainer {
     if (!(o.lr > 0)) throw new UserInputException("--lr must be positive");
     if (o.checkpointEvery < 0 || o.checkpointsLimit < 0) throw new UserInputException("checkpoint counts must be >= 0");
     if (o.snrGamma < 0 || o.noiseOffset < 0) throw new UserInputException("--snr-gamma and --noise-offset must be >= 0");
+    if (o.ema && !(o.emaDecay > 0 && o.emaDecay < 1)) throw new UserInputException("--ema-decay must be in (0, 1)");
     if (o.workers < 1 || o.prefetch < 1) throw new UserInputException("--workers and --prefetch must be at least 1");
   }
 
@@ -228,7 +232,8 @@ public final class Trainer {
     ObjectNode n = JSON.createObjectNode();
     n.put("seed", o.seed).put("resolution", o.resolution).put("batch_size", o.batchSize)
         .put("grad_accum", o.gradAccum).put("caption_sampling", o.captionSampling).put("random_crop", o.randomCrop)
-        .put("random_flip", o.randomFlip).put("data_rows", rows);
+        .put("random_flip", o.randomFlip).put("data_rows", rows).put("ema", o.ema)
+        .put("ema_decay", o.ema ? o.emaDecay : 0);
     return n;
   }
 
@@ -267,7 +272,7 @@ public final class Trainer {
    * OUT/model: the input folder with the UNet replaced (every other component copied as it is), written to a
    * temporary folder and renamed, so a complete model or none is there.
    */
-  static Path writeModel(Path source, UNet2DConditionModel unet, Path out) {
+  static Path writeModel(Path source, java.util.Map<String, Tensor> unet, Path out) {
     try {
       Path tmp = out.resolve(".model.tmp");
       Checkpoints.deleteTree(tmp);
@@ -282,7 +287,7 @@ public final class Trainer {
       }
       Files.createDirectories(tmp.resolve("unet"));
       Files.copy(source.resolve("unet/config.json"), tmp.resolve("unet/config.json"));
-      Checkpoints.writeParams(unet.params(), tmp.resolve("unet/diffusion_pytorch_model.safetensors"));
+      Checkpoints.writeParams(unet, tmp.resolve("unet/diffusion_pytorch_model.safetensors"));
       Path fin = out.resolve("model");
       Checkpoints.deleteTree(fin);
       Checkpoints.move(tmp, fin);

@@ -75,7 +75,10 @@ class TrainerTest {
   @Test
   void sameLossSequenceEveryRunAndAFullModelAtTheEnd(@TempDir Path tmp) throws Exception {
     requireTorch();
-    Trainer.Result a = Trainer.train(options(tmp, "a"), QUIET);
+    TrainOptions oa = options(tmp, "a");
+    long live = Torch.liveTensors();
+    Trainer.Result a = Trainer.train(oa, QUIET);
+    assertEquals(live, Torch.liveTensors(), "every native handle of the run freed (one owner each)");
     Trainer.Result b = Trainer.train(options(tmp, "b"), QUIET);
     assertEquals(4, a.metrics().size());
     assertEquals(losses(a), losses(b));
@@ -109,13 +112,19 @@ class TrainerTest {
     requireTorch();
     TrainOptions o = options(tmp, "straight");
     o.gradAccum = 2;
+    o.ema = true;
+    o.emaDecay = 0.9;
     Trainer.Result straight = Trainer.train(o, QUIET);
     TrainOptions first = options(tmp, "resumed");
     first.gradAccum = 2;
     first.maxSteps = 2;
+    first.ema = true;
+    first.emaDecay = 0.9;
     Trainer.Result r1 = Trainer.train(first, QUIET);
     TrainOptions second = options(tmp, "resumed");
     second.gradAccum = 2;
+    second.ema = true;
+    second.emaDecay = 0.9;
     second.resume = "latest";
     List<String> messages = new ArrayList<>();
     Trainer.Result r2 = Trainer.train(second, new Trainer.Listener() {
@@ -130,7 +139,12 @@ class TrainerTest {
     List<Double> joined = new ArrayList<>(losses(r1));
     joined.addAll(losses(r2));
     assertEquals(losses(straight), joined);
-    assertArrayEquals(unet(straight.finalModel()), unet(r2.finalModel()));
+    assertArrayEquals(unet(straight.finalModel()), unet(r2.finalModel()), "the published (EMA) UNet");
+    Path raw = tmp.resolve("straight/checkpoints/checkpoint-4"), rawResumed = tmp.resolve("resumed/checkpoints/checkpoint-4");
+    assertArrayEquals(unet(raw), unet(rawResumed), "the raw UNet");
+    assertArrayEquals(Files.readAllBytes(raw.resolve("unet_ema/diffusion_pytorch_model.safetensors")),
+        unet(straight.finalModel()), "final model = EMA weights");
+    assertFalse(java.util.Arrays.equals(unet(raw), unet(straight.finalModel())), "EMA differs from the raw weights");
     assertEquals(4, Files.readAllLines(tmp.resolve("resumed/metrics.jsonl")).size());
 
     // Changing an option the data stream depends on is refused.
