@@ -78,6 +78,14 @@ public final class Trainer {
       throw new UserInputException("--out " + o.out + ": cannot create: " + e.getMessage(), e);
     }
     ObjectNode fixed = fixedOptions(o, rows.size());
+    try {
+      // A fresh run over an old one would mix their checkpoints (a later --resume latest could pick the old run's).
+      if (o.resume == null && !Checkpoints.list(o.out).isEmpty())
+        throw new UserInputException("--out " + o.out + " already holds checkpoints: continue with --resume latest,"
+            + " or use another --out");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     try (DiffusersModel m = DiffusersModel.load(o.model, null, dev)) {
       String prediction = o.predictionType != null ? o.predictionType : m.schedulerConfig().predictionType();
       if (!prediction.equals("epsilon") && !prediction.equals("v_prediction"))

@@ -82,6 +82,8 @@ class TrainerTest {
     Trainer.Result b = Trainer.train(options(tmp, "b"), QUIET);
     assertEquals(4, a.metrics().size());
     assertEquals(losses(a), losses(b));
+    UserInputException again = assertThrows(UserInputException.class, () -> Trainer.train(options(tmp, "a"), QUIET));
+    assertTrue(again.getMessage().contains("already holds checkpoints"), again.getMessage());
     assertArrayEquals(unet(a.finalModel()), unet(b.finalModel()));
     assertFalse(java.util.Arrays.equals(unet(a.finalModel()), unet(tmp.resolve("model"))), "the UNet changed");
     for (Trainer.StepMetrics m : a.metrics()) assertTrue(Double.isFinite(m.loss()) && Double.isFinite(m.gradNorm()));
