@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       EvalCommand.class,
       PromptsCommand.class,
       SampleCommand.class,
+      TrainCommand.class,
       DoctorCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -1,0 +1,140 @@
+package org.sr4g.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.sr4g.diffusion.training.TrainOptions;
+import org.sr4g.diffusion.training.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code sr4g train}: fine-tune a diffusers model's UNet on SR4G rows (docs/training.md). */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    header = "Fine-tune the UNet of a Stable Diffusion folder on sr4g generate's train.jsonl.",
+    description = "Frozen VAE and text encoder, trainable UNet, AdamW; checkpoints every --checkpoint-every steps into"
+        + " OUT/checkpoints (atomic, exact resume with --resume latest), metrics in OUT/metrics.jsonl, and at the end"
+        + " OUT/model: the input folder with the UNet replaced. Horizontal"
+        + " flips are off by default; --random-flip swaps 'to the left of' / 'to the right of' in the caption of a"
+        + " flipped image. Details: docs/training.md.",
+    footer = {
+      "",
+      "Example:",
+      "  sr4g train --model sd-v1-5 --data sr4g/train.jsonl --images coco/train2017 --out run1 \\",
+      "      --resolution 512 --batch-size 4 --grad-accum 4 --lr 1e-5 --max-steps 15000 --device cuda"
+    })
+final class TrainCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "diffusers model folder") Path model;
+  @Option(names = "--data", required = true, paramLabel = "FILE", description = "train.jsonl of sr4g generate") Path data;
+  @Option(names = "--images", required = true, paramLabel = "DIR", description = "folder of the rows' file_name images")
+  Path images;
+  @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
+  @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
+  String device;
+  @Option(names = "--resolution", defaultValue = "512", paramLabel = "PX", description = "default: ${DEFAULT-VALUE}") int resolution;
+  @Option(names = "--random-crop", description = "random instead of centre crop") boolean randomCrop;
+  @Option(names = "--random-flip", description = "mirror half the images, rewriting left/right in their captions")
+  boolean randomFlip;
+  @Option(names = "--caption-sampling", defaultValue = "per-pair", paramLabel = "per-pair|per-image",
+      description = "default: ${DEFAULT-VALUE}") String captionSampling;
+  @Option(names = "--batch-size", defaultValue = "1", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") int batchSize;
+  @Option(names = "--grad-accum", defaultValue = "1", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") int gradAccum;
+  @Option(names = "--max-steps", defaultValue = "1000", paramLabel = "N", description = "optimizer steps (default: ${DEFAULT-VALUE})")
+  long maxSteps;
+  @Option(names = "--lr", defaultValue = "1e-5", paramLabel = "LR", description = "default: ${DEFAULT-VALUE}") double lr;
+  @Option(names = "--adam-beta1", defaultValue = "0.9", paramLabel = "B", description = "default: ${DEFAULT-VALUE}") double beta1;
+  @Option(names = "--adam-beta2", defaultValue = "0.999", paramLabel = "B", description = "default: ${DEFAULT-VALUE}") double beta2;
+  @Option(names = "--weight-decay", defaultValue = "0.01", paramLabel = "W", description = "default: ${DEFAULT-VALUE}") double weightDecay;
+  @Option(names = "--adam-eps", defaultValue = "1e-8", paramLabel = "E", description = "default: ${DEFAULT-VALUE}") double eps;
+  @Option(names = "--max-grad-norm", defaultValue = "1.0", paramLabel = "N", description = "0: no clipping (default: ${DEFAULT-VALUE})")
+  double maxGradNorm;
+  @Option(names = "--lr-scheduler", defaultValue = "constant", paramLabel = "NAME",
+      description = "constant, constant_with_warmup or cosine (default: ${DEFAULT-VALUE})") String lrScheduler;
+  @Option(names = "--lr-warmup-steps", defaultValue = "0", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") int warmup;
+  @Option(names = "--prediction-type", paramLabel = "TYPE",
+      description = "epsilon or v_prediction (default: the scheduler config's)") String predictionType;
+  @Option(names = "--snr-gamma", defaultValue = "0", paramLabel = "G", description = "Min-SNR-γ weighting, 0: off (default: ${DEFAULT-VALUE})") double snrGamma;
+  @Option(names = "--noise-offset", defaultValue = "0", paramLabel = "X", description = "default: ${DEFAULT-VALUE}") double noiseOffset;
+  @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") long seed;
+  @Option(names = "--checkpoint-every", defaultValue = "500", paramLabel = "N", description = "0: only at the end (default: ${DEFAULT-VALUE})")
+  int checkpointEvery;
+  @Option(names = "--checkpoints-limit", defaultValue = "0", paramLabel = "N", description = "keep the newest N, 0: all (default: ${DEFAULT-VALUE})")
+  int checkpointsLimit;
+  @Option(names = "--resume", paramLabel = "latest|DIR", description = "continue from OUT's newest checkpoint or DIR")
+  String resume;
+  @Option(names = "--ema", description = "keep an EMA of the UNet weights; OUT/model gets the EMA weights") boolean ema;
+  @Option(names = "--ema-decay", defaultValue = "0.9999", paramLabel = "D", description = "default: ${DEFAULT-VALUE}")
+  double emaDecay;
+  @Option(names = "--workers", defaultValue = "2", paramLabel = "N", description = "image decoding threads (default: ${DEFAULT-VALUE})") int workers;
+  @Option(names = "--prefetch", defaultValue = "8", paramLabel = "N", description = "examples decoded ahead (default: ${DEFAULT-VALUE})") int prefetch;
+  @Option(names = "--halt-after-step", defaultValue = "0", hidden = true,
+      description = "test hook: Runtime.halt after this step (crash simulation)") long haltAfterStep;
+  @Option(names = "--quiet", description = "no per-step progress lines") boolean quiet;
+
+  @Override
+  public Integer call() {
+    TrainOptions o = new TrainOptions();
+    o.model = model;
+    o.data = data;
+    o.images = images;
+    o.out = out;
+    o.device = device;
+    o.resolution = resolution;
+    o.randomCrop = randomCrop;
+    o.randomFlip = randomFlip;
+    o.captionSampling = captionSampling;
+    o.batchSize = batchSize;
+    o.gradAccum = gradAccum;
+    o.maxSteps = maxSteps;
+    o.lr = lr;
+    o.adamBeta1 = beta1;
+    o.adamBeta2 = beta2;
+    o.weightDecay = weightDecay;
+    o.adamEps = eps;
+    o.maxGradNorm = maxGradNorm;
+    o.lrScheduler = lrScheduler;
+    o.lrWarmupSteps = warmup;
+    o.predictionType = predictionType;
+    o.snrGamma = snrGamma;
+    o.noiseOffset = noiseOffset;
+    o.seed = seed;
+    o.checkpointEvery = checkpointEvery;
+    o.checkpointsLimit = checkpointsLimit;
+    o.resume = resume;
+    o.ema = ema;
+    o.emaDecay = emaDecay;
+    o.workers = workers;
+    o.prefetch = prefetch;
+    o.haltAfterStep = haltAfterStep;
+    PrintWriter w = spec.commandLine().getOut();
+    Trainer.Result r = Trainer.train(o, new Trainer.Listener() {
+      @Override
+      public void step(Trainer.StepMetrics m, long max) {
+        if (quiet) return;
+        w.println(String.format(Locale.ROOT, "step %d/%d  loss %.5f  lr %.3g  grad-norm %.3g  %.0f ms  data-wait %.0f ms",
+            m.step(), max, m.loss(), m.lr(), m.gradNorm(), m.stepMs(), m.dataWaitMs()));
+        w.flush();
+      }
+
+      @Override
+      public void message(String line) {
+        w.println(line);
+        w.flush();
+      }
+    });
+    w.println(String.format(Locale.ROOT, "trained steps %d..%d; data wait %.0f ms in all; skipped %d unreadable or missing"
+        + " image(s)%s", r.startStep() + 1, r.endStep(), r.dataWaitMs(), r.skips(),
+        r.skippedFiles().isEmpty() ? "" : " (" + String.join(", ", r.skippedFiles().subList(0,
+            Math.min(5, r.skippedFiles().size()))) + (r.skippedFiles().size() > 5 ? ", …" : "") + ")"));
+    w.println("model: " + r.finalModel());
+    w.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,142 @@
+package org.sr4g.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sr4g.diffusion.RandomModelFolder;
+import org.sr4g.torch.Torch;
+
+/** {@code sr4g train} from the command line: options, errors, and recovery from a JVM killed with SIGKILL. */
+class TrainCommandTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  static void requireTorch() {
+    if (Torch.isAvailable()) return;
+    String why = "libtorch engine unavailable: " + Torch.unavailableReason().orElse("?");
+    if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail(why + " — required when CI=true");
+    Assumptions.abort(why);
+  }
+
+  /** Three small images, one JPEG, and a train.jsonl over them. */
+  static Path setup(Path tmp) throws IOException {
+    RandomModelFolder.write(tmp.resolve("model"), 3);
+    Path images = Files.createDirectories(tmp.resolve("images"));
+    StringBuilder rows = new StringBuilder();
+    for (int i = 0; i < 3; i++) {
+      BufferedImage img = new BufferedImage(20 + 6 * i, 24, BufferedImage.TYPE_INT_RGB);
+      for (int y = 0; y < img.getHeight(); y++)
+        for (int x = 0; x < img.getWidth(); x++) img.setRGB(x, y, (x * 11 + i * 70) << 16 & 0xff0000 | (y * 9 & 255) << 8);
+      String name = "im" + i + (i == 1 ? ".jpg" : ".png");
+      ImageIO.write(img, i == 1 ? "jpg" : "png", images.resolve(name).toFile());
+      rows.append("{\"file_name\":\"").append(name).append("\",\"caption\":\"a cat to the left of a dog\",\"relation\":\"left of\"}\n");
+    }
+    Files.writeString(tmp.resolve("train.jsonl"), rows);
+    return tmp;
+  }
+
+  static List<String> args(Path tmp, String out, String... extra) {
+    return args(tmp, out, 16, 8, extra);
+  }
+
+  static List<String> args(Path tmp, String out, int res, int steps, String... extra) {
+    List<String> a = new ArrayList<>(List.of("train", "--model", tmp.resolve("model").toString(), "--data",
+        tmp.resolve("train.jsonl").toString(), "--images", tmp.resolve("images").toString(), "--out",
+        tmp.resolve(out).toString(), "--resolution", "" + res, "--batch-size", "2", "--max-steps", "" + steps, "--lr", "1e-3",
+        "--seed", "9", "--checkpoint-every", "1", "--random-flip", "--random-crop"));
+    a.addAll(List.of(extra));
+    return a;
+  }
+
+  static List<Double> losses(Path metrics) throws IOException {
+    List<Double> r = new ArrayList<>();
+    for (String l : Files.readAllLines(metrics)) r.add(JSON.readTree(l).get("loss").asDouble());
+    return r;
+  }
+
+  @Test
+  void trainsWritesMetricsAndAModelThatSamples(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    setup(tmp);
+    CliRun r = CliRun.of(args(tmp, "run", 16, 3, "--checkpoints-limit", "2").toArray(String[]::new));
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("step 3/3  loss "), r.out());
+    assertTrue(r.out().contains("skipped 0 unreadable or missing image(s)"), r.out());
+    var row = JSON.readTree(Files.readAllLines(tmp.resolve("run/metrics.jsonl")).get(2));
+    for (String k : List.of("step", "loss", "lr", "grad_norm", "step_time_ms", "data_wait_ms")) assertTrue(row.has(k), k);
+    try (var s = Files.list(tmp.resolve("run/checkpoints"))) {
+      assertEquals(List.of("checkpoint-2", "checkpoint-3"), s.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+    r = CliRun.of("sample", "--model", tmp.resolve("run/model").toString(), "--prompt", "a cat to the left of a dog",
+        "--out", tmp.resolve("img").toString(), "--images-per-prompt", "1", "--steps", "2", "--width", "16",
+        "--height", "16");
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertEquals(16, ImageIO.read(tmp.resolve("img/0_0.png").toFile()).getWidth());
+  }
+
+  @Test
+  void userMistakesAreOneLine(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    setup(tmp);
+    Files.writeString(tmp.resolve("train.jsonl"), "{\"file_name\":\"im0.png\"}\n");
+    CliRun r = CliRun.of(args(tmp, "run").toArray(String[]::new));
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("train.jsonl:1: missing or empty string field 'caption'"), r.err());
+    setup(tmp);
+    r = CliRun.of(args(tmp, "run", 18, 8).toArray(String[]::new));
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("must be a multiple of 4"), r.err());
+  }
+
+  /**
+   * A real crash: the CLI runs in a second JVM, checkpointing every step, and is killed with SIGKILL
+   * ({@code destroyForcibly}) as soon as checkpoint-2 exists — wherever it is then (possibly mid-checkpoint). Resuming
+   * from the newest complete checkpoint must give the same loss sequence and bit-identical weights as 8 steps straight.
+   * If the child happens to die at a moment where nothing was in flight the test still checks the same thing.
+   */
+  @Test
+  void resumeAfterSigkillIsExact(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    setup(tmp);
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-cp",
+        System.getProperty("java.class.path"), Sr4g.class.getName()));
+    cmd.addAll(args(tmp, "killed"));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile())
+        .start();
+    Path marker = tmp.resolve("killed/checkpoints/checkpoint-2");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!Files.exists(marker) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+    assertTrue(p.isAlive(), "the child finished before it could be killed:\n" + Files.readString(tmp.resolve("child.log")));
+    p.destroyForcibly(); // SIGKILL on Linux
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(137, p.exitValue(), "killed by SIGKILL");
+    List<Double> before = losses(tmp.resolve("killed/metrics.jsonl"));
+    assertTrue(before.size() >= 2 && before.size() < 8, before.toString());
+
+    CliRun resumed = CliRun.of(args(tmp, "killed", "--resume", "latest").toArray(String[]::new));
+    assertEquals(0, resumed.code(), resumed.out() + resumed.err());
+    assertTrue(resumed.out().contains("resumed from"), resumed.out());
+    CliRun straight = CliRun.of(args(tmp, "straight").toArray(String[]::new));
+    assertEquals(0, straight.code(), straight.out() + straight.err());
+
+    assertEquals(losses(tmp.resolve("straight/metrics.jsonl")), losses(tmp.resolve("killed/metrics.jsonl")));
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("straight/model/unet/diffusion_pytorch_model.safetensors")),
+        Files.readAllBytes(tmp.resolve("killed/model/unet/diffusion_pytorch_model.safetensors")));
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("straight/checkpoints/checkpoint-8/optimizer.safetensors")),
+        Files.readAllBytes(tmp.resolve("killed/checkpoints/checkpoint-8/optimizer.safetensors")));
+  }
+}

@@ -1,0 +1,203 @@
+package org.sr4g.diffusion.training;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.sr4g.UserInputException;
+import org.sr4g.diffusion.safetensors.SafetensorsFile;
+import org.sr4g.diffusion.safetensors.SafetensorsWriter;
+import org.sr4g.torch.AdamW;
+import org.sr4g.torch.Autograd;
+import org.sr4g.torch.Device;
+import org.sr4g.torch.ModeGuard;
+import org.sr4g.torch.Params;
+import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
+
+/**
+ * Training checkpoints: {@code OUT/checkpoints/checkpoint-<step>/} holding {@code unet/config.json} and
+ * {@code unet/diffusion_pytorch_model.safetensors} (diffusers layout, float32), with {@code --ema} the same under
+ * {@code unet_ema/}, {@code optimizer.safetensors}
+ * ({@code exp_avg/<param>}, {@code exp_avg_sq/<param>}) and {@code state.json} (step, data cursor, seed, the options
+ * that must not change on resume). A checkpoint is written into a hidden temporary folder, every file and the folder
+ * are fsynced, and only then is it renamed to its final name: a crash at any point leaves either a complete
+ * checkpoint or none (a leftover {@code .checkpoint-*.tmp} is ignored and replaced).
+ */
+public final class Checkpoints {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  static final String PREFIX = "checkpoint-";
+
+  private Checkpoints() {}
+
+  /** What a checkpoint restores besides tensors. */
+  public record State(long step, long dataPosition, ObjectNode fixedOptions) {}
+
+  public static Path dir(Path out) {
+    return out.resolve("checkpoints");
+  }
+
+  public static void save(Path out, long step, long dataPosition, ObjectNode fixedOptions, Path unetConfig,
+      Params unet, AdamW opt, Ema ema, int limit) {
+    try {
+      Path root = dir(out);
+      Files.createDirectories(root);
+      Path tmp = root.resolve("." + PREFIX + step + ".tmp");
+      deleteTree(tmp);
+      Files.createDirectories(tmp.resolve("unet"));
+      Files.copy(unetConfig, tmp.resolve("unet/config.json"));
+      writeParams(unet.named(), tmp.resolve("unet/diffusion_pytorch_model.safetensors"));
+      List<Path> files = new ArrayList<>(List.of(tmp.resolve("unet/config.json"),
+          tmp.resolve("unet/diffusion_pytorch_model.safetensors")));
+      if (ema != null) {
+        Files.createDirectories(tmp.resolve("unet_ema"));
+        Files.copy(unetConfig, tmp.resolve("unet_ema/config.json"));
+        writeParams(ema.named(), tmp.resolve("unet_ema/diffusion_pytorch_model.safetensors"));
+        files.add(tmp.resolve("unet_ema/config.json"));
+        files.add(tmp.resolve("unet_ema/diffusion_pytorch_model.safetensors"));
+        fsync(tmp.resolve("unet_ema"), true);
+      }
+      SafetensorsWriter w = new SafetensorsWriter();
+      int i = 0;
+      for (Map.Entry<String, Tensor> e : unet.named().entrySet()) {
+        put(w, "exp_avg/" + e.getKey(), opt.expAvg(i));
+        put(w, "exp_avg_sq/" + e.getKey(), opt.expAvgSq(i));
+        i++;
+      }
+      w.putMetadata("step", Long.toString(opt.stepCount()));
+      w.write(tmp.resolve("optimizer.safetensors"));
+      ObjectNode s = JSON.createObjectNode();
+      s.put("step", step);
+      s.put("data_position", dataPosition);
+      s.put("rng", "derived from (seed, step): nothing else to store");
+      s.set("options", fixedOptions);
+      Files.write(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
+      files.add(tmp.resolve("optimizer.safetensors"));
+      files.add(tmp.resolve("state.json"));
+      for (Path f : files) fsync(f, false);
+      fsync(tmp.resolve("unet"), true);
+      fsync(tmp, true);
+      Path fin = root.resolve(PREFIX + step);
+      deleteTree(fin);
+      move(tmp, fin);
+      fsync(root, true);
+      if (limit > 0) {
+        List<Path> all = list(out);
+        for (int k = 0; k < all.size() - limit; k++) deleteTree(all.get(k));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write checkpoint " + step + " in " + out + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The UNet's parameters as a diffusers {@code diffusion_pytorch_model.safetensors} (float32). */
+  public static void writeParams(Map<String, Tensor> params, Path file) {
+    SafetensorsWriter w = new SafetensorsWriter();
+    for (Map.Entry<String, Tensor> e : params.entrySet()) put(w, e.getKey(), e.getValue());
+    w.write(file);
+  }
+
+  private static void put(SafetensorsWriter w, String key, Tensor t) {
+    try (TensorScope s = TensorScope.open()) {
+      Tensor cpu = t.device().isCuda() ? t.to(Device.CPU) : t;
+      w.putF32(key, cpu.contiguous().toFloatArray(), t.shape());
+    }
+  }
+
+  /** Complete checkpoints (those with state.json), oldest first. */
+  public static List<Path> list(Path out) throws IOException {
+    Path root = dir(out);
+    if (!Files.isDirectory(root)) return List.of();
+    List<Path> r = new ArrayList<>();
+    try (Stream<Path> s = Files.list(root)) {
+      s.filter(p -> p.getFileName().toString().matches(PREFIX + "\\d+") && Files.isRegularFile(p.resolve("state.json")))
+          .forEach(r::add);
+    }
+    r.sort(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(PREFIX.length()))));
+    return r;
+  }
+
+  /** {@code latest} → newest checkpoint under {@code out} or null when there is none; otherwise the given folder. */
+  public static Path resolve(Path out, String resume) {
+    if (resume.equals("latest")) {
+      try {
+        List<Path> all = list(out);
+        return all.isEmpty() ? null : all.get(all.size() - 1);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    Path p = Path.of(resume);
+    if (!Files.isRegularFile(p.resolve("state.json")))
+      throw new UserInputException("--resume " + resume + ": not a checkpoint folder (no state.json)");
+    return p;
+  }
+
+  /** Copies the checkpoint's UNet weights and optimizer state into the live objects; returns the rest. */
+  public static State load(Path ckpt, Params unet, AdamW opt, Ema ema) {
+    try {
+      JsonNode s = JSON.readTree(ckpt.resolve("state.json").toFile());
+      try (ModeGuard ng = Autograd.noGrad();
+          SafetensorsFile w = SafetensorsFile.open(ckpt.resolve("unet/diffusion_pytorch_model.safetensors"));
+          SafetensorsFile o = SafetensorsFile.open(ckpt.resolve("optimizer.safetensors"));
+          TensorScope scope = TensorScope.open()) {
+        List<Tensor> m = new ArrayList<>(), v = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : unet.named().entrySet()) {
+          if (!w.keys().contains(e.getKey()))
+            throw new UserInputException(ckpt + ": checkpoint has no weight " + e.getKey());
+          e.getValue().copyFrom(w.toTensor(e.getKey()));
+          m.add(o.toTensor("exp_avg/" + e.getKey()));
+          v.add(o.toTensor("exp_avg_sq/" + e.getKey()));
+        }
+        opt.loadState(Long.parseLong(o.metadata().get("step")), m, v);
+      }
+      if (ema != null) {
+        Path f = ckpt.resolve("unet_ema/diffusion_pytorch_model.safetensors");
+        if (!Files.isRegularFile(f)) throw new UserInputException(ckpt + ": no unet_ema/ (the run had no --ema)");
+        try (ModeGuard ng = Autograd.noGrad(); SafetensorsFile w = SafetensorsFile.open(f);
+            TensorScope scope = TensorScope.open()) {
+          for (Map.Entry<String, Tensor> e : ema.named().entrySet()) e.getValue().copyFrom(w.toTensor(e.getKey()));
+        }
+      }
+      return new State(s.get("step").asLong(), s.get("data_position").asLong(), (ObjectNode) s.get("options"));
+    } catch (IOException e) {
+      throw new UserInputException(ckpt + ": cannot read checkpoint: " + e.getMessage(), e);
+    }
+  }
+
+  static void fsync(Path p, boolean directory) throws IOException {
+    // Directories are opened read-only for fsync (POSIX allows it; Linux needs it to persist the rename).
+    try (FileChannel c = FileChannel.open(p, directory ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
+      c.force(true);
+    } catch (IOException e) {
+      if (!directory) throw e; // some file systems refuse directory fsync; the files themselves are durable
+    }
+  }
+
+  static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to);
+    }
+  }
+
+  static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) return;
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package org.sr4g.diffusion.training;
+
+import java.nio.file.Path;
+
+/**
+ * Every setting of a training run, with the defaults of {@code sr4g train} (docs/training.md). A plain mutable holder:
+ * the CLI fills it from its options, tests set the few fields they change.
+ */
+public final class TrainOptions {
+  public Path model, data, images, out;
+  public String device = "cpu";
+  public int resolution = 512;
+  public boolean randomCrop = false;
+  public boolean randomFlip = false;
+  public String captionSampling = "per-pair";
+  public int batchSize = 1;
+  public int gradAccum = 1;
+  public long maxSteps = 1000;
+  public double lr = 1e-5;
+  public double adamBeta1 = 0.9, adamBeta2 = 0.999, weightDecay = 1e-2, adamEps = 1e-8;
+  public double maxGradNorm = 1.0;
+  public String lrScheduler = "constant";
+  public int lrWarmupSteps = 0;
+  /** null: the scheduler config's prediction_type. */
+  public String predictionType = null;
+  /** 0: off. */
+  public double snrGamma = 0;
+  public double noiseOffset = 0;
+  public long seed = 0;
+  /** 0: only at the end. */
+  public int checkpointEvery = 500;
+  /** 0: keep all. */
+  public int checkpointsLimit = 0;
+  /** null, "latest" or a checkpoint folder. */
+  public String resume = null;
+  /** Keep an exponential moving average of the UNet weights (published as the final UNet). */
+  public boolean ema = false;
+  public double emaDecay = 0.9999;
+  public int workers = 2;
+  public int prefetch = 8;
+  /**
+   * Test hook: after this optimizer step (and its checkpoint, if one is due) the JVM is stopped with
+   * {@code Runtime.halt} — no cleanup, no shutdown hooks, like SIGKILL — to exercise crash recovery. 0 = off.
+   */
+  public long haltAfterStep = 0;
+}

@@ -1,0 +1,307 @@
+package org.sr4g.diffusion.training;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.sr4g.UserInputException;
+import org.sr4g.diffusion.DiffusersModel;
+import org.sr4g.diffusion.Txt2Img;
+import org.sr4g.diffusion.models.UNet2DConditionModel;
+import org.sr4g.diffusion.schedulers.NoiseSchedule;
+import org.sr4g.diffusion.schedulers.Scheduler;
+import org.sr4g.diffusion.tokenizer.ClipTokenizer;
+import org.sr4g.torch.AdamW;
+import org.sr4g.torch.Autograd;
+import org.sr4g.torch.DType;
+import org.sr4g.torch.Device;
+import org.sr4g.torch.Generator;
+import org.sr4g.torch.ModeGuard;
+import org.sr4g.torch.Nn;
+import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
+
+/**
+ * Fine-tunes the UNet of a diffusers folder on SR4G rows, as diffusers' train_text_to_image.py: frozen VAE and text
+ * encoder; per example a VAE posterior sample × scaling_factor, Gaussian noise (plus {@code noise_offset} × per-channel
+ * noise), a uniform timestep, {@code add_noise}, and the MSE between the UNet output and the noise (epsilon) or the
+ * velocity (v_prediction), optionally Min-SNR-γ weighted; AdamW with gradient accumulation, global-norm clipping and a
+ * learning-rate schedule.
+ *
+ * <p>Determinism: every random number of optimizer step {@code s} (micro-batch {@code m}) comes from generators
+ * seeded with {@code mix(seed, s, m)} — a libtorch CPU {@link Generator} for the noise, a {@link SplittableRandom} for
+ * timesteps — and the data stream is a function of the seed and its cursor ({@link DataLoader}). The random state
+ * at any step is therefore (seed, step), and a checkpoint needs no generator state to resume exactly.
+ */
+public final class Trainer {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public record StepMetrics(long step, double loss, double lr, double gradNorm, double stepMs, double dataWaitMs) {}
+
+  public interface Listener {
+    void step(StepMetrics m, long maxSteps);
+
+    default void message(String line) {}
+  }
+
+  /** {@code metrics}: the steps this call ran (a resumed run starts after its checkpoint). */
+  public record Result(long startStep, long endStep, List<StepMetrics> metrics, long skips, List<String> skippedFiles,
+      Path finalModel, double dataWaitMs) {}
+
+  private Trainer() {}
+
+  public static Result train(TrainOptions o, Listener listener) {
+    validate(o);
+    Device dev;
+    try {
+      dev = Device.parse(o.device);
+    } catch (IllegalArgumentException e) {
+      throw new UserInputException("--device: " + e.getMessage());
+    }
+    List<TrainRow> rows = TrainData.read(o.data);
+    List<List<TrainRow>> examples = TrainData.examples(rows, TrainData.CaptionSampling.parse(o.captionSampling));
+    if (!Files.isDirectory(o.images)) throw new UserInputException("--images " + o.images + ": not a folder");
+    try {
+      Files.createDirectories(o.out);
+    } catch (IOException e) {
+      throw new UserInputException("--out " + o.out + ": cannot create: " + e.getMessage(), e);
+    }
+    ObjectNode fixed = fixedOptions(o, rows.size());
+    try {
+      // A fresh run over an old one would mix their checkpoints (a later --resume latest could pick the old run's).
+      if (o.resume == null && !Checkpoints.list(o.out).isEmpty())
+        throw new UserInputException("--out " + o.out + " already holds checkpoints: continue with --resume latest,"
+            + " or use another --out");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    try (DiffusersModel m = DiffusersModel.load(o.model, null, dev)) {
+      String prediction = o.predictionType != null ? o.predictionType : m.schedulerConfig().predictionType();
+      if (!prediction.equals("epsilon") && !prediction.equals("v_prediction"))
+        throw new UserInputException("--prediction-type must be epsilon or v_prediction, got '" + prediction + "'");
+      int multiple = new Txt2Img(m, dev).sizeMultiple();
+      if (o.resolution % multiple != 0)
+        throw new UserInputException("--resolution " + o.resolution + " must be a multiple of " + multiple + " for this model");
+      // Frozen components: no gradient is ever recorded for them (they also run under noGrad below).
+      for (Tensor t : m.vae().params().list()) t.requiresGrad(false);
+      for (Tensor t : m.textEncoder().params().list()) t.requiresGrad(false);
+      UNet2DConditionModel unet = m.unet();
+      NoiseSchedule schedule = Scheduler.create(m.schedulerConfig()).schedule();
+      float[] acp = schedule.alphasCumprod();
+      LrSchedule lrs = new LrSchedule(o.lrScheduler, o.lrWarmupSteps, o.maxSteps);
+      Path metricsFile = o.out.resolve("metrics.jsonl");
+      try (AdamW opt = new AdamW(unet.params().list(), o.lr, o.adamBeta1, o.adamBeta2, o.adamEps, o.weightDecay);
+          Ema ema = o.ema ? new Ema(unet.params().named(), o.emaDecay) : null) {
+        long step = 0, position = 0;
+        if (o.resume != null) {
+          Path ckpt = Checkpoints.resolve(o.out, o.resume);
+          if (ckpt == null) {
+            listener.message("no checkpoint in " + Checkpoints.dir(o.out) + ": starting a new run");
+          } else {
+            Checkpoints.State s = Checkpoints.load(ckpt, unet.params(), opt, ema);
+            if (!s.fixedOptions().toString().equals(fixed.toString()))
+              throw new UserInputException("--resume " + ckpt + ": options differ from the checkpoint's (it has "
+                  + s.fixedOptions() + ", this run " + fixed + "); an exact resume needs the same ones");
+            step = s.step();
+            position = s.dataPosition();
+            listener.message("resumed from " + ckpt + " at step " + step);
+          }
+        }
+        truncateMetrics(metricsFile, step);
+        if (step >= o.maxSteps) listener.message("already at step " + step + " of " + o.maxSteps);
+        long startStep = step;
+        List<StepMetrics> ran = new ArrayList<>();
+        long lastCheckpoint = step;
+        int res = o.resolution, b = o.batchSize;
+        int T = acp.length;
+        DataLoader data = new DataLoader(examples, o.images, res, o.randomCrop, o.randomFlip, o.seed, o.workers,
+            o.prefetch, position);
+        try (data;
+            BufferedWriter metrics = Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+          while (step < o.maxSteps) {
+            step++;
+            long t0 = System.nanoTime();
+            long wait0 = data.dataWaitNanos();
+            unet.params().zeroGrad();
+            double lossSum = 0;
+            for (int micro = 0; micro < o.gradAccum; micro++) {
+              DataLoader.Batch batch = data.next(b);
+              position = batch.nextPosition();
+              try (TensorScope scope = TensorScope.open();
+                  Generator gen = new Generator(Device.CPU, DataLoader.mix(o.seed, step, micro))) {
+                SplittableRandom r = new SplittableRandom(DataLoader.mix(o.seed, step, 1_000_003L + micro));
+                Tensor latents, context;
+                try (ModeGuard ng = Autograd.noGrad()) {
+                  Tensor pixels = Tensor.of(batch.pixels(), b, 3, res, res).to(dev);
+                  var posterior = m.vae().encode(pixels);
+                  // Posterior noise on the CPU generator: the same latents on every device.
+                  Tensor eps = Tensor.randn(gen, DType.F32, posterior.mean().shape()).to(dev);
+                  latents = posterior.sample(eps).mul(m.vae().scalingFactor());
+                  long[] ids = new long[b * ClipTokenizer.CONTEXT_LENGTH];
+                  for (int i = 0; i < b; i++)
+                    System.arraycopy(m.tokenizer().tokenize(batch.captions().get(i)), 0, ids,
+                        i * ClipTokenizer.CONTEXT_LENGTH, ClipTokenizer.CONTEXT_LENGTH);
+                  context = m.textEncoder().encode(Tensor.of(ids, b, ClipTokenizer.CONTEXT_LENGTH).to(dev), 1);
+                }
+                long[] shape = latents.shape();
+                Tensor noise = Tensor.randn(gen, DType.F32, shape);
+                if (o.noiseOffset > 0)
+                  noise = noise.add(Tensor.randn(gen, DType.F32, shape[0], shape[1], 1, 1).mul(o.noiseOffset));
+                long[] ts = new long[b];
+                for (int i = 0; i < b; i++) ts[i] = r.nextInt(T);
+                float[] z = latents.to(Device.CPU).contiguous().toFloatArray();
+                float[] n = noise.contiguous().toFloatArray();
+                Tensor noisy = Tensor.of(schedule.addNoise(z, n, ts), shape).to(dev);
+                Tensor target = (prediction.equals("epsilon") ? Tensor.of(n, shape)
+                    : Tensor.of(schedule.velocity(z, n, ts), shape)).to(dev);
+                Tensor pred = unet.forward(noisy, Tensor.of(ts, b).to(dev), context);
+                Tensor loss;
+                if (o.snrGamma > 0) {
+                  // Min-SNR-γ (Hang et al. 2023) as diffusers: min(snr, γ)/snr for ε, min(snr, γ)/(snr + 1) for v.
+                  float[] w = new float[b];
+                  for (int i = 0; i < b; i++) {
+                    double a = acp[(int) ts[i]], snr = a / (1 - a);
+                    w[i] = (float) (Math.min(snr, o.snrGamma) / (prediction.equals("epsilon") ? snr : snr + 1));
+                  }
+                  loss = pred.sub(target).square().mean(false, 1, 2, 3).mul(Tensor.of(w, b).to(dev)).mean();
+                } else {
+                  loss = Nn.mseLoss(pred, target);
+                }
+                loss.div(o.gradAccum).backward();
+                lossSum += loss.item();
+              }
+            }
+            double gradNorm = Autograd.clipGradNorm(unet.params().list(),
+                o.maxGradNorm > 0 ? o.maxGradNorm : Double.POSITIVE_INFINITY);
+            double lrNow = o.lr * lrs.factor(step - 1);
+            opt.setLearningRate(lrNow);
+            opt.step();
+            if (ema != null) ema.update(unet.params().named(), step);
+            StepMetrics sm = new StepMetrics(step, lossSum / o.gradAccum, lrNow, gradNorm,
+                (System.nanoTime() - t0) / 1e6, (data.dataWaitNanos() - wait0) / 1e6);
+            ran.add(sm);
+            writeMetrics(metrics, sm);
+            listener.step(sm, o.maxSteps);
+            if (o.checkpointEvery > 0 && step % o.checkpointEvery == 0) {
+              Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
+                  unet.params(), opt, ema, o.checkpointsLimit);
+              lastCheckpoint = step;
+            }
+            if (o.haltAfterStep > 0 && step == o.haltAfterStep) {
+              metrics.flush();
+              Runtime.getRuntime().halt(137); // test hook: die like SIGKILL, nothing cleaned up
+            }
+          }
+          if (lastCheckpoint != step)
+            Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
+                unet.params(), opt, ema, o.checkpointsLimit);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        // With --ema the published UNet is the average (what diffusers' script saves), the raw weights stay in the checkpoint.
+        Path finalModel = writeModel(m.folder().root(), ema != null ? ema.named() : unet.params().named(), o.out);
+        return new Result(startStep, step, ran, data.skips(), data.skippedFiles(), finalModel,
+            data.dataWaitNanos() / 1e6);
+      }
+    }
+  }
+
+  private static void validate(TrainOptions o) {
+    if (o.model == null || o.data == null || o.images == null || o.out == null)
+      throw new UserInputException("--model, --data, --images and --out are required");
+    if (o.resolution < 8) throw new UserInputException("--resolution must be at least 8");
+    if (o.batchSize < 1) throw new UserInputException("--batch-size must be at least 1");
+    if (o.gradAccum < 1) throw new UserInputException("--grad-accum must be at least 1");
+    if (o.maxSteps < 1) throw new UserInputException("--max-steps must be at least 1");
+    if (!(o.lr > 0)) throw new UserInputException("--lr must be positive");
+    if (o.checkpointEvery < 0 || o.checkpointsLimit < 0) throw new UserInputException("checkpoint counts must be >= 0");
+    if (o.snrGamma < 0 || o.noiseOffset < 0) throw new UserInputException("--snr-gamma and --noise-offset must be >= 0");
+    if (o.ema && !(o.emaDecay > 0 && o.emaDecay < 1)) throw new UserInputException("--ema-decay must be in (0, 1)");
+    if (o.workers < 1 || o.prefetch < 1) throw new UserInputException("--workers and --prefetch must be at least 1");
+  }
+
+  /**
+   * What the data stream and the step arithmetic depend on: a checkpoint refuses to continue under different values.
+   * (Compared as JSON text: a value read back may be an int node where the live one is a long node.)
+   */
+  static ObjectNode fixedOptions(TrainOptions o, int rows) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("seed", o.seed).put("resolution", o.resolution).put("batch_size", o.batchSize)
+        .put("grad_accum", o.gradAccum).put("caption_sampling", o.captionSampling).put("random_crop", o.randomCrop)
+        .put("random_flip", o.randomFlip).put("data_rows", rows).put("ema", o.ema)
+        .put("ema_decay", o.ema ? o.emaDecay : 0);
+    return n;
+  }
+
+  private static void writeMetrics(BufferedWriter w, StepMetrics m) throws IOException {
+    w.write(String.format(Locale.ROOT,
+        "{\"step\":%d,\"loss\":%s,\"lr\":%s,\"grad_norm\":%s,\"step_time_ms\":%.3f,\"data_wait_ms\":%.3f}%n",
+        m.step(), Double.toString(m.loss()), Double.toString(m.lr()), Double.toString(m.gradNorm()), m.stepMs(),
+        m.dataWaitMs()));
+    w.flush();
+  }
+
+  /** A resumed run redoes the steps after its checkpoint: their rows (written before the crash) are dropped. */
+  private static void truncateMetrics(Path file, long step) {
+    if (!Files.exists(file)) return;
+    try {
+      List<String> keep = new ArrayList<>();
+      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        if (line.isBlank()) continue;
+        JsonNode n;
+        try {
+          n = JSON.readTree(line);
+        } catch (IOException e) {
+          break; // a line torn by the crash: everything after it is gone too
+        }
+        if (n.path("step").asLong(Long.MAX_VALUE) <= step) keep.add(line);
+      }
+      Path tmp = file.resolveSibling(".metrics.jsonl.tmp");
+      Files.write(tmp, keep, StandardCharsets.UTF_8);
+      Checkpoints.move(tmp, file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * OUT/model: the input folder with the UNet replaced (every other component copied as it is), written to a
+   * temporary folder and renamed, so a complete model or none is there.
+   */
+  static Path writeModel(Path source, java.util.Map<String, Tensor> unet, Path out) {
+    try {
+      Path tmp = out.resolve(".model.tmp");
+      Checkpoints.deleteTree(tmp);
+      try (Stream<Path> s = Files.walk(source)) {
+        for (Path p : s.toList()) {
+          Path rel = source.relativize(p);
+          if (rel.toString().equals("unet") || rel.startsWith("unet")) continue;
+          Path dst = tmp.resolve(rel.toString());
+          if (Files.isDirectory(p)) Files.createDirectories(dst);
+          else Files.copy(p, dst);
+        }
+      }
+      Files.createDirectories(tmp.resolve("unet"));
+      Files.copy(source.resolve("unet/config.json"), tmp.resolve("unet/config.json"));
+      Checkpoints.writeParams(unet, tmp.resolve("unet/diffusion_pytorch_model.safetensors"));
+      Path fin = out.resolve("model");
+      Checkpoints.deleteTree(fin);
+      Checkpoints.move(tmp, fin);
+      return fin;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the trained model to " + out + ": " + e.getMessage(), e);
+    }
+  }
+}

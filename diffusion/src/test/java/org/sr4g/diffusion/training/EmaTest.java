@@ -1,0 +1,49 @@
+package org.sr4g.diffusion.training;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.sr4g.torch.Params;
+import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
+import org.sr4g.torch.Torch;
+
+/** diffusers EMAModel's decay schedule and update rule, against the formula by hand. */
+class EmaTest {
+  @Test
+  void decayScheduleAsDiffusers() {
+    assertEquals(0.0, Ema.decayAt(0.9999, 1));
+    assertEquals(2.0 / 11, Ema.decayAt(0.9999, 2));
+    assertEquals(0.5, Ema.decayAt(0.5, 100));
+  }
+
+  @Test
+  void updateFollowsTheFormulaAndLeaksNothing() {
+    if (!Torch.isAvailable()) {
+      if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail("libtorch required when CI=true");
+      Assumptions.abort("libtorch engine unavailable");
+    }
+    long live = Torch.liveTensors();
+    try (Params p = new Params()) {
+      Tensor w = p.add("w", Tensor.of(new float[] {1f, 2f}, 2));
+      try (Ema ema = new Ema(p.named(), 0.9999)) {
+        try (var ng = org.sr4g.torch.Autograd.noGrad(); TensorScope s = TensorScope.open()) {
+          w.copyFrom(Tensor.of(new float[] {3f, 4f}, 2));
+        }
+        ema.update(p.named(), 1); // d = 0: copy
+        assertArrayEquals(new float[] {3f, 4f}, ema.named().get("w").toFloatArray());
+        try (var ng = org.sr4g.torch.Autograd.noGrad(); TensorScope s = TensorScope.open()) {
+          w.copyFrom(Tensor.of(new float[] {5f, 0f}, 2));
+        }
+        ema.update(p.named(), 2); // d = 2/11
+        double d = 2.0 / 11;
+        assertArrayEquals(new float[] {(float) (3 - (1 - d) * (3 - 5)), (float) (4 - (1 - d) * 4)},
+            ema.named().get("w").toFloatArray(), 1e-6f);
+      }
+    }
+    assertEquals(live, Torch.liveTensors(), "every handle freed");
+  }
+}
