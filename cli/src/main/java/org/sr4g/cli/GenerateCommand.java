@@ -87,7 +87,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--lenient", description = "Drop and count annotations whose image or category is unknown instead of failing.")
   boolean lenient;
 
-  @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores). Output never depends on it.")
+  @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: cores - 1; one more thread writes the files). Output never depends on it.")
   Integer threads;
 
   @Option(names = "--sample-images", paramLabel = "N", defaultValue = "2000",

@@ -44,8 +44,13 @@ public record GenerateOptions(
     return new GenerateOptions(false, Relation.ALL, false, 0f, 0, 0L, 0.2, null, defaultThreads(), false);
   }
 
+  /**
+   * Workers that relate and render: one core fewer than the machine has, because the coordinating thread needs a core
+   * of its own to move the rendered bytes into the files (~5.7 GB for train2017). Measured on 2 cores: 1 worker 6.7 s,
+   * 2 workers 8.5-13 s for the same run (docs/benchmarks.md).
+   */
   public static int defaultThreads() {
-    return Math.max(1, Runtime.getRuntime().availableProcessors());
+    return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
   }
 
   public GenerateOptions withEmitAll(boolean v) {
