@@ -92,6 +92,8 @@ sr4g_err sr4g_cuda_synchronize(int32_t device);
 sr4g_err sr4g_cuda_memory(int32_t device, int64_t* allocated, int64_t* peak);
 sr4g_err sr4g_autocast_bf16(int32_t on, int32_t* previous);
 sr4g_err sr4g_data_ptr(sr4g_t a, void** out);
+/* TF32 for float32 convolutions (cuDNN) and matmuls (cuBLAS) on Ampere+ GPUs; process-wide (sr4g_precision.cpp) */
+sr4g_err sr4g_allow_tf32(int32_t on, int32_t* previous);
 
 #ifdef __cplusplus
 }

@@ -13,9 +13,11 @@ import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.DiffusersModel;
+import org.sr4g.diffusion.Precision;
 import org.sr4g.diffusion.Txt2Img;
 import org.sr4g.evaluation.EvalPrompt;
 import org.sr4g.evaluation.PromptReader;
+import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -62,6 +64,9 @@ final class SampleCommand implements Callable<Integer> {
       description = "1: last text-encoder layer (SD 1.x), 2: penultimate (SD 2.x)") int clipSkip;
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N")
   String device;
+  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T",
+      description = "parameter dtype: f32, f16 (CUDA only) or bf16 (CUDA; CPU where libtorch supports it)")
+  String dtype;
 
   private record Job(int uniqueId, String text, int k, Path file) {}
 
@@ -76,6 +81,8 @@ final class SampleCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserInputException("--device: " + e.getMessage());
     }
+    DType dt = Precision.parse(dtype);
+    Precision.require(dt, dev); // before any work: a refused dtype is an error at once
     List<EvalPrompt> list = prompts != null ? PromptReader.read(prompts, Set.of()).all()
         : List.of(new EvalPrompt(0, 1, prompt, null, "", prompt, null, false));
     if (limit != null && limit < list.size()) list = list.subList(0, limit);
@@ -99,7 +106,7 @@ final class SampleCommand implements Callable<Integer> {
       o.flush();
       return 0;
     }
-    try (DiffusersModel m = DiffusersModel.load(model, variant, dev)) {
+    try (DiffusersModel m = DiffusersModel.load(model, variant, dev, dt)) {
       Txt2Img pipe = new Txt2Img(m, dev);
       int done = 0;
       for (Job j : todo) {

@@ -72,6 +72,36 @@ class SampleCommandTest {
         r.err());
   }
 
+  @Test
+  void dtypeOnTheCpu(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    Path model = RandomModelFolder.write(tmp.resolve("model"), 7);
+    String[] base = {"sample", "--model", model.toString(), "--prompt", "a cat", "--images-per-prompt", "1",
+        "--steps", "1", "--width", "16", "--height", "16", "--device", "cpu", "--dtype"};
+    CliRun r = CliRun.of(concat(base, "f16", "--out", tmp.resolve("f16").toString()));
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("sr4g sample: error: --dtype f16 is not supported on the CPU"), r.err());
+    r = CliRun.of(concat(base, "half-ish", "--out", tmp.resolve("x").toString()));
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("unknown dtype 'half-ish'"), r.err());
+    r = CliRun.of(concat(base, "f32", "--out", tmp.resolve("f32").toString()));
+    assertEquals(0, r.code(), r.out() + r.err());
+    r = CliRun.of(concat(base, "bf16", "--out", tmp.resolve("bf16").toString()));
+    if (org.sr4g.diffusion.Precision.cpuBf16Problem().isEmpty()) {
+      assertEquals(0, r.code(), r.out() + r.err());
+      assertEquals(List.of("0_0.png"), names(tmp.resolve("bf16")));
+    } else {
+      assertEquals(2, r.code(), r.out() + r.err());
+      assertTrue(r.err().contains("--dtype bf16 is not supported on the CPU by this libtorch"), r.err());
+    }
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
   private static List<String> names(Path dir) throws Exception {
     try (Stream<Path> s = Files.list(dir)) {
       return s.map(p -> p.getFileName().toString()).sorted().toList();

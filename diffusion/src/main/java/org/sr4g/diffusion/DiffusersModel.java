@@ -8,10 +8,12 @@ import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.schedulers.Scheduler;
 import org.sr4g.diffusion.schedulers.SchedulerConfig;
 import org.sr4g.diffusion.tokenizer.ClipTokenizer;
+import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 
 /**
- * A loaded Stable Diffusion checkpoint: text encoder, UNet and VAE (float32 on one device, owned here), the tokenizer
+ * A loaded Stable Diffusion checkpoint: text encoder, UNet and VAE (float32, or the dtype asked for, on one device,
+ * owned here), the tokenizer
  * and the scheduler config. Loading refuses a folder with any problem before reading
  * a single weight, listing every bad key of every component.
  */
@@ -30,22 +32,32 @@ public final class DiffusersModel implements AutoCloseable {
   }
 
   public static DiffusersModel load(Path root, String variant, Device device) {
-    return load(ModelFolder.open(root, variant), device);
+    return load(ModelFolder.open(root, variant), device, DType.F32);
+  }
+
+  /** Loads with every parameter cast to {@code dtype}; refused (before any weight is read) where it cannot run. */
+  public static DiffusersModel load(Path root, String variant, Device device, DType dtype) {
+    return load(ModelFolder.open(root, variant), device, dtype);
   }
 
   public static DiffusersModel load(ModelFolder folder, Device device) {
+    return load(folder, device, DType.F32);
+  }
+
+  public static DiffusersModel load(ModelFolder folder, Device device, DType dtype) {
+    Precision.require(dtype, device);
     folder.requireValid();
     DiffusersModel m = new DiffusersModel(folder, ClipTokenizer.fromFolder(folder.tokenizerDir()),
         folder.schedulerConfig());
     try {
       try (SafetensorsWeights w = SafetensorsWeights.open(folder.textEncoderWeights())) {
-        m.textEncoder = ClipTextModel.load(folder.textEncoderConfig(), w, device);
+        m.textEncoder = ClipTextModel.load(folder.textEncoderConfig(), w, device, dtype);
       }
       try (SafetensorsWeights w = SafetensorsWeights.open(folder.unetWeights())) {
-        m.unet = UNet2DConditionModel.load(folder.unetConfig(), w, device);
+        m.unet = UNet2DConditionModel.load(folder.unetConfig(), w, device, dtype);
       }
       try (SafetensorsWeights w = SafetensorsWeights.open(folder.vaeWeights())) {
-        m.vae = AutoencoderKl.load(folder.vaeConfig(), w, device);
+        m.vae = AutoencoderKl.load(folder.vaeConfig(), w, device, dtype);
       }
       return m;
     } catch (RuntimeException e) {

@@ -106,6 +106,7 @@ final class Native {
   static final MethodHandle CUDA_MEMORY = fn("sr4g_cuda_memory", JAVA_INT, JAVA_LONG, JAVA_LONG);
   static final MethodHandle AUTOCAST = fn("sr4g_autocast_bf16", JAVA_INT, JAVA_LONG);
   static final MethodHandle DATA_PTR = fn("sr4g_data_ptr", JAVA_LONG, JAVA_LONG);
+  static final MethodHandle ALLOW_TF32 = fn("sr4g_allow_tf32", JAVA_INT, JAVA_LONG);
 
   private static MethodHandle fn(String name, MemoryLayout... args) {
     if (LIB == null) return null;

@@ -106,4 +106,21 @@ public final class Torch {
     }
     return s.out.get(JAVA_INT, 0) != 0;
   }
+
+  /**
+   * Allows or forbids TF32 for float32 CUDA convolutions (cuDNN) and matmuls (cuBLAS), process-wide, as
+   * {@code torch.backends.cudnn.allow_tf32} / {@code torch.backends.cuda.matmul.allow_tf32}; returns whether either was
+   * allowed before. libtorch's defaults: cuDNN on, cuBLAS off. TF32 keeps ~10 mantissa bits: off for parity checks
+   * against float32 references. No effect on the CPU.
+   */
+  public static boolean allowTf32(boolean on) {
+    Native.require();
+    Native.Scratch s = Native.scratch();
+    try {
+      Native.check((long) Native.ALLOW_TF32.invokeExact(on ? 1 : 0, s.outAddr(0)));
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+    return s.out.get(JAVA_INT, 0) != 0;
+  }
 }

@@ -3,6 +3,7 @@ package org.sr4g.diffusion.models;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
@@ -17,11 +18,13 @@ public final class AutoencoderKl implements AutoCloseable {
   private static final double EPS = 1e-6;
   private final AutoencoderKlConfig config;
   private final Params params;
+  private final DType dtype;
   private final Encoder encoder;
   private final Decoder decoder;
   private final Conv2d quantConv, postQuantConv;
 
   private AutoencoderKl(AutoencoderKlConfig c, Params params, ParamLoader p) {
+    this.dtype = p.dtype();
     this.config = c;
     this.params = params;
     int z = c.latentChannels();
@@ -33,10 +36,15 @@ public final class AutoencoderKl implements AutoCloseable {
 
   /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
   public static AutoencoderKl load(AutoencoderKlConfig config, Weights weights, Device device) {
+    return load(config, weights, device, DType.F32);
+  }
+
+  /** As {@link #load(AutoencoderKlConfig, Weights, Device)}, parameters cast to {@code dtype} (F32, F16 or BF16) on load. */
+  public static AutoencoderKl load(AutoencoderKlConfig config, Weights weights, Device device, DType dtype) {
     ParamLoader.failOn("VAE weights (" + weights.source() + ")", check(config, weights));
     Params params = new Params();
     try {
-      return new AutoencoderKl(config, params, ParamLoader.loading(weights, device, params));
+      return new AutoencoderKl(config, params, ParamLoader.loading(weights, device, dtype, params));
     } catch (RuntimeException e) {
       params.close();
       throw e;
@@ -61,6 +69,11 @@ public final class AutoencoderKl implements AutoCloseable {
     return config;
   }
 
+  /** The dtype of the parameters (F32 unless loaded with another). */
+  public DType dtype() {
+    return dtype;
+  }
+
   public Params params() {
     return params;
   }
@@ -75,6 +88,7 @@ public final class AutoencoderKl implements AutoCloseable {
 
   /** image [B, in_channels, H, W] in [-1, 1] → posterior over latents [B, latent_channels, H/f, W/f]. */
   public Posterior encode(Tensor image) {
+    if (image.dtype() != dtype) image = image.to(dtype);
     Tensor moments = encoder.forward(image);
     if (quantConv != null) moments = quantConv.forward(moments);
     int z = config.latentChannels();
@@ -83,9 +97,11 @@ public final class AutoencoderKl implements AutoCloseable {
     return new Posterior(moments, mean, logvar, logvar.mul(0.5).exp());
   }
 
-  /** latent → image; no scaling_factor here (callers divide latents by {@link #scalingFactor()} first, as diffusers). */
+  /** latent → float32 image (the latent is cast to the parameters' dtype); no scaling_factor here (callers divide latents by {@link #scalingFactor()} first, as diffusers). */
   public Tensor decode(Tensor latent) {
-    return decoder.forward(postQuantConv != null ? postQuantConv.forward(latent) : latent);
+    if (latent.dtype() != dtype) latent = latent.to(dtype);
+    Tensor image = decoder.forward(postQuantConv != null ? postQuantConv.forward(latent) : latent);
+    return dtype == DType.F32 ? image : image.to(DType.F32);
   }
 
   public double scalingFactor() {

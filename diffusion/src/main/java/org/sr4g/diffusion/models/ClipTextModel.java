@@ -22,11 +22,13 @@ public final class ClipTextModel implements AutoCloseable {
   private static final String P = "text_model.";
   private final ClipTextConfig config;
   private final Params params;
+  private final DType dtype;
   private final Tensor tokenEmbedding, positionEmbedding;
   private final List<EncoderLayer> layers = new ArrayList<>();
   private final LayerNorm finalLayerNorm;
 
   private ClipTextModel(ClipTextConfig c, Params params, ParamLoader p) {
+    this.dtype = p.dtype();
     this.config = c;
     this.params = params;
     int d = c.hiddenSize();
@@ -39,10 +41,15 @@ public final class ClipTextModel implements AutoCloseable {
 
   /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
   public static ClipTextModel load(ClipTextConfig config, Weights weights, Device device) {
+    return load(config, weights, device, DType.F32);
+  }
+
+  /** As {@link #load(ClipTextConfig, Weights, Device)}, parameters cast to {@code dtype} (F32, F16 or BF16) on load. */
+  public static ClipTextModel load(ClipTextConfig config, Weights weights, Device device, DType dtype) {
     ParamLoader.failOn("CLIP text encoder weights (" + weights.source() + ")", check(config, weights));
     Params params = new Params();
     try {
-      return new ClipTextModel(config, params, ParamLoader.loading(weights, device, params));
+      return new ClipTextModel(config, params, ParamLoader.loading(weights, device, dtype, params));
     } catch (RuntimeException e) {
       params.close();
       throw e;
@@ -65,6 +72,11 @@ public final class ClipTextModel implements AutoCloseable {
 
   public ClipTextConfig config() {
     return config;
+  }
+
+  /** The dtype of the parameters (F32 unless loaded with another). */
+  public DType dtype() {
+    return dtype;
   }
 
   public Params params() {

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.sr4g.UserInputException;
+import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
@@ -27,6 +28,7 @@ public final class ParamLoader {
 
   private final Weights weights;
   private final Device device;
+  private final DType dtype;
   private final Params params;
   private final boolean checkOnly;
   private final Set<String> used = new LinkedHashSet<>();
@@ -34,21 +36,34 @@ public final class ParamLoader {
   private final List<String> problems = new ArrayList<>();
   private final List<String> ignoredPrefixes = new ArrayList<>();
 
-  private ParamLoader(Weights weights, Device device, Params params, boolean checkOnly) {
+  private ParamLoader(Weights weights, Device device, DType dtype, Params params, boolean checkOnly) {
+    if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16)
+      throw new IllegalArgumentException("parameters must be float32, float16 or bfloat16, not " + dtype);
     this.weights = weights;
     this.device = device;
+    this.dtype = dtype;
     this.params = params;
     this.checkOnly = checkOnly;
   }
 
   /** Loads into {@code params} (which then owns every tensor) on {@code device}. */
   public static ParamLoader loading(Weights weights, Device device, Params params) {
-    return new ParamLoader(weights, device, params, false);
+    return loading(weights, device, DType.F32, params);
+  }
+
+  /** Loads into {@code params} on {@code device}, every tensor cast to {@code dtype} (F32, F16 or BF16). */
+  public static ParamLoader loading(Weights weights, Device device, DType dtype, Params params) {
+    return new ParamLoader(weights, device, dtype, params, false);
+  }
+
+  /** The dtype parameters are loaded in. */
+  public DType dtype() {
+    return dtype;
   }
 
   /** Checks keys and shapes only; loads nothing. */
   public static ParamLoader checking(Weights weights) {
-    return new ParamLoader(weights, Device.CPU, null, true);
+    return new ParamLoader(weights, Device.CPU, DType.F32, null, true);
   }
 
   /** The parameter {@code key} with {@code shape}; null when it is missing or mis-shaped (recorded) or when checking. */
@@ -67,7 +82,7 @@ public final class ParamLoader {
     if (checkOnly || !problems.isEmpty()) return null;
     try (TensorScope scope = TensorScope.open()) {
       Tensor cpu = weights.loadF32(key);
-      Tensor t = device.isCuda() ? cpu.to(device) : cpu;
+      Tensor t = dtype != DType.F32 ? cpu.to(dtype, device) : device.isCuda() ? cpu.to(device) : cpu;
       return params.add(key, scope.keep(t));
     }
   }

@@ -23,6 +23,7 @@ public final class UNet2DConditionModel implements AutoCloseable {
   private static final BiConsumer<String, Tensor> NO_TAPS = (name, t) -> {};
   private final UNetConfig config;
   private final Params params;
+  private final DType dtype;
   private final Conv2d convIn, convOut;
   private final Linear timeLinear1, timeLinear2;
   private final List<DownBlock> downBlocks = new ArrayList<>();
@@ -31,6 +32,7 @@ public final class UNet2DConditionModel implements AutoCloseable {
   private final GroupNorm convNormOut;
 
   private UNet2DConditionModel(UNetConfig c, Params params, ParamLoader p) {
+    this.dtype = p.dtype();
     this.config = c;
     this.params = params;
     List<Integer> ch = c.blockOutChannels();
@@ -88,10 +90,15 @@ public final class UNet2DConditionModel implements AutoCloseable {
 
   /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
   public static UNet2DConditionModel load(UNetConfig config, Weights weights, Device device) {
+    return load(config, weights, device, DType.F32);
+  }
+
+  /** As {@link #load(UNetConfig, Weights, Device)}, parameters cast to {@code dtype} (F32, F16 or BF16) on load. */
+  public static UNet2DConditionModel load(UNetConfig config, Weights weights, Device device, DType dtype) {
     ParamLoader.failOn("UNet weights (" + weights.source() + ")", check(config, weights));
     Params params = new Params();
     try {
-      return new UNet2DConditionModel(config, params, ParamLoader.loading(weights, device, params));
+      return new UNet2DConditionModel(config, params, ParamLoader.loading(weights, device, dtype, params));
     } catch (RuntimeException e) {
       params.close();
       throw e;
@@ -116,6 +123,11 @@ public final class UNet2DConditionModel implements AutoCloseable {
     return config;
   }
 
+  /** The dtype of the parameters (F32 unless loaded with another). */
+  public DType dtype() {
+    return dtype;
+  }
+
   public Params params() {
     return params;
   }
@@ -128,7 +140,8 @@ public final class UNet2DConditionModel implements AutoCloseable {
   /**
    * sample [B, in_channels, H, W] (H and W divisible by 2^(blocks−1)); timesteps int64 or float, one value or one per
    * batch element; encoderHiddenStates [B, L, cross_attention_dim]. {@code taps} receives intermediate results by
-   * module name ({@code time_embedding}, {@code down_blocks.i}, {@code mid_block}, {@code up_blocks.i}).
+   * module name ({@code time_embedding}, {@code down_blocks.i}, {@code mid_block}, {@code up_blocks.i}). Inputs are
+   * cast to the parameters' dtype (taps are in that dtype); the result is always float32.
    */
   public Tensor forward(Tensor sample, Tensor timesteps, Tensor encoderHiddenStates, BiConsumer<String, Tensor> taps) {
     long b = sample.size(0);
@@ -136,9 +149,13 @@ public final class UNet2DConditionModel implements AutoCloseable {
     if (sample.dim() != 4 || sample.size(2) % factor != 0 || sample.size(3) % factor != 0)
       throw new UserInputException("UNet sample must be [B, C, H, W] with H and W divisible by " + factor + ", got "
           + java.util.Arrays.toString(sample.shape()));
+    if (sample.dtype() != dtype) sample = sample.to(dtype);
+    if (encoderHiddenStates.dtype() != dtype) encoderHiddenStates = encoderHiddenStates.to(dtype);
     if (config.centerInputSample()) sample = sample.mul(2.0).sub(1.0);
 
-    Tensor emb = timeLinear2.forward(timeLinear1.forward(timestepEmbedding(timesteps, b)).silu());
+    Tensor temb = timestepEmbedding(timesteps, b);
+    if (dtype != DType.F32) temb = temb.to(dtype);
+    Tensor emb = timeLinear2.forward(timeLinear1.forward(temb).silu());
     taps.accept("time_embedding", emb);
 
     Tensor h = convIn.forward(sample);
@@ -154,7 +171,8 @@ public final class UNet2DConditionModel implements AutoCloseable {
       h = upBlocks.get(i).forward(h, emb, encoderHiddenStates, skips);
       taps.accept("up_blocks." + i, h);
     }
-    return convOut.forward(convNormOut.forward(h).silu());
+    Tensor out = convOut.forward(convNormOut.forward(h).silu());
+    return dtype == DType.F32 ? out : out.to(DType.F32);
   }
 
   /**

@@ -44,6 +44,15 @@ public record UNetConfig(int inChannels, int outChannels, List<Integer> blockOut
     return from(ConfigJson.read(configJson));
   }
 
+  /** Parses the text of a {@code unet/config.json} ({@code source} names it in error messages). */
+  public static UNetConfig fromJson(String json, String source) {
+    try {
+      return from(ConfigJson.of(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json), source));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new UserInputException(source + ": not valid JSON: " + e.getOriginalMessage());
+    }
+  }
+
   static UNetConfig from(ConfigJson c) {
     refuseNonNull(c, "class_embed_type");
     refuseNonNull(c, "addition_embed_type");

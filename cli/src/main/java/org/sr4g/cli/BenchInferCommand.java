@@ -1,0 +1,196 @@
+package org.sr4g.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.sr4g.UserInputException;
+import org.sr4g.diffusion.ModelFolder;
+import org.sr4g.diffusion.Precision;
+import org.sr4g.diffusion.models.BuiltInUNets;
+import org.sr4g.diffusion.models.RandomWeights;
+import org.sr4g.diffusion.models.SafetensorsWeights;
+import org.sr4g.diffusion.models.UNet2DConditionModel;
+import org.sr4g.diffusion.models.UNetConfig;
+import org.sr4g.torch.Autograd;
+import org.sr4g.torch.DType;
+import org.sr4g.torch.Device;
+import org.sr4g.torch.Generator;
+import org.sr4g.torch.ModeGuard;
+import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
+import org.sr4g.torch.Torch;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sr4g bench infer}: times the UNet denoising loop of text-to-image sampling, the part that dominates it: N steps
+ * of the UNet on the classifier-free-guidance batch (2B: unconditional and conditional) of random latents
+ * [2B, 4, R/8, R/8] and random text embeddings [2B, 77, cross_attention_dim], then the guidance mix and a plain Euler-like
+ * update. Text encoder, VAE and scheduler are not timed.
+ */
+@Command(
+    name = "infer",
+    mixinStandardHelpOptions = true,
+    header = "Time UNet denoising steps (median step time, images/s, peak memory) for a model folder or a built-in"
+        + " SD 1.5 / 2.1 / tiny config with random weights.",
+    description = "Builds the UNet from --model DIR (its unet/ weights) or from --shape (the exact SD 1.5 / SD 2.1 UNet"
+        + " config, or the tiny test config, randomly initialised from --seed: no checkpoint needed), runs --warmup"
+        + " untimed and --steps timed denoising steps with classifier-free guidance (UNet batch 2B) on random latents of"
+        + " --res/8 and random text embeddings, and prints the median UNet step time, images/s = B / (steps x median)"
+        + " and peak memory (CUDA caching-allocator peak on a GPU; the process's peak RSS, VmHWM, on the CPU).",
+    footer = {
+      "",
+      "Examples:",
+      "  sr4g bench infer --shape sd15 --batch 4 --res 512 --steps 20 --device cuda --dtype f16",
+      "  sr4g bench infer --shape tiny --device cpu --steps 2",
+      "  sr4g bench infer --model sd-v1-5 --res 512 --steps 10 --device cuda:1 --dtype bf16"
+    })
+final class BenchInferCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  static final class Source {
+    @Option(names = "--model", paramLabel = "DIR", description = "diffusers model folder (its unet/ is benchmarked)")
+    Path model;
+    @Option(names = "--shape", paramLabel = "NAME", description = "built-in UNet config with random weights: sd15, sd21 or tiny")
+    String shape;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1") Source source;
+  @Option(names = "--variant", paramLabel = "NAME", description = "weights variant with --model, e.g. fp16") String variant;
+  @Option(names = "--batch", defaultValue = "1", paramLabel = "B", description = "images per step (UNet batch 2B)") int batch;
+  @Option(names = "--res", defaultValue = "512", paramLabel = "PX", description = "image size (latents res/8)") int res;
+  @Option(names = "--steps", defaultValue = "10", paramLabel = "N", description = "timed denoising steps") int steps;
+  @Option(names = "--warmup", defaultValue = "1", paramLabel = "N", description = "untimed steps first") int warmup;
+  @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N") String device;
+  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T",
+      description = "f32, f16 (CUDA only) or bf16 (CUDA; CPU where libtorch supports it)") String dtype;
+  @Option(names = "--seed", defaultValue = "0", paramLabel = "N") long seed;
+
+  @Override
+  public Integer call() throws IOException {
+    if (batch < 1) throw new UserInputException("--batch must be at least 1");
+    if (steps < 1) throw new UserInputException("--steps must be at least 1");
+    if (warmup < 0) throw new UserInputException("--warmup must be at least 0");
+    if (res < 8 || res % 8 != 0) throw new UserInputException("--res must be a positive multiple of 8, got " + res);
+    Device dev;
+    try {
+      dev = Device.parse(device);
+    } catch (IllegalArgumentException e) {
+      throw new UserInputException("--device: " + e.getMessage());
+    }
+    DType dt = Precision.parse(dtype);
+    Precision.require(dt, dev);
+    if (dev.isCuda() && dev.code() >= Torch.cudaDeviceCount())
+      throw new UserInputException("--device " + dev + ": libtorch sees " + Torch.cudaDeviceCount() + " CUDA device(s)");
+
+    String what;
+    UNetConfig config;
+    if (source.model != null) {
+      ModelFolder folder = ModelFolder.open(source.model, variant);
+      config = folder.unetConfig();
+      what = "model " + source.model;
+    } else {
+      config = BuiltInUNets.config(source.shape);
+      what = "shape " + source.shape + " (random weights, seed " + seed + ")";
+    }
+    int latent = res / 8, factor = 1 << (config.blockOutChannels().size() - 1);
+    if (latent % factor != 0)
+      throw new UserInputException("--res " + res + ": latents " + latent + " must be divisible by " + factor
+          + " for this UNet (use a multiple of " + 8 * factor + ")");
+
+    PrintWriter o = spec.commandLine().getOut();
+    long t0 = System.nanoTime();
+    UNet2DConditionModel unet;
+    if (source.model != null) {
+      try (SafetensorsWeights w = SafetensorsWeights.open(ModelFolder.open(source.model, variant).unetWeights())) {
+        unet = UNet2DConditionModel.load(config, w, dev, dt);
+      }
+    } else {
+      Map<String, long[]> shapes = UNet2DConditionModel.parameterShapes(config);
+      try (RandomWeights w = new RandomWeights(shapes, seed)) {
+        unet = UNet2DConditionModel.load(config, w, dev, dt);
+      }
+    }
+    double loadS = (System.nanoTime() - t0) / 1e9;
+    long params = 0;
+    for (Tensor p : unet.params().list()) params += p.numel();
+    o.printf(Locale.ROOT, "bench infer: %s, device %s, dtype %s, batch %d (UNet batch %d), res %d (latents %dx%d),"
+        + " %d steps + %d warm-up%n", what, dev, Precision.name(dt), batch, 2 * batch, res, latent, latent, steps, warmup);
+    o.printf(Locale.ROOT, "unet_parameters: %d%n", params);
+    o.printf(Locale.ROOT, "load_s: %.2f%n", loadS);
+    o.flush();
+
+    double[] ms = new double[steps];
+    long b2 = 2L * batch;
+    try (unet;
+        ModeGuard ng = Autograd.noGrad();
+        TensorScope run = TensorScope.open();
+        Generator gen = new Generator(Device.CPU, seed + 1)) {
+      Tensor x = Tensor.randn(gen, DType.F32, batch, config.inChannels(), latent, latent).to(dev);
+      Tensor context = Tensor.randn(gen, DType.F32, b2, BuiltInUNets.TEXT_TOKENS, config.crossAttentionDim())
+          .to(dt, dev);
+      int total = warmup + steps;
+      for (int i = 0; i < total; i++) {
+        float t = 999f - (float) Math.floor(i * 1000.0 / total);
+        try (TensorScope step = TensorScope.open()) {
+          sync(dev);
+          long s = System.nanoTime();
+          Tensor eps = unet.forward(Tensor.cat(List.of(x, x), 0), Tensor.of(new float[] {t}, 1).to(dev), context);
+          List<Tensor> uc = eps.chunk(2, 0);
+          Tensor guided = uc.get(0).add(uc.get(1).sub(uc.get(0)).mul(7.5));
+          Tensor next = x.sub(guided.mul(1.0 / total));
+          sync(dev);
+          long e = System.nanoTime();
+          if (i >= warmup) ms[i - warmup] = (e - s) / 1e6;
+          x = step.keep(next); // to the run scope (a few latents per step, freed at the end)
+        }
+      }
+      if (!Float.isFinite(x.sum().toFloatArray()[0])) o.println("warning: latents became non-finite");
+    }
+    double median = median(ms);
+    o.printf(Locale.ROOT, "step_ms: %s%n", Arrays.toString(Arrays.stream(ms).map(v -> Math.round(v * 10) / 10.0).toArray()));
+    o.printf(Locale.ROOT, "unet_step_median_ms: %.1f%n", median);
+    o.printf(Locale.ROOT, "images_per_s: %.4f%n", batch / (steps * median / 1000.0));
+    if (dev.isCuda()) {
+      long peak = Torch.cudaMemory(dev.code())[1];
+      o.printf(Locale.ROOT, "peak_memory_mib: %.1f (CUDA caching allocator peak, %s)%n", peak / 1048576.0, dev);
+    } else {
+      long kb = vmHwmKb();
+      o.printf(Locale.ROOT, "peak_memory_mib: %s (process peak RSS, VmHWM)%n",
+          kb < 0 ? "unknown" : String.format(Locale.ROOT, "%.1f", kb / 1024.0));
+    }
+    o.flush();
+    return 0;
+  }
+
+  private static void sync(Device dev) {
+    if (dev.isCuda()) Torch.cudaSynchronize(dev.code());
+  }
+
+  static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    int n = s.length;
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  }
+
+  /** VmHWM of /proc/self/status in kB, or -1 where there is none (not Linux). */
+  static long vmHwmKb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status")))
+        if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return -1;
+  }
+}
