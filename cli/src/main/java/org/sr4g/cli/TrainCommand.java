@@ -72,6 +72,16 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--ema", description = "keep an EMA of the UNet weights; OUT/model gets the EMA weights") boolean ema;
   @Option(names = "--ema-decay", defaultValue = "0.9999", paramLabel = "D", description = "default: ${DEFAULT-VALUE}")
   double emaDecay;
+  @Option(names = "--validation-prompts", paramLabel = "FILE|TEXT",
+      description = "prompts file (one per line, or JSONL with prompt/text/caption) or one prompt, sampled into"
+          + " OUT/validation/step-N.png") String validationPrompts;
+  @Option(names = "--validation-every", defaultValue = "0", paramLabel = "K",
+      description = "sample the validation prompts every K steps and after the last; 0: only after the last (default: ${DEFAULT-VALUE})")
+  int validationEvery;
+  @Option(names = "--validation-steps", defaultValue = "8", paramLabel = "N",
+      description = "sampler steps per validation image (default: ${DEFAULT-VALUE})") int validationSteps;
+  @Option(names = "--validation-clip-skip", defaultValue = "1", paramLabel = "N",
+      description = "1: last text-encoder layer (SD 1.x), 2: penultimate (SD 2.x) (default: ${DEFAULT-VALUE})") int validationClipSkip;
   @Option(names = "--workers", defaultValue = "2", paramLabel = "N", description = "image decoding threads (default: ${DEFAULT-VALUE})") int workers;
   @Option(names = "--prefetch", defaultValue = "8", paramLabel = "N", description = "examples decoded ahead (default: ${DEFAULT-VALUE})") int prefetch;
   @Option(names = "--halt-after-step", defaultValue = "0", hidden = true,
@@ -110,6 +120,10 @@ final class TrainCommand implements Callable<Integer> {
     o.resume = resume;
     o.ema = ema;
     o.emaDecay = emaDecay;
+    o.validationPrompts = validationPrompts;
+    o.validationEvery = validationEvery;
+    o.validationSteps = validationSteps;
+    o.validationClipSkip = validationClipSkip;
     o.workers = workers;
     o.prefetch = prefetch;
     o.haltAfterStep = haltAfterStep;

@@ -139,4 +139,40 @@ class TrainCommandTest {
     assertArrayEquals(Files.readAllBytes(tmp.resolve("straight/checkpoints/checkpoint-8/optimizer.safetensors")),
         Files.readAllBytes(tmp.resolve("killed/checkpoints/checkpoint-8/optimizer.safetensors")));
   }
+
+  @Test
+  void validationGridsAndLossChart(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    setup(tmp);
+    Files.writeString(tmp.resolve("val.txt"), "a cat to the left of a dog\n\n{\"prompt\": \"a dog above a cat\"}\na red car\n"
+        + "a cup below a table\na bird to the right of a tree\n");
+    CliRun r = CliRun.of(args(tmp, "run", 16, 4, "--validation-prompts",
+        tmp.resolve("val.txt").toString(), "--validation-every", "3", "--validation-steps", "2").toArray(String[]::new));
+    assertEquals(0, r.code(), r.out() + r.err());
+    try (var s = Files.list(tmp.resolve("run/validation"))) {
+      assertEquals(List.of("step-3.png", "step-4.png"), s.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+    // 5 prompts: 4 columns × 2 rows of 16 px cells.
+    BufferedImage grid = ImageIO.read(tmp.resolve("run/validation/step-3.png").toFile());
+    assertEquals(64, grid.getWidth());
+    assertEquals(32, grid.getHeight());
+    var dbf = javax.xml.parsers.DocumentBuilderFactory.newInstance();
+    dbf.setNamespaceAware(true);
+    var doc = dbf.newDocumentBuilder().parse(tmp.resolve("run/loss.svg").toFile());
+    assertEquals("svg", doc.getDocumentElement().getLocalName());
+    var lines = doc.getElementsByTagNameNS("http://www.w3.org/2000/svg", "polyline");
+    assertEquals(1, lines.getLength());
+    String[] pts = lines.item(0).getAttributes().getNamedItem("points").getNodeValue().trim().split("\\s+");
+    assertEquals(4, pts.length);
+    assertEquals(4, Files.readAllLines(tmp.resolve("run/metrics.jsonl")).size());
+    for (String p : pts) assertEquals(2, p.split(",").length, p);
+
+    // One prompt given as text: a 1×1 grid after the last step only.
+    r = CliRun.of(args(tmp, "run2", 16, 1, "--validation-prompts", "a cat to the left of a dog", "--validation-steps",
+        "1").toArray(String[]::new));
+    assertEquals(0, r.code(), r.out() + r.err());
+    BufferedImage one = ImageIO.read(tmp.resolve("run2/validation/step-1.png").toFile());
+    assertEquals(16, one.getWidth());
+    assertEquals(16, one.getHeight());
+  }
 }

@@ -90,7 +90,9 @@ public final class Trainer {
       String prediction = o.predictionType != null ? o.predictionType : m.schedulerConfig().predictionType();
       if (!prediction.equals("epsilon") && !prediction.equals("v_prediction"))
         throw new UserInputException("--prediction-type must be epsilon or v_prediction, got '" + prediction + "'");
-      int multiple = new Txt2Img(m, dev).sizeMultiple();
+      Txt2Img pipe = new Txt2Img(m, dev);
+      int multiple = pipe.sizeMultiple();
+      List<String> validationPrompts = o.validationPrompts == null ? List.of() : Validation.prompts(o.validationPrompts);
       if (o.resolution % multiple != 0)
         throw new UserInputException("--resolution " + o.resolution + " must be a multiple of " + multiple + " for this model");
       // Frozen components: no gradient is ever recorded for them (they also run under noGrad below).
@@ -101,6 +103,7 @@ public final class Trainer {
       float[] acp = schedule.alphasCumprod();
       LrSchedule lrs = new LrSchedule(o.lrScheduler, o.lrWarmupSteps, o.maxSteps);
       Path metricsFile = o.out.resolve("metrics.jsonl");
+      Path lossSvg = o.out.resolve("loss.svg");
       try (AdamW opt = new AdamW(unet.params().list(), o.lr, o.adamBeta1, o.adamBeta2, o.adamEps, o.weightDecay);
           Ema ema = o.ema ? new Ema(unet.params().named(), o.emaDecay) : null) {
         long step = 0, position = 0;
@@ -197,7 +200,14 @@ public final class Trainer {
             if (o.checkpointEvery > 0 && step % o.checkpointEvery == 0) {
               Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
                   unet.params(), opt, ema, o.checkpointsLimit);
+              LossChart.write(metricsFile, lossSvg);
               lastCheckpoint = step;
+            }
+            if (!validationPrompts.isEmpty() && (step == o.maxSteps
+                || (o.validationEvery > 0 && step % o.validationEvery == 0))) {
+              Path grid = Validation.writeGrid(pipe, validationPrompts, res, o.validationSteps, o.seed,
+                  o.validationClipSkip, o.out, step);
+              listener.message("validation: " + grid);
             }
             if (o.haltAfterStep > 0 && step == o.haltAfterStep) {
               metrics.flush();
@@ -207,6 +217,7 @@ public final class Trainer {
           if (lastCheckpoint != step)
             Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
                 unet.params(), opt, ema, o.checkpointsLimit);
+          LossChart.write(metricsFile, lossSvg);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
@@ -229,6 +240,8 @@ public final class Trainer {
     if (o.checkpointEvery < 0 || o.checkpointsLimit < 0) throw new UserInputException("checkpoint counts must be >= 0");
     if (o.snrGamma < 0 || o.noiseOffset < 0) throw new UserInputException("--snr-gamma and --noise-offset must be >= 0");
     if (o.ema && !(o.emaDecay > 0 && o.emaDecay < 1)) throw new UserInputException("--ema-decay must be in (0, 1)");
+    if (o.validationEvery < 0) throw new UserInputException("--validation-every must be >= 0");
+    if (o.validationSteps < 1) throw new UserInputException("--validation-steps must be at least 1");
     if (o.workers < 1 || o.prefetch < 1) throw new UserInputException("--workers and --prefetch must be at least 1");
   }
 
