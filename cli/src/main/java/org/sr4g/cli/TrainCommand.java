@@ -32,9 +32,12 @@ final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "diffusers model folder") Path model;
-  @Option(names = "--data", required = true, paramLabel = "FILE", description = "train.jsonl of sr4g generate") Path data;
-  @Option(names = "--images", required = true, paramLabel = "DIR", description = "folder of the rows' file_name images")
+  @Option(names = "--data", paramLabel = "FILE", description = "train.jsonl of sr4g generate (unless --cache)") Path data;
+  @Option(names = "--images", paramLabel = "DIR", description = "folder of the rows' file_name images (unless --cache)")
   Path images;
+  @Option(names = "--cache", paramLabel = "DIR",
+      description = "latents and caption embeddings from sr4g cache, instead of --data/--images (no VAE/text encoder forward)")
+  Path cache;
   @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
   String device;
@@ -94,6 +97,7 @@ final class TrainCommand implements Callable<Integer> {
     o.model = model;
     o.data = data;
     o.images = images;
+    o.cache = cache;
     o.out = out;
     o.device = device;
     o.resolution = resolution;

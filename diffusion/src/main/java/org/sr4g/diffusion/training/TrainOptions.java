@@ -8,6 +8,8 @@ import java.nio.file.Path;
  */
 public final class TrainOptions {
   public Path model, data, images, out;
+  /** A folder written by {@code sr4g cache} ({@link LatentCache}); replaces data and images when set. */
+  public Path cache = null;
   public String device = "cpu";
   public int resolution = 512;
   public boolean randomCrop = false;

@@ -69,15 +69,31 @@ public final class Trainer {
     } catch (IllegalArgumentException e) {
       throw new UserInputException("--device: " + e.getMessage());
     }
-    List<TrainRow> rows = TrainData.read(o.data);
-    List<List<TrainRow>> examples = TrainData.examples(rows, TrainData.CaptionSampling.parse(o.captionSampling));
-    if (!Files.isDirectory(o.images)) throw new UserInputException("--images " + o.images + ": not a folder");
+    LatentCache cache = null;
+    List<List<TrainRow>> examples = List.of();
+    int dataRows;
+    if (o.cache != null) {
+      if (o.randomCrop || o.randomFlip || !o.captionSampling.equals("per-pair"))
+        throw new UserInputException("--cache holds centre crops, unflipped, one sample per row: it cannot be used with"
+            + " --random-crop, --random-flip or --caption-sampling per-image");
+      cache = LatentCache.open(o.cache);
+      if (cache.resolution() != o.resolution)
+        throw new UserInputException("--resolution " + o.resolution + " differs from the cache's " + cache.resolution());
+      if (cache.samples().isEmpty()) throw new UserInputException("--cache " + o.cache + ": no samples");
+      dataRows = cache.samples().size();
+    } else {
+      List<TrainRow> rows = TrainData.read(o.data);
+      examples = TrainData.examples(rows, TrainData.CaptionSampling.parse(o.captionSampling));
+      if (!Files.isDirectory(o.images)) throw new UserInputException("--images " + o.images + ": not a folder");
+      dataRows = rows.size();
+    }
     try {
       Files.createDirectories(o.out);
     } catch (IOException e) {
       throw new UserInputException("--out " + o.out + ": cannot create: " + e.getMessage(), e);
     }
-    ObjectNode fixed = fixedOptions(o, rows.size());
+    ObjectNode fixed = fixedOptions(o, dataRows);
+    if (cache != null) fixed.put("cache", true);
     try {
       // A fresh run over an old one would mix their checkpoints (a later --resume latest could pick the old run's).
       if (o.resume == null && !Checkpoints.list(o.out).isEmpty())
@@ -128,25 +144,50 @@ public final class Trainer {
         long lastCheckpoint = step;
         int res = o.resolution, b = o.batchSize;
         int T = acp.length;
-        DataLoader data = new DataLoader(examples, o.images, res, o.randomCrop, o.randomFlip, o.seed, o.workers,
-            o.prefetch, position);
-        try (data;
+        DataLoader data = cache != null ? null : new DataLoader(examples, o.images, res, o.randomCrop, o.randomFlip,
+            o.seed, o.workers, o.prefetch, position);
+        LatentCache.Stream cached = cache != null ? cache.new Stream(o.seed) : null;
+        try (LatentCache closeCache = cache; DataLoader closeData = data;
             BufferedWriter metrics = Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
           while (step < o.maxSteps) {
             step++;
             long t0 = System.nanoTime();
-            long wait0 = data.dataWaitNanos();
+            long wait0 = data != null ? data.dataWaitNanos() : 0;
             unet.params().zeroGrad();
             double lossSum = 0;
             for (int micro = 0; micro < o.gradAccum; micro++) {
-              DataLoader.Batch batch = data.next(b);
-              position = batch.nextPosition();
+              DataLoader.Batch batch = data != null ? data.next(b) : null;
+              long[] cachePositions = null;
+              if (batch != null) {
+                position = batch.nextPosition();
+              } else {
+                cachePositions = new long[b];
+                for (int i = 0; i < b; i++) cachePositions[i] = position++;
+              }
               try (TensorScope scope = TensorScope.open();
                   Generator gen = new Generator(Device.CPU, DataLoader.mix(o.seed, step, micro))) {
                 SplittableRandom r = new SplittableRandom(DataLoader.mix(o.seed, step, 1_000_003L + micro));
                 Tensor latents, context;
-                try (ModeGuard ng = Autograd.noGrad()) {
+                if (cache != null) {
+                  // Same arithmetic and generator order as the VAE path: (mean + std·ε) × scaling_factor.
+                  long[] ls = cache.latentShape(), es = cache.embeddingShape();
+                  int per = (int) (ls[0] * ls[1] * ls[2]), perE = (int) (es[0] * es[1]);
+                  float[] mean = new float[b * per], std = new float[b * per], emb = new float[b * perE];
+                  for (int i = 0; i < b; i++) {
+                    LatentCache.Sample smp = cached.at(cachePositions[i]);
+                    System.arraycopy(cache.mean(smp.image()), 0, mean, i * per, per);
+                    System.arraycopy(cache.std(smp.image()), 0, std, i * per, per);
+                    System.arraycopy(cache.embedding(smp.caption()), 0, emb, i * perE, perE);
+                  }
+                  long[] shape = {b, ls[0], ls[1], ls[2]};
+                  try (ModeGuard ng = Autograd.noGrad()) {
+                    Tensor eps = Tensor.randn(gen, DType.F32, shape).to(dev);
+                    latents = Tensor.of(mean, shape).to(dev).add(Tensor.of(std, shape).to(dev).mul(eps))
+                        .mul(m.vae().scalingFactor());
+                    context = Tensor.of(emb, b, es[0], es[1]).to(dev);
+                  }
+                } else try (ModeGuard ng = Autograd.noGrad()) {
                   Tensor pixels = Tensor.of(batch.pixels(), b, 3, res, res).to(dev);
                   var posterior = m.vae().encode(pixels);
                   // Posterior noise on the CPU generator: the same latents on every device.
@@ -193,7 +234,7 @@ public final class Trainer {
             opt.step();
             if (ema != null) ema.update(unet.params().named(), step);
             StepMetrics sm = new StepMetrics(step, lossSum / o.gradAccum, lrNow, gradNorm,
-                (System.nanoTime() - t0) / 1e6, (data.dataWaitNanos() - wait0) / 1e6);
+                (System.nanoTime() - t0) / 1e6, data != null ? (data.dataWaitNanos() - wait0) / 1e6 : 0);
             ran.add(sm);
             writeMetrics(metrics, sm);
             listener.step(sm, o.maxSteps);
@@ -223,15 +264,15 @@ public final class Trainer {
         }
         // With --ema the published UNet is the average (what diffusers' script saves), the raw weights stay in the checkpoint.
         Path finalModel = writeModel(m.folder().root(), ema != null ? ema.named() : unet.params().named(), o.out);
-        return new Result(startStep, step, ran, data.skips(), data.skippedFiles(), finalModel,
-            data.dataWaitNanos() / 1e6);
+        return data == null ? new Result(startStep, step, ran, 0, List.of(), finalModel, 0)
+            : new Result(startStep, step, ran, data.skips(), data.skippedFiles(), finalModel, data.dataWaitNanos() / 1e6);
       }
     }
   }
 
   private static void validate(TrainOptions o) {
-    if (o.model == null || o.data == null || o.images == null || o.out == null)
-      throw new UserInputException("--model, --data, --images and --out are required");
+    if (o.model == null || o.out == null || (o.cache == null && (o.data == null || o.images == null)))
+      throw new UserInputException("--model, --out and either --cache or both --data and --images are required");
     if (o.resolution < 8) throw new UserInputException("--resolution must be at least 8");
     if (o.batchSize < 1) throw new UserInputException("--batch-size must be at least 1");
     if (o.gradAccum < 1) throw new UserInputException("--grad-accum must be at least 1");
