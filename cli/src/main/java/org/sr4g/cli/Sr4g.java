@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       SampleCommand.class,
       TrainCommand.class,
       CacheCommand.class,
+      BenchCommand.class,
       DoctorCommand.class,
       CommandLine.HelpCommand.class
     })
