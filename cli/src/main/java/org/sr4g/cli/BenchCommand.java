@@ -1,20 +1,58 @@
 package org.sr4g.cli;
 
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.sr4g.diffusion.training.TrainBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code sr4g bench}: performance measurements (one subcommand per measurement). */
-@Command(
-    name = "bench",
-    mixinStandardHelpOptions = true,
-    header = "Measure performance (sr4g bench infer: UNet denoising speed and memory).",
-    subcommands = {BenchInferCommand.class})
+/** {@code sr4g bench}: performance measurements, one subcommand per question (infer: UNet denoising; train: steps). */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    header = "Measure performance: sr4g bench infer (UNet denoising steps), sr4g bench train (training steps).",
+    subcommands = {BenchInferCommand.class, BenchCommand.Train.class})
 final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 
   @Override
   public void run() {
-    spec.commandLine().usage(System.err);
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** {@code sr4g bench train}: UNet optimizer-step throughput on a random-initialised UNet (docs/training.md). */
+  @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+      header = "Time UNet training steps (forward, backward, clipping, AdamW) on a random-initialised UNet.",
+      description = "Random latents, timesteps and text context (no data loading, VAE or text encoder). Prints the"
+          + " median step time, images/s and the peak resident memory of the process (VmHWM; on CUDA this is host"
+          + " memory only).")
+  static final class Train implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--shape", defaultValue = "tiny", paramLabel = "tiny|sd15", description = "UNet shape (default: ${DEFAULT-VALUE})")
+    String shape;
+    @Option(names = "--batch", defaultValue = "1", paramLabel = "B", description = "default: ${DEFAULT-VALUE}") int batch;
+    @Option(names = "--res", defaultValue = "64", paramLabel = "PX", description = "image resolution (default: ${DEFAULT-VALUE})") int res;
+    @Option(names = "--steps", defaultValue = "10", paramLabel = "N", description = "timed steps (default: ${DEFAULT-VALUE})") int steps;
+    @Option(names = "--warmup", defaultValue = "1", paramLabel = "N", description = "untimed steps first (default: ${DEFAULT-VALUE})") int warmup;
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
+    String device;
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") long seed;
+
+    @Override
+    public Integer call() {
+      TrainBench.Result r = TrainBench.run(TrainBench.Shape.parse(shape), batch, res, steps, warmup, device, seed);
+      PrintWriter w = spec.commandLine().getOut();
+      StringBuilder all = new StringBuilder();
+      for (double d : r.stepMs()) all.append(all.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.1f", d));
+      w.println(String.format(Locale.ROOT, "bench train: shape %s (%,d parameters), batch %d, res %d, device %s,"
+          + " %d warm-up + %d timed steps", shape, r.parameters(), batch, res, device, r.warmup(), r.stepMs().length));
+      w.println("step ms: " + all);
+      w.println(String.format(Locale.ROOT, "median step %.1f ms  %.2f images/s  peak RSS %.1f MiB", r.medianMs(),
+          r.imagesPerSecond(), r.peakRssKb() / 1024.0));
+      w.flush();
+      return 0;
+    }
   }
 }

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       PromptsCommand.class,
       SampleCommand.class,
       TrainCommand.class,
+      CacheCommand.class,
       BenchCommand.class,
       DoctorCommand.class,
       CommandLine.HelpCommand.class

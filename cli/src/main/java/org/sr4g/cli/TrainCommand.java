@@ -32,9 +32,12 @@ final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "diffusers model folder") Path model;
-  @Option(names = "--data", required = true, paramLabel = "FILE", description = "train.jsonl of sr4g generate") Path data;
-  @Option(names = "--images", required = true, paramLabel = "DIR", description = "folder of the rows' file_name images")
+  @Option(names = "--data", paramLabel = "FILE", description = "train.jsonl of sr4g generate (unless --cache)") Path data;
+  @Option(names = "--images", paramLabel = "DIR", description = "folder of the rows' file_name images (unless --cache)")
   Path images;
+  @Option(names = "--cache", paramLabel = "DIR",
+      description = "latents and caption embeddings from sr4g cache, instead of --data/--images (no VAE/text encoder forward)")
+  Path cache;
   @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
   String device;
@@ -72,6 +75,16 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--ema", description = "keep an EMA of the UNet weights; OUT/model gets the EMA weights") boolean ema;
   @Option(names = "--ema-decay", defaultValue = "0.9999", paramLabel = "D", description = "default: ${DEFAULT-VALUE}")
   double emaDecay;
+  @Option(names = "--validation-prompts", paramLabel = "FILE|TEXT",
+      description = "prompts file (one per line, or JSONL with prompt/text/caption) or one prompt, sampled into"
+          + " OUT/validation/step-N.png") String validationPrompts;
+  @Option(names = "--validation-every", defaultValue = "0", paramLabel = "K",
+      description = "sample the validation prompts every K steps and after the last; 0: only after the last (default: ${DEFAULT-VALUE})")
+  int validationEvery;
+  @Option(names = "--validation-steps", defaultValue = "8", paramLabel = "N",
+      description = "sampler steps per validation image (default: ${DEFAULT-VALUE})") int validationSteps;
+  @Option(names = "--validation-clip-skip", defaultValue = "1", paramLabel = "N",
+      description = "1: last text-encoder layer (SD 1.x), 2: penultimate (SD 2.x) (default: ${DEFAULT-VALUE})") int validationClipSkip;
   @Option(names = "--workers", defaultValue = "2", paramLabel = "N", description = "image decoding threads (default: ${DEFAULT-VALUE})") int workers;
   @Option(names = "--prefetch", defaultValue = "8", paramLabel = "N", description = "examples decoded ahead (default: ${DEFAULT-VALUE})") int prefetch;
   @Option(names = "--halt-after-step", defaultValue = "0", hidden = true,
@@ -84,6 +97,7 @@ final class TrainCommand implements Callable<Integer> {
     o.model = model;
     o.data = data;
     o.images = images;
+    o.cache = cache;
     o.out = out;
     o.device = device;
     o.resolution = resolution;
@@ -110,6 +124,10 @@ final class TrainCommand implements Callable<Integer> {
     o.resume = resume;
     o.ema = ema;
     o.emaDecay = emaDecay;
+    o.validationPrompts = validationPrompts;
+    o.validationEvery = validationEvery;
+    o.validationSteps = validationSteps;
+    o.validationClipSkip = validationClipSkip;
     o.workers = workers;
     o.prefetch = prefetch;
     o.haltAfterStep = haltAfterStep;

@@ -139,4 +139,81 @@ class TrainCommandTest {
     assertArrayEquals(Files.readAllBytes(tmp.resolve("straight/checkpoints/checkpoint-8/optimizer.safetensors")),
         Files.readAllBytes(tmp.resolve("killed/checkpoints/checkpoint-8/optimizer.safetensors")));
   }
+
+  @Test
+  void validationGridsAndLossChart(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    setup(tmp);
+    Files.writeString(tmp.resolve("val.txt"), "a cat to the left of a dog\n\n{\"prompt\": \"a dog above a cat\"}\na red car\n"
+        + "a cup below a table\na bird to the right of a tree\n");
+    CliRun r = CliRun.of(args(tmp, "run", 16, 4, "--validation-prompts",
+        tmp.resolve("val.txt").toString(), "--validation-every", "3", "--validation-steps", "2").toArray(String[]::new));
+    assertEquals(0, r.code(), r.out() + r.err());
+    try (var s = Files.list(tmp.resolve("run/validation"))) {
+      assertEquals(List.of("step-3.png", "step-4.png"), s.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+    // 5 prompts: 4 columns × 2 rows of 16 px cells.
+    BufferedImage grid = ImageIO.read(tmp.resolve("run/validation/step-3.png").toFile());
+    assertEquals(64, grid.getWidth());
+    assertEquals(32, grid.getHeight());
+    var dbf = javax.xml.parsers.DocumentBuilderFactory.newInstance();
+    dbf.setNamespaceAware(true);
+    var doc = dbf.newDocumentBuilder().parse(tmp.resolve("run/loss.svg").toFile());
+    assertEquals("svg", doc.getDocumentElement().getLocalName());
+    var lines = doc.getElementsByTagNameNS("http://www.w3.org/2000/svg", "polyline");
+    assertEquals(1, lines.getLength());
+    String[] pts = lines.item(0).getAttributes().getNamedItem("points").getNodeValue().trim().split("\\s+");
+    assertEquals(4, pts.length);
+    assertEquals(4, Files.readAllLines(tmp.resolve("run/metrics.jsonl")).size());
+    for (String p : pts) assertEquals(2, p.split(",").length, p);
+
+    // One prompt given as text: a 1×1 grid after the last step only.
+    r = CliRun.of(args(tmp, "run2", 16, 1, "--validation-prompts", "a cat to the left of a dog", "--validation-steps",
+        "1").toArray(String[]::new));
+    assertEquals(0, r.code(), r.out() + r.err());
+    BufferedImage one = ImageIO.read(tmp.resolve("run2/validation/step-1.png").toFile());
+    assertEquals(16, one.getWidth());
+    assertEquals(16, one.getHeight());
+  }
+
+  @Test
+  void cacheGivesTheSameLossesAsTheImages(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    setup(tmp);
+    CliRun r = CliRun.of("cache", "--model", tmp.resolve("model").toString(), "--data", tmp.resolve("train.jsonl").toString(),
+        "--images", tmp.resolve("images").toString(), "--out", tmp.resolve("cache").toString(), "--resolution", "16",
+        "--shard-size", "2", "--batch-size", "2");
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("cached 3 sample(s): 3 image(s), 1 caption(s)"), r.out());
+    for (String f : List.of("index.json", "latents-00000.safetensors", "latents-00001.safetensors", "text-00000.safetensors"))
+      assertTrue(Files.isRegularFile(tmp.resolve("cache").resolve(f)), f);
+    assertTrue(Files.notExists(tmp.resolve(".cache.tmp")));
+    List<String> common = List.of("--model", tmp.resolve("model").toString(), "--resolution", "16", "--batch-size", "2",
+        "--max-steps", "5", "--lr", "1e-3", "--seed", "9", "--checkpoint-every", "0", "--quiet");
+    List<String> a = new ArrayList<>(List.of("train", "--data", tmp.resolve("train.jsonl").toString(), "--images",
+        tmp.resolve("images").toString(), "--out", tmp.resolve("img").toString()));
+    a.addAll(common);
+    r = CliRun.of(a.toArray(String[]::new));
+    assertEquals(0, r.code(), r.out() + r.err());
+    List<Double> fromImages = losses(tmp.resolve("img/metrics.jsonl"));
+    for (String out : List.of("c1", "c2")) {
+      List<String> c = new ArrayList<>(List.of("train", "--cache", tmp.resolve("cache").toString(), "--out",
+          tmp.resolve(out).toString()));
+      c.addAll(common);
+      r = CliRun.of(c.toArray(String[]::new));
+      assertEquals(0, r.code(), r.out() + r.err());
+    }
+    List<Double> c1 = losses(tmp.resolve("c1/metrics.jsonl")), c2 = losses(tmp.resolve("c2/metrics.jsonl"));
+    assertEquals(c1, c2); // deterministic
+    assertEquals(5, c1.size());
+    // Same examples, same noise: equal up to the last bits of a batched vs. per-batch VAE/CLIP forward.
+    for (int i = 0; i < 5; i++)
+      assertEquals(fromImages.get(i), c1.get(i), 1e-4 * Math.max(1, Math.abs(fromImages.get(i))), "step " + (i + 1));
+    // Options a cache cannot honour are refused in one line.
+    List<String> bad = new ArrayList<>(List.of("train", "--cache", tmp.resolve("cache").toString(), "--out",
+        tmp.resolve("c3").toString(), "--random-flip"));
+    bad.addAll(common);
+    r = CliRun.of(bad.toArray(String[]::new));
+    assertEquals(2, r.code(), r.out() + r.err());
+  }
 }

@@ -8,6 +8,8 @@ import java.nio.file.Path;
  */
 public final class TrainOptions {
   public Path model, data, images, out;
+  /** A folder written by {@code sr4g cache} ({@link LatentCache}); replaces data and images when set. */
+  public Path cache = null;
   public String device = "cpu";
   public int resolution = 512;
   public boolean randomCrop = false;
@@ -36,6 +38,14 @@ public final class TrainOptions {
   /** Keep an exponential moving average of the UNet weights (published as the final UNet). */
   public boolean ema = false;
   public double emaDecay = 0.9999;
+  /** null: no validation; else a prompts file (lines or JSONL) or one prompt (see {@link Validation#prompts}). */
+  public String validationPrompts = null;
+  /** Sample the validation prompts every this many steps (and after the last step); 0: only after the last. */
+  public int validationEvery = 0;
+  /** Sampler steps of a validation image. */
+  public int validationSteps = 8;
+  /** CLIP layer for the validation prompts (1: last, SD 1.x; 2: penultimate, SD 2.x). */
+  public int validationClipSkip = 1;
   public int workers = 2;
   public int prefetch = 8;
   /**

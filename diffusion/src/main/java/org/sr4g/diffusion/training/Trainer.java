@@ -69,15 +69,31 @@ public final class Trainer {
     } catch (IllegalArgumentException e) {
       throw new UserInputException("--device: " + e.getMessage());
     }
-    List<TrainRow> rows = TrainData.read(o.data);
-    List<List<TrainRow>> examples = TrainData.examples(rows, TrainData.CaptionSampling.parse(o.captionSampling));
-    if (!Files.isDirectory(o.images)) throw new UserInputException("--images " + o.images + ": not a folder");
+    LatentCache cache = null;
+    List<List<TrainRow>> examples = List.of();
+    int dataRows;
+    if (o.cache != null) {
+      if (o.randomCrop || o.randomFlip || !o.captionSampling.equals("per-pair"))
+        throw new UserInputException("--cache holds centre crops, unflipped, one sample per row: it cannot be used with"
+            + " --random-crop, --random-flip or --caption-sampling per-image");
+      cache = LatentCache.open(o.cache);
+      if (cache.resolution() != o.resolution)
+        throw new UserInputException("--resolution " + o.resolution + " differs from the cache's " + cache.resolution());
+      if (cache.samples().isEmpty()) throw new UserInputException("--cache " + o.cache + ": no samples");
+      dataRows = cache.samples().size();
+    } else {
+      List<TrainRow> rows = TrainData.read(o.data);
+      examples = TrainData.examples(rows, TrainData.CaptionSampling.parse(o.captionSampling));
+      if (!Files.isDirectory(o.images)) throw new UserInputException("--images " + o.images + ": not a folder");
+      dataRows = rows.size();
+    }
     try {
       Files.createDirectories(o.out);
     } catch (IOException e) {
       throw new UserInputException("--out " + o.out + ": cannot create: " + e.getMessage(), e);
     }
-    ObjectNode fixed = fixedOptions(o, rows.size());
+    ObjectNode fixed = fixedOptions(o, dataRows);
+    if (cache != null) fixed.put("cache", true);
     try {
       // A fresh run over an old one would mix their checkpoints (a later --resume latest could pick the old run's).
       if (o.resume == null && !Checkpoints.list(o.out).isEmpty())
@@ -90,7 +106,9 @@ public final class Trainer {
       String prediction = o.predictionType != null ? o.predictionType : m.schedulerConfig().predictionType();
       if (!prediction.equals("epsilon") && !prediction.equals("v_prediction"))
         throw new UserInputException("--prediction-type must be epsilon or v_prediction, got '" + prediction + "'");
-      int multiple = new Txt2Img(m, dev).sizeMultiple();
+      Txt2Img pipe = new Txt2Img(m, dev);
+      int multiple = pipe.sizeMultiple();
+      List<String> validationPrompts = o.validationPrompts == null ? List.of() : Validation.prompts(o.validationPrompts);
       if (o.resolution % multiple != 0)
         throw new UserInputException("--resolution " + o.resolution + " must be a multiple of " + multiple + " for this model");
       // Frozen components: no gradient is ever recorded for them (they also run under noGrad below).
@@ -101,6 +119,7 @@ public final class Trainer {
       float[] acp = schedule.alphasCumprod();
       LrSchedule lrs = new LrSchedule(o.lrScheduler, o.lrWarmupSteps, o.maxSteps);
       Path metricsFile = o.out.resolve("metrics.jsonl");
+      Path lossSvg = o.out.resolve("loss.svg");
       try (AdamW opt = new AdamW(unet.params().list(), o.lr, o.adamBeta1, o.adamBeta2, o.adamEps, o.weightDecay);
           Ema ema = o.ema ? new Ema(unet.params().named(), o.emaDecay) : null) {
         long step = 0, position = 0;
@@ -125,25 +144,50 @@ public final class Trainer {
         long lastCheckpoint = step;
         int res = o.resolution, b = o.batchSize;
         int T = acp.length;
-        DataLoader data = new DataLoader(examples, o.images, res, o.randomCrop, o.randomFlip, o.seed, o.workers,
-            o.prefetch, position);
-        try (data;
+        DataLoader data = cache != null ? null : new DataLoader(examples, o.images, res, o.randomCrop, o.randomFlip,
+            o.seed, o.workers, o.prefetch, position);
+        LatentCache.Stream cached = cache != null ? cache.new Stream(o.seed) : null;
+        try (LatentCache closeCache = cache; DataLoader closeData = data;
             BufferedWriter metrics = Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
           while (step < o.maxSteps) {
             step++;
             long t0 = System.nanoTime();
-            long wait0 = data.dataWaitNanos();
+            long wait0 = data != null ? data.dataWaitNanos() : 0;
             unet.params().zeroGrad();
             double lossSum = 0;
             for (int micro = 0; micro < o.gradAccum; micro++) {
-              DataLoader.Batch batch = data.next(b);
-              position = batch.nextPosition();
+              DataLoader.Batch batch = data != null ? data.next(b) : null;
+              long[] cachePositions = null;
+              if (batch != null) {
+                position = batch.nextPosition();
+              } else {
+                cachePositions = new long[b];
+                for (int i = 0; i < b; i++) cachePositions[i] = position++;
+              }
               try (TensorScope scope = TensorScope.open();
                   Generator gen = new Generator(Device.CPU, DataLoader.mix(o.seed, step, micro))) {
                 SplittableRandom r = new SplittableRandom(DataLoader.mix(o.seed, step, 1_000_003L + micro));
                 Tensor latents, context;
-                try (ModeGuard ng = Autograd.noGrad()) {
+                if (cache != null) {
+                  // Same arithmetic and generator order as the VAE path: (mean + std·ε) × scaling_factor.
+                  long[] ls = cache.latentShape(), es = cache.embeddingShape();
+                  int per = (int) (ls[0] * ls[1] * ls[2]), perE = (int) (es[0] * es[1]);
+                  float[] mean = new float[b * per], std = new float[b * per], emb = new float[b * perE];
+                  for (int i = 0; i < b; i++) {
+                    LatentCache.Sample smp = cached.at(cachePositions[i]);
+                    System.arraycopy(cache.mean(smp.image()), 0, mean, i * per, per);
+                    System.arraycopy(cache.std(smp.image()), 0, std, i * per, per);
+                    System.arraycopy(cache.embedding(smp.caption()), 0, emb, i * perE, perE);
+                  }
+                  long[] shape = {b, ls[0], ls[1], ls[2]};
+                  try (ModeGuard ng = Autograd.noGrad()) {
+                    Tensor eps = Tensor.randn(gen, DType.F32, shape).to(dev);
+                    latents = Tensor.of(mean, shape).to(dev).add(Tensor.of(std, shape).to(dev).mul(eps))
+                        .mul(m.vae().scalingFactor());
+                    context = Tensor.of(emb, b, es[0], es[1]).to(dev);
+                  }
+                } else try (ModeGuard ng = Autograd.noGrad()) {
                   Tensor pixels = Tensor.of(batch.pixels(), b, 3, res, res).to(dev);
                   var posterior = m.vae().encode(pixels);
                   // Posterior noise on the CPU generator: the same latents on every device.
@@ -190,14 +234,21 @@ public final class Trainer {
             opt.step();
             if (ema != null) ema.update(unet.params().named(), step);
             StepMetrics sm = new StepMetrics(step, lossSum / o.gradAccum, lrNow, gradNorm,
-                (System.nanoTime() - t0) / 1e6, (data.dataWaitNanos() - wait0) / 1e6);
+                (System.nanoTime() - t0) / 1e6, data != null ? (data.dataWaitNanos() - wait0) / 1e6 : 0);
             ran.add(sm);
             writeMetrics(metrics, sm);
             listener.step(sm, o.maxSteps);
             if (o.checkpointEvery > 0 && step % o.checkpointEvery == 0) {
               Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
                   unet.params(), opt, ema, o.checkpointsLimit);
+              LossChart.write(metricsFile, lossSvg);
               lastCheckpoint = step;
+            }
+            if (!validationPrompts.isEmpty() && (step == o.maxSteps
+                || (o.validationEvery > 0 && step % o.validationEvery == 0))) {
+              Path grid = Validation.writeGrid(pipe, validationPrompts, res, o.validationSteps, o.seed,
+                  o.validationClipSkip, o.out, step);
+              listener.message("validation: " + grid);
             }
             if (o.haltAfterStep > 0 && step == o.haltAfterStep) {
               metrics.flush();
@@ -207,20 +258,21 @@ public final class Trainer {
           if (lastCheckpoint != step)
             Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
                 unet.params(), opt, ema, o.checkpointsLimit);
+          LossChart.write(metricsFile, lossSvg);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
         // With --ema the published UNet is the average (what diffusers' script saves), the raw weights stay in the checkpoint.
         Path finalModel = writeModel(m.folder().root(), ema != null ? ema.named() : unet.params().named(), o.out);
-        return new Result(startStep, step, ran, data.skips(), data.skippedFiles(), finalModel,
-            data.dataWaitNanos() / 1e6);
+        return data == null ? new Result(startStep, step, ran, 0, List.of(), finalModel, 0)
+            : new Result(startStep, step, ran, data.skips(), data.skippedFiles(), finalModel, data.dataWaitNanos() / 1e6);
       }
     }
   }
 
   private static void validate(TrainOptions o) {
-    if (o.model == null || o.data == null || o.images == null || o.out == null)
-      throw new UserInputException("--model, --data, --images and --out are required");
+    if (o.model == null || o.out == null || (o.cache == null && (o.data == null || o.images == null)))
+      throw new UserInputException("--model, --out and either --cache or both --data and --images are required");
     if (o.resolution < 8) throw new UserInputException("--resolution must be at least 8");
     if (o.batchSize < 1) throw new UserInputException("--batch-size must be at least 1");
     if (o.gradAccum < 1) throw new UserInputException("--grad-accum must be at least 1");
@@ -229,6 +281,8 @@ public final class Trainer {
     if (o.checkpointEvery < 0 || o.checkpointsLimit < 0) throw new UserInputException("checkpoint counts must be >= 0");
     if (o.snrGamma < 0 || o.noiseOffset < 0) throw new UserInputException("--snr-gamma and --noise-offset must be >= 0");
     if (o.ema && !(o.emaDecay > 0 && o.emaDecay < 1)) throw new UserInputException("--ema-decay must be in (0, 1)");
+    if (o.validationEvery < 0) throw new UserInputException("--validation-every must be >= 0");
+    if (o.validationSteps < 1) throw new UserInputException("--validation-steps must be at least 1");
     if (o.workers < 1 || o.prefetch < 1) throw new UserInputException("--workers and --prefetch must be at least 1");
   }
 

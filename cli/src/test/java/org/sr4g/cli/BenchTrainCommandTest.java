@@ -1,0 +1,34 @@
+package org.sr4g.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** {@code sr4g bench train} on the tiny shape. */
+class BenchTrainCommandTest {
+  @Test
+  void tinyShapeTwoSteps() {
+    TrainCommandTest.requireTorch();
+    CliRun r = CliRun.of("bench", "train", "--shape", "tiny", "--steps", "2", "--batch", "2", "--res", "32");
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("shape tiny"), r.out());
+    assertTrue(r.out().contains("1 warm-up + 2 timed steps"), r.out());
+    Matcher m = Pattern.compile("median step ([0-9.]+) ms  ([0-9.]+) images/s  peak RSS ([0-9.]+) MiB").matcher(r.out());
+    assertTrue(m.find(), r.out());
+    assertTrue(Double.parseDouble(m.group(1)) > 0);
+    assertTrue(Double.parseDouble(m.group(2)) > 0);
+    assertTrue(Double.parseDouble(m.group(3)) > 0);
+    assertEquals(2, r.out().lines().filter(l -> l.startsWith("step ms: ")).findFirst().orElseThrow().split(" ").length - 2);
+  }
+
+  @Test
+  void badResolutionIsAUserError() {
+    TrainCommandTest.requireTorch();
+    CliRun r = CliRun.of("bench", "train", "--shape", "tiny", "--steps", "1", "--res", "30");
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("--res 30 must be a positive multiple of 4"), r.err());
+  }
+}

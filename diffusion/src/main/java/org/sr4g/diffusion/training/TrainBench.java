@@ -1,0 +1,163 @@
+package org.sr4g.diffusion.training;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.sr4g.UserInputException;
+import org.sr4g.diffusion.models.UNet2DConditionModel;
+import org.sr4g.diffusion.models.UNetConfig;
+import org.sr4g.diffusion.models.Weights;
+import org.sr4g.torch.AdamW;
+import org.sr4g.torch.Autograd;
+import org.sr4g.torch.DType;
+import org.sr4g.torch.Device;
+import org.sr4g.torch.Generator;
+import org.sr4g.torch.Nn;
+import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
+
+/**
+ * {@code sr4g bench train}: the time of one UNet optimizer step (forward, MSE against random noise, backward, global
+ * norm clipping, AdamW) on a randomly initialised UNet of a fixed shape, with random latents, timesteps and text
+ * context — no data loading, no VAE or text encoder. Reports the median step time, images/s and the process's peak
+ * resident memory (VmHWM from /proc/self/status: JVM heap and libtorch together).
+ */
+public final class TrainBench {
+  public enum Shape {
+    /** The UNet of {@code RandomModelFolder} (VAE factor 2). */
+    TINY("{\"in_channels\":4,\"out_channels\":4,\"layers_per_block\":1,\"norm_num_groups\":8,\"cross_attention_dim\":32,"
+        + "\"attention_head_dim\":4,\"sample_size\":8,\"block_out_channels\":[32,64],"
+        + "\"down_block_types\":[\"CrossAttnDownBlock2D\",\"DownBlock2D\"],"
+        + "\"up_block_types\":[\"UpBlock2D\",\"CrossAttnUpBlock2D\"]}", 2, 32),
+    /** Stable Diffusion 1.5's UNet (VAE factor 8). */
+    SD15("{\"in_channels\":4,\"out_channels\":4,\"layers_per_block\":2,\"norm_num_groups\":32,\"cross_attention_dim\":768,"
+        + "\"attention_head_dim\":8,\"sample_size\":64,\"block_out_channels\":[320,640,1280,1280],"
+        + "\"down_block_types\":[\"CrossAttnDownBlock2D\",\"CrossAttnDownBlock2D\",\"CrossAttnDownBlock2D\",\"DownBlock2D\"],"
+        + "\"up_block_types\":[\"UpBlock2D\",\"CrossAttnUpBlock2D\",\"CrossAttnUpBlock2D\",\"CrossAttnUpBlock2D\"]}", 8, 768);
+
+    final String configJson;
+    final int vaeFactor;
+    final int crossDim;
+
+    Shape(String configJson, int vaeFactor, int crossDim) {
+      this.configJson = configJson;
+      this.vaeFactor = vaeFactor;
+      this.crossDim = crossDim;
+    }
+
+    public static Shape parse(String s) {
+      return switch (s) {
+        case "tiny" -> TINY;
+        case "sd15" -> SD15;
+        default -> throw new UserInputException("--shape must be tiny or sd15, got '" + s + "'");
+      };
+    }
+  }
+
+  public record Result(Shape shape, int batch, int resolution, String device, long parameters, int warmup,
+      double[] stepMs, double medianMs, double imagesPerSecond, long peakRssKb) {}
+
+  private TrainBench() {}
+
+  public static Result run(Shape shape, int batch, int res, int steps, int warmup, String device, long seed) {
+    if (batch < 1 || steps < 1 || warmup < 0) throw new UserInputException("--batch and --steps must be at least 1, --warmup >= 0");
+    Device dev;
+    try {
+      dev = Device.parse(device);
+    } catch (IllegalArgumentException e) {
+      throw new UserInputException("--device: " + e.getMessage());
+    }
+    UNetConfig config;
+    try {
+      Path tmp = Files.createTempFile("sr4g-bench-unet", ".json");
+      try {
+        Files.writeString(tmp, shape.configJson);
+        config = UNetConfig.read(tmp);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    int multiple = shape.vaeFactor << (config.blockOutChannels().size() - 1);
+    if (res < multiple || res % multiple != 0)
+      throw new UserInputException("--res " + res + " must be a positive multiple of " + multiple + " for --shape "
+          + shape.name().toLowerCase());
+    int lat = res / shape.vaeFactor;
+    try (Generator gen = new Generator(Device.CPU, seed);
+        UNet2DConditionModel unet = UNet2DConditionModel.load(config, randomWeights(config, gen), dev);
+        AdamW opt = new AdamW(unet.params().list(), 1e-5, 0.9, 0.999, 1e-8, 1e-2)) {
+      long params = 0;
+      for (Tensor t : unet.params().list()) params += Arrays.stream(t.shape()).reduce(1, (a, b) -> a * b);
+      SplittableRandom r = new SplittableRandom(seed);
+      double[] ms = new double[steps];
+      for (int s = -warmup; s < steps; s++) {
+        long t0 = System.nanoTime();
+        unet.params().zeroGrad();
+        try (TensorScope scope = TensorScope.open()) {
+          Tensor x = Tensor.randn(gen, DType.F32, batch, config.inChannels(), lat, lat).to(dev);
+          Tensor noise = Tensor.randn(gen, DType.F32, batch, config.outChannels(), lat, lat).to(dev);
+          Tensor ctx = Tensor.randn(gen, DType.F32, batch, 77, shape.crossDim).to(dev);
+          long[] ts = new long[batch];
+          for (int i = 0; i < batch; i++) ts[i] = r.nextInt(1000);
+          Tensor loss = Nn.mseLoss(unet.forward(x, Tensor.of(ts, batch).to(dev), ctx), noise);
+          loss.backward();
+          Autograd.clipGradNorm(unet.params().list(), 1.0);
+          opt.step();
+          loss.item(); // waits for the device
+        }
+        if (s >= 0) ms[s] = (System.nanoTime() - t0) / 1e6;
+      }
+      double[] sorted = ms.clone();
+      Arrays.sort(sorted);
+      double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
+      return new Result(shape, batch, res, device, params, warmup, ms, median, batch * 1000.0 / median, peakRssKb());
+    }
+  }
+
+  /** Norm scales 1, biases 0, other weights N(0, 0.02²), drawn from {@code gen} on the CPU. */
+  static Weights randomWeights(UNetConfig config, Generator gen) {
+    var shapes = UNet2DConditionModel.parameterShapes(config);
+    return new Weights() {
+      @Override
+      public Set<String> keys() {
+        return shapes.keySet();
+      }
+
+      @Override
+      public long[] shape(String key) {
+        return shapes.get(key).clone();
+      }
+
+      @Override
+      public String source() {
+        return "random initialisation";
+      }
+
+      @Override
+      public Tensor loadF32(String key) {
+        long[] sh = shapes.get(key);
+        boolean norm = key.endsWith(".weight") && key.matches(".*norm[^.]*\\.weight");
+        if (key.endsWith(".bias") && !norm) return Tensor.zeros(DType.F32, Device.CPU, sh);
+        try (Tensor t = norm ? Tensor.zeros(DType.F32, Device.CPU, sh) : Tensor.randn(gen, DType.F32, sh)) {
+          return norm ? t.add(1.0) : t.mul(0.02); // a new tensor; the temporary is freed here
+        }
+      }
+    };
+  }
+
+  /** VmHWM of this process in KiB, or -1 where /proc is absent. */
+  public static long peakRssKb() {
+    try {
+      for (String l : Files.readAllLines(Path.of("/proc/self/status")))
+        if (l.startsWith("VmHWM:")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
+    } catch (IOException | RuntimeException e) {
+      // not Linux
+    }
+    return -1;
+  }
+}
