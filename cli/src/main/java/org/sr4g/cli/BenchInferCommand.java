@@ -2,7 +2,6 @@ package org.sr4g.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -164,7 +163,7 @@ final class BenchInferCommand implements Callable<Integer> {
       long peak = Torch.cudaMemory(dev.code())[1];
       o.printf(Locale.ROOT, "peak_memory_mib: %.1f (CUDA caching allocator peak, %s)%n", peak / 1048576.0, dev);
     } else {
-      long kb = vmHwmKb();
+      long kb = org.sr4g.diffusion.training.TrainBench.peakRssKb();
       o.printf(Locale.ROOT, "peak_memory_mib: %s (process peak RSS, VmHWM)%n",
           kb < 0 ? "unknown" : String.format(Locale.ROOT, "%.1f", kb / 1024.0));
     }
@@ -181,16 +180,5 @@ final class BenchInferCommand implements Callable<Integer> {
     Arrays.sort(s);
     int n = s.length;
     return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-  }
-
-  /** VmHWM of /proc/self/status in kB, or -1 where there is none (not Linux). */
-  static long vmHwmKb() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status")))
-        if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-    } catch (IOException | RuntimeException e) {
-      return -1;
-    }
-    return -1;
   }
 }

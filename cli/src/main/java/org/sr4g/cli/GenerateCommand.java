@@ -4,7 +4,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.sr4g.UserInputException;
 import org.sr4g.coco.CocoSource;
@@ -12,8 +11,8 @@ import org.sr4g.dataset.GenerateOptions;
 import org.sr4g.dataset.GenerateResult;
 import org.sr4g.dataset.OutputDir;
 import org.sr4g.dataset.Sr4gGenerator;
+import org.sr4g.dataset.UnseenNames;
 import org.sr4g.relations.Family;
-import org.sr4g.relations.Relation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -134,32 +133,9 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   private GenerateOptions options() {
-    boolean all;
-    switch (emit.toLowerCase(Locale.ROOT)) {
-      case "one":
-        all = false;
-        break;
-      case "all":
-        all = true;
-        break;
-      default:
-        throw new UserInputException("--emit must be 'one' or 'all', not '" + emit + "'");
-    }
-    int mask;
-    try {
-      mask = Relation.parseSelection(relations);
-    } catch (IllegalArgumentException e) {
-      throw new UserInputException("--relations: " + e.getMessage());
-    }
-    List<String> unseenNames = null;
-    if (unseenFile != null) unseenNames = UnseenNames.read(unseenFile);
-    try {
-      return new GenerateOptions(
-          all, mask, sameCategory, minArea, maxObjects, seed, unseenFraction, unseenNames,
-          threads == null ? GenerateOptions.defaultThreads() : threads, lenient);
-    } catch (IllegalArgumentException e) {
-      throw new UserInputException(e.getMessage());
-    }
+    List<String> unseenNames = unseenFile == null ? null : UnseenNames.read(unseenFile);
+    return GenerateOptions.fromCli(emit, relations, sameCategory, minArea, maxObjects, seed, unseenFraction, unseenNames,
+        threads == null ? GenerateOptions.defaultThreads() : threads, lenient);
   }
 
   static String summary(GenerateResult r, boolean sample) {

@@ -1,6 +1,8 @@
 package org.sr4g.dataset;
 
 import java.util.List;
+import java.util.Locale;
+import org.sr4g.UserInputException;
 import org.sr4g.relations.Relation;
 
 /**
@@ -38,6 +40,37 @@ public record GenerateOptions(
     }
     if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1: " + threads);
     unseenCategories = unseenCategories == null ? null : List.copyOf(unseenCategories);
+  }
+
+  /**
+   * Options as the command lines write them ({@code --emit one|all}, {@code --relations LIST}); every mistake is a
+   * {@link UserInputException} naming the option. Shared by {@code sr4g generate} and {@code sr4g spark-generate}.
+   */
+  public static GenerateOptions fromCli(
+      String emit, String relations, boolean sameCategory, float minArea, int maxObjects, long seed,
+      double unseenFraction, List<String> unseenCategories, int threads, boolean lenient) {
+    boolean all;
+    switch (emit.toLowerCase(Locale.ROOT)) {
+      case "one":
+        all = false;
+        break;
+      case "all":
+        all = true;
+        break;
+      default:
+        throw new UserInputException("--emit must be 'one' or 'all', not '" + emit + "'");
+    }
+    int mask;
+    try {
+      mask = Relation.parseSelection(relations);
+    } catch (IllegalArgumentException e) {
+      throw new UserInputException("--relations: " + e.getMessage());
+    }
+    try {
+      return new GenerateOptions(all, mask, sameCategory, minArea, maxObjects, seed, unseenFraction, unseenCategories, threads, lenient);
+    } catch (IllegalArgumentException e) {
+      throw new UserInputException(e.getMessage());
+    }
   }
 
   public static GenerateOptions defaults() {

@@ -3,9 +3,7 @@ package org.sr4g.spark;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +15,7 @@ import org.sr4g.UserInputException;
 import org.sr4g.coco.CocoSource;
 import org.sr4g.coco.DropReason;
 import org.sr4g.dataset.GenerateOptions;
-import org.sr4g.relations.Relation;
+import org.sr4g.dataset.UnseenNames;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -210,51 +208,9 @@ public final class SparkCli implements Runnable {
     }
 
     private GenerateOptions options() {
-      boolean all;
-      switch (emit.toLowerCase(Locale.ROOT)) {
-        case "one":
-          all = false;
-          break;
-        case "all":
-          all = true;
-          break;
-        default:
-          throw new UserInputException("--emit must be 'one' or 'all', not '" + emit + "'");
-      }
-      int mask;
-      try {
-        mask = Relation.parseSelection(relations);
-      } catch (IllegalArgumentException e) {
-        throw new UserInputException("--relations: " + e.getMessage());
-      }
-      List<String> unseenNames = unseenFile == null ? null : unseenNames(unseenFile);
-      try {
-        return new GenerateOptions(all, mask, sameCategory, minArea, maxObjects, seed, unseenFraction, unseenNames, 1, false);
-      } catch (IllegalArgumentException e) {
-        throw new UserInputException(e.getMessage());
-      }
+      List<String> unseenNames = unseenFile == null ? null : UnseenNames.read(unseenFile);
+      return GenerateOptions.fromCli(emit, relations, sameCategory, minArea, maxObjects, seed, unseenFraction, unseenNames, 1, false);
     }
-  }
-
-  /** Same rules as sr4g generate's --unseen-categories: one name a line, # comments. */
-  static List<String> unseenNames(Path file) {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      throw new UserInputException(file + ": no such file");
-    } catch (IOException e) {
-      throw new UserInputException(file + ": cannot read: " + e.getMessage(), e);
-    }
-    List<String> names = new ArrayList<>();
-    for (int i = 0; i < lines.size(); i++) {
-      String t = lines.get(i).strip();
-      if (t.isEmpty() || t.startsWith("#")) continue;
-      if (names.contains(t)) throw new UserInputException(file + ": line " + (i + 1) + ": \"" + t + "\" listed twice");
-      names.add(t);
-    }
-    if (names.isEmpty()) throw new UserInputException(file + ": no category names");
-    return names;
   }
 
   @Command(

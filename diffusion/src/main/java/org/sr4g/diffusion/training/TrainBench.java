@@ -5,17 +5,16 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Set;
 import java.util.SplittableRandom;
 import org.sr4g.UserInputException;
+import org.sr4g.diffusion.models.RandomWeights;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.models.UNetConfig;
-import org.sr4g.diffusion.models.Weights;
 import org.sr4g.torch.AdamW;
 import org.sr4g.torch.Autograd;
 import org.sr4g.torch.DType;
-import org.sr4g.torch.Device;
 import org.sr4g.torch.Generator;
+import org.sr4g.torch.Device;
 import org.sr4g.torch.Nn;
 import org.sr4g.torch.Tensor;
 import org.sr4g.torch.TensorScope;
@@ -88,8 +87,10 @@ public final class TrainBench {
       throw new UserInputException("--res " + res + " must be a positive multiple of " + multiple + " for --shape "
           + shape.name().toLowerCase());
     int lat = res / shape.vaeFactor;
+    // Seeded random weights (values do not change step time); the same initialisation as `sr4g bench infer`.
     try (Generator gen = new Generator(Device.CPU, seed);
-        UNet2DConditionModel unet = UNet2DConditionModel.load(config, randomWeights(config, gen), dev);
+        RandomWeights weights = new RandomWeights(UNet2DConditionModel.parameterShapes(config), seed);
+        UNet2DConditionModel unet = UNet2DConditionModel.load(config, weights, dev);
         AdamW opt = new AdamW(unet.params().list(), 1e-5, 0.9, 0.999, 1e-8, 1e-2)) {
       long params = 0;
       for (Tensor t : unet.params().list()) params += Arrays.stream(t.shape()).reduce(1, (a, b) -> a * b);
@@ -117,37 +118,6 @@ public final class TrainBench {
       double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
       return new Result(shape, batch, res, device, params, warmup, ms, median, batch * 1000.0 / median, peakRssKb());
     }
-  }
-
-  /** Norm scales 1, biases 0, other weights N(0, 0.02²), drawn from {@code gen} on the CPU. */
-  static Weights randomWeights(UNetConfig config, Generator gen) {
-    var shapes = UNet2DConditionModel.parameterShapes(config);
-    return new Weights() {
-      @Override
-      public Set<String> keys() {
-        return shapes.keySet();
-      }
-
-      @Override
-      public long[] shape(String key) {
-        return shapes.get(key).clone();
-      }
-
-      @Override
-      public String source() {
-        return "random initialisation";
-      }
-
-      @Override
-      public Tensor loadF32(String key) {
-        long[] sh = shapes.get(key);
-        boolean norm = key.endsWith(".weight") && key.matches(".*norm[^.]*\\.weight");
-        if (key.endsWith(".bias") && !norm) return Tensor.zeros(DType.F32, Device.CPU, sh);
-        try (Tensor t = norm ? Tensor.zeros(DType.F32, Device.CPU, sh) : Tensor.randn(gen, DType.F32, sh)) {
-          return norm ? t.add(1.0) : t.mul(0.02); // a new tensor; the temporary is freed here
-        }
-      }
-    };
   }
 
   /** VmHWM of this process in KiB, or -1 where /proc is absent. */

@@ -1,4 +1,4 @@
-package org.sr4g.cli;
+package org.sr4g.dataset;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,10 +10,10 @@ import java.util.List;
 import org.sr4g.UserInputException;
 
 /** Reads --unseen-categories: one category name a line; blank lines and # comments are ignored. */
-final class UnseenNames {
+public final class UnseenNames {
   private UnseenNames() {}
 
-  static List<String> read(Path file) {
+  public static List<String> read(Path file) {
     List<String> lines;
     try {
       lines = Files.readAllLines(file, StandardCharsets.UTF_8);
