@@ -172,7 +172,8 @@ public final class CocoReader {
     private final int fileIndex;
     private final JsonParser p;
     private final Builder b;
-    private final char[] numberScratch = new char[4 * 64 + 8];
+    /** The bbox as compact JSON bytes, e.g. {@code [1.5,2,3,4]} (JSON numbers are ASCII). */
+    private final byte[] numberScratch = new byte[4 * 64 + 8];
 
     FileParser(CocoSource src, int fileIndex, JsonParser p, Builder b) {
       this.src = src;
@@ -327,8 +328,8 @@ public final class CocoReader {
             break;
           case "bbox":
             if (t != JsonToken.START_ARRAY) throw error("annotation: \"bbox\" must be an array [x, y, w, h]");
-            char[] out = numberScratch;
-            out[textLen = 0] = '[';
+            byte[] out = numberScratch;
+            out[0] = '[';
             textLen = 1;
             float[] v = new float[4];
             int n = 0;
@@ -343,8 +344,8 @@ public final class CocoReader {
               int len = p.getTextLength();
               if (textLen + len + 2 > out.length) throw error("annotation: \"bbox\" number too long");
               if (n > 1) out[textLen++] = ',';
-              System.arraycopy(p.getTextCharacters(), p.getTextOffset(), out, textLen, len);
-              textLen += len;
+              char[] chars = p.getTextCharacters();
+              for (int k = 0, off = p.getTextOffset(); k < len; k++) out[textLen++] = (byte) chars[off + k];
             }
             if (n != 4) throw error("annotation: \"bbox\" has " + n + " numbers, expected 4");
             out[textLen++] = ']';
@@ -377,7 +378,7 @@ public final class CocoReader {
       if (categoryId < Integer.MIN_VALUE || categoryId > Integer.MAX_VALUE) {
         throw new UserInputException(pos + rec + ": category_id " + categoryId + " out of range");
       }
-      b.addAnnotation(id, imageId, (int) categoryId, x, y, w, h, crowd, numberScratch, textLen, fileIndex);
+      b.addAnnotation(id, imageId, (int) categoryId, x, y, w, h, crowd, numberScratch, 0, textLen, fileIndex);
     }
   }
 
@@ -432,12 +433,11 @@ public final class CocoReader {
       for (int i = 0; i < o.images; i++) {
         addImage(o.imageIds[i], o.fileNames[i], o.widthText[i], o.heightText[i], o.imageW[i], o.imageH[i], o.imageFile[i]);
       }
-      char[] scratch = new char[64 * 4 + 8];
       for (int a = 0; a < o.anns; a++) {
         int from = o.textStart[a], len = o.textStart[a + 1] - from;
-        if (len > scratch.length) scratch = new char[len];
-        for (int k = 0; k < len; k++) scratch[k] = (char) o.text[from + k];
-        addAnnotation(o.annIds[a], o.annImage[a], o.annCategory[a], o.ax[a], o.ay[a], o.aw[a], o.ah[a], o.annCrowd[a], scratch, len, o.annFile[a]);
+        addAnnotation(
+            o.annIds[a], o.annImage[a], o.annCategory[a], o.ax[a], o.ay[a], o.aw[a], o.ah[a], o.annCrowd[a], o.text, from,
+            len, o.annFile[a]);
       }
     }
 
@@ -463,7 +463,7 @@ public final class CocoReader {
     }
 
     void addAnnotation(
-        long id, long imageId, int categoryId, float x, float y, float w, float h, boolean crowd, char[] bbox,
+        long id, long imageId, int categoryId, float x, float y, float w, float h, boolean crowd, byte[] bbox, int bboxFrom,
         int bboxLen, int fileIndex) {
       if (anns == annIds.length) {
         int n = anns * 2;
@@ -480,7 +480,7 @@ public final class CocoReader {
       }
       int start = textStart[anns];
       if (start + bboxLen > text.length) text = Arrays.copyOf(text, Math.max(text.length * 2, start + bboxLen));
-      for (int i = 0; i < bboxLen; i++) text[start + i] = (byte) bbox[i]; // JSON numbers are ASCII
+      System.arraycopy(bbox, bboxFrom, text, start, bboxLen);
       textStart[anns + 1] = start + bboxLen;
       annIds[anns] = id;
       annImage[anns] = imageId;

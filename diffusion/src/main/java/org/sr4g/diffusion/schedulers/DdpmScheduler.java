@@ -35,9 +35,7 @@ public final class DdpmScheduler implements Scheduler {
       t = new long[config.numTrainTimesteps()];
       for (int i = 0; i < t.length; i++) t[i] = t.length - 1 - i;
     }
-    float[] out = new float[t.length];
-    for (int i = 0; i < t.length; i++) out[i] = t[i];
-    return out;
+    return Timesteps.asFloats(t);
   }
 
   private long previousTimestep(long t) {

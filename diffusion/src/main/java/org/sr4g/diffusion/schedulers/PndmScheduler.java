@@ -55,25 +55,17 @@ public final class PndmScheduler implements Scheduler {
   }
 
   public long[] integerTimesteps() {
-    requireTimesteps();
-    return timesteps.clone();
+    return Timesteps.require(timesteps).clone();
   }
 
   @Override
   public float[] timesteps() {
-    requireTimesteps();
-    float[] out = new float[timesteps.length];
-    for (int i = 0; i < out.length; i++) out[i] = timesteps[i];
-    return out;
-  }
-
-  private void requireTimesteps() {
-    if (timesteps == null) throw new IllegalStateException("call setTimesteps first");
+    return Timesteps.asFloats(Timesteps.require(timesteps));
   }
 
   @Override
   public StepResult step(float[] modelOutput, float timestep, float[] sample, float[] noise) {
-    requireTimesteps();
+    Timesteps.require(timesteps);
     Elementwise.sameLength(modelOutput, sample);
     long stride = config.numTrainTimesteps() / numInferenceSteps;
     long t = (long) timestep;

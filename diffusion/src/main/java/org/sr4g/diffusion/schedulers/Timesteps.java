@@ -4,6 +4,19 @@ package org.sr4g.diffusion.schedulers;
 final class Timesteps {
   private Timesteps() {}
 
+  /** {@code t} itself, or an error telling the caller to set the timesteps first. */
+  static long[] require(long[] t) {
+    if (t == null) throw new IllegalStateException("call setTimesteps first");
+    return t;
+  }
+
+  /** Integer timesteps as the float array {@link Scheduler#timesteps()} returns. */
+  static float[] asFloats(long[] t) {
+    float[] out = new float[t.length];
+    for (int i = 0; i < t.length; i++) out[i] = t[i];
+    return out;
+  }
+
   /** Descending timesteps for {@code n} inference steps. */
   static long[] spaced(SchedulerConfig c, int n) {
     int train = c.numTrainTimesteps();
