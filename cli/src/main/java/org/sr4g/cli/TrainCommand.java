@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     header = "Fine-tune the UNet of a Stable Diffusion folder on sr4g generate's train.jsonl.",
-    description = "Frozen VAE and text encoder, trainable UNet, AdamW; checkpoints every --checkpoint-every steps into"
+    description = "Frozen VAE and text encoder, trainable UNet (and text encoder with --train-text-encoder), AdamW; checkpoints every --checkpoint-every steps into"
         + " OUT/checkpoints (atomic, exact resume with --resume latest), metrics in OUT/metrics.jsonl, and at the end"
         + " OUT/model: the input folder with the UNet replaced. Horizontal"
         + " flips are off by default; --random-flip swaps 'to the left of' / 'to the right of' in the caption of a"
@@ -75,6 +75,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--ema", description = "keep an EMA of the UNet weights; OUT/model gets the EMA weights") boolean ema;
   @Option(names = "--ema-decay", defaultValue = "0.9999", paramLabel = "D", description = "default: ${DEFAULT-VALUE}")
   double emaDecay;
+  @Option(names = "--train-text-encoder",
+      description = "train the CLIP text encoder too (not with --cache); OUT/model gets the trained encoder") boolean trainTextEncoder;
+  @Option(names = "--text-encoder-lr", paramLabel = "LR", description = "the text encoder's base learning rate (default: --lr)")
+  Double textEncoderLr;
   @Option(names = "--validation-prompts", paramLabel = "FILE|TEXT",
       description = "prompts file (one per line, or JSONL with prompt/text/caption) or one prompt, sampled into"
           + " OUT/validation/step-N.png") String validationPrompts;
@@ -124,6 +128,8 @@ final class TrainCommand implements Callable<Integer> {
     o.resume = resume;
     o.ema = ema;
     o.emaDecay = emaDecay;
+    o.trainTextEncoder = trainTextEncoder;
+    o.textEncoderLr = textEncoderLr;
     o.validationPrompts = validationPrompts;
     o.validationEvery = validationEvery;
     o.validationSteps = validationSteps;

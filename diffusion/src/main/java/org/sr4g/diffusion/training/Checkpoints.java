@@ -31,7 +31,8 @@ import org.sr4g.torch.TensorScope;
  * Training checkpoints: {@code OUT/checkpoints/checkpoint-<step>/} holding {@code unet/config.json} and
  * {@code unet/diffusion_pytorch_model.safetensors} (diffusers layout, float32), with {@code --ema} the same under
  * {@code unet_ema/}, {@code optimizer.safetensors}
- * ({@code exp_avg/<param>}, {@code exp_avg_sq/<param>}) and {@code state.json} (step, data cursor, seed, the options
+ * ({@code exp_avg/<param>}, {@code exp_avg_sq/<param>}), with {@code --train-text-encoder} {@code text_encoder/}
+ * ({@code config.json}, {@code model.safetensors}) and {@code text_encoder_optimizer.safetensors}, and {@code state.json} (step, data cursor, seed, the options
  * that must not change on resume). A checkpoint is written into a hidden temporary folder, every file and the folder
  * are fsynced, and only then is it renamed to its final name: a crash at any point leaves either a complete
  * checkpoint or none (a leftover {@code .checkpoint-*.tmp} is ignored and replaced).
@@ -45,12 +46,17 @@ public final class Checkpoints {
   /** What a checkpoint restores besides tensors. */
   public record State(long step, long dataPosition, ObjectNode fixedOptions) {}
 
+  /** A trained text encoder: its config file (copied), parameters and optimizer. */
+  public record TextEncoder(Path config, Params params, AdamW opt) {}
+
+  static final String TEXT_ENCODER_OPTIMIZER = "text_encoder_optimizer.safetensors";
+
   public static Path dir(Path out) {
     return out.resolve("checkpoints");
   }
 
   public static void save(Path out, long step, long dataPosition, ObjectNode fixedOptions, Path unetConfig,
-      Params unet, AdamW opt, Ema ema, int limit) {
+      Params unet, AdamW opt, Ema ema, TextEncoder te, int limit) {
     try {
       Path root = dir(out);
       Files.createDirectories(root);
@@ -69,15 +75,16 @@ public final class Checkpoints {
         files.add(tmp.resolve("unet_ema/diffusion_pytorch_model.safetensors"));
         fsync(tmp.resolve("unet_ema"), true);
       }
-      SafetensorsWriter w = new SafetensorsWriter();
-      int i = 0;
-      for (Map.Entry<String, Tensor> e : unet.named().entrySet()) {
-        put(w, "exp_avg/" + e.getKey(), opt.expAvg(i));
-        put(w, "exp_avg_sq/" + e.getKey(), opt.expAvgSq(i));
-        i++;
+      if (te != null) {
+        Files.createDirectories(tmp.resolve("text_encoder"));
+        Files.copy(te.config(), tmp.resolve("text_encoder/config.json"));
+        writeParams(te.params().named(), tmp.resolve("text_encoder/model.safetensors"));
+        writeOptimizer(te.params(), te.opt(), tmp.resolve(TEXT_ENCODER_OPTIMIZER));
+        files.addAll(List.of(tmp.resolve("text_encoder/config.json"), tmp.resolve("text_encoder/model.safetensors"),
+            tmp.resolve(TEXT_ENCODER_OPTIMIZER)));
+        fsync(tmp.resolve("text_encoder"), true);
       }
-      w.putMetadata("step", Long.toString(opt.stepCount()));
-      w.write(tmp.resolve("optimizer.safetensors"));
+      writeOptimizer(unet, opt, tmp.resolve("optimizer.safetensors"));
       ObjectNode s = JSON.createObjectNode();
       s.put("step", step);
       s.put("data_position", dataPosition);
@@ -100,6 +107,19 @@ public final class Checkpoints {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint " + step + " in " + out + ": " + e.getMessage(), e);
     }
+  }
+
+  /** {@code exp_avg/<param>}, {@code exp_avg_sq/<param>} and AdamW's step count as metadata {@code step}. */
+  private static void writeOptimizer(Params params, AdamW opt, Path file) {
+    SafetensorsWriter w = new SafetensorsWriter();
+    int i = 0;
+    for (Map.Entry<String, Tensor> e : params.named().entrySet()) {
+      put(w, "exp_avg/" + e.getKey(), opt.expAvg(i));
+      put(w, "exp_avg_sq/" + e.getKey(), opt.expAvgSq(i));
+      i++;
+    }
+    w.putMetadata("step", Long.toString(opt.stepCount()));
+    w.write(file);
   }
 
   /** The UNet's parameters as a diffusers {@code diffusion_pytorch_model.safetensors} (float32). */
@@ -145,24 +165,22 @@ public final class Checkpoints {
     return p;
   }
 
-  /** Copies the checkpoint's UNet weights and optimizer state into the live objects; returns the rest. */
-  public static State load(Path ckpt, Params unet, AdamW opt, Ema ema) {
+  /**
+   * Copies the checkpoint's UNet (and, when {@code te} is given, text encoder) weights and optimizer state into the
+   * live objects; returns the rest. A checkpoint with a text encoder needs {@code te} and one without refuses it.
+   */
+  public static State load(Path ckpt, Params unet, AdamW opt, Ema ema, TextEncoder te) {
     try {
       JsonNode s = JSON.readTree(ckpt.resolve("state.json").toFile());
-      try (ModeGuard ng = Autograd.noGrad();
-          SafetensorsFile w = SafetensorsFile.open(ckpt.resolve("unet/diffusion_pytorch_model.safetensors"));
-          SafetensorsFile o = SafetensorsFile.open(ckpt.resolve("optimizer.safetensors"));
-          TensorScope scope = TensorScope.open()) {
-        List<Tensor> m = new ArrayList<>(), v = new ArrayList<>();
-        for (Map.Entry<String, Tensor> e : unet.named().entrySet()) {
-          if (!w.keys().contains(e.getKey()))
-            throw new UserInputException(ckpt + ": checkpoint has no weight " + e.getKey());
-          e.getValue().copyFrom(w.toTensor(e.getKey()));
-          m.add(o.toTensor("exp_avg/" + e.getKey()));
-          v.add(o.toTensor("exp_avg_sq/" + e.getKey()));
-        }
-        opt.loadState(Long.parseLong(o.metadata().get("step")), m, v);
-      }
+      boolean hasTe = Files.isRegularFile(ckpt.resolve("text_encoder/model.safetensors"));
+      if (hasTe != (te != null))
+        throw new UserInputException("--resume " + ckpt + ": the checkpoint was written " + (hasTe ? "with" : "without")
+            + " --train-text-encoder; resume with the same setting");
+      loadInto(ckpt, ckpt.resolve("unet/diffusion_pytorch_model.safetensors"), ckpt.resolve("optimizer.safetensors"),
+          unet, opt);
+      if (te != null)
+        loadInto(ckpt, ckpt.resolve("text_encoder/model.safetensors"), ckpt.resolve(TEXT_ENCODER_OPTIMIZER), te.params(),
+            te.opt());
       if (ema != null) {
         Path f = ckpt.resolve("unet_ema/diffusion_pytorch_model.safetensors");
         if (!Files.isRegularFile(f)) throw new UserInputException(ckpt + ": no unet_ema/ (the run had no --ema)");
@@ -174,6 +192,23 @@ public final class Checkpoints {
       return new State(s.get("step").asLong(), s.get("data_position").asLong(), (ObjectNode) s.get("options"));
     } catch (IOException e) {
       throw new UserInputException(ckpt + ": cannot read checkpoint: " + e.getMessage(), e);
+    }
+  }
+
+  private static void loadInto(Path ckpt, Path weights, Path optimizer, Params params, AdamW opt) {
+    try (ModeGuard ng = Autograd.noGrad();
+        SafetensorsFile w = SafetensorsFile.open(weights);
+        SafetensorsFile o = SafetensorsFile.open(optimizer);
+        TensorScope scope = TensorScope.open()) {
+      List<Tensor> m = new ArrayList<>(), v = new ArrayList<>();
+      for (Map.Entry<String, Tensor> e : params.named().entrySet()) {
+        if (!w.keys().contains(e.getKey()))
+          throw new UserInputException(ckpt + ": checkpoint has no weight " + e.getKey());
+        e.getValue().copyFrom(w.toTensor(e.getKey()));
+        m.add(o.toTensor("exp_avg/" + e.getKey()));
+        v.add(o.toTensor("exp_avg_sq/" + e.getKey()));
+      }
+      opt.loadState(Long.parseLong(o.metadata().get("step")), m, v);
     }
   }
 

@@ -38,6 +38,13 @@ public final class TrainOptions {
   /** Keep an exponential moving average of the UNet weights (published as the final UNet). */
   public boolean ema = false;
   public double emaDecay = 0.9999;
+  /**
+   * Train the CLIP text encoder with the UNet (diffusers' {@code --train_text_encoder}): its parameters join AdamW, the
+   * gradient clipping and the checkpoints, and OUT/model gets the trained encoder. Not with {@link #cache}.
+   */
+  public boolean trainTextEncoder = false;
+  /** The text encoder's base learning rate (same schedule as the UNet's); null: {@link #lr}. */
+  public Double textEncoderLr = null;
   /** null: no validation; else a prompts file (lines or JSONL) or one prompt (see {@link Validation#prompts}). */
   public String validationPrompts = null;
   /** Sample the validation prompts every this many steps (and after the last step); 0: only after the last. */

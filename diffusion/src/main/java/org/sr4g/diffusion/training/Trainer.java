@@ -29,6 +29,7 @@ import org.sr4g.torch.Device;
 import org.sr4g.torch.Generator;
 import org.sr4g.torch.ModeGuard;
 import org.sr4g.torch.Nn;
+import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
 import org.sr4g.torch.TensorScope;
 
@@ -37,7 +38,11 @@ import org.sr4g.torch.TensorScope;
  * encoder; per example a VAE posterior sample × scaling_factor, Gaussian noise (plus {@code noise_offset} × per-channel
  * noise), a uniform timestep, {@code add_noise}, and the MSE between the UNet output and the noise (epsilon) or the
  * velocity (v_prediction), optionally Min-SNR-γ weighted; AdamW with gradient accumulation, global-norm clipping and a
- * learning-rate schedule.
+ * learning-rate schedule. With {@code trainTextEncoder} the CLIP text encoder is trained too, as diffusers'
+ * train_dreambooth.py {@code --train_text_encoder}: the caption embedding is computed with gradients inside the step,
+ * the encoder's parameters get their own AdamW (same hyper-parameters, {@code textEncoderLr} on the same schedule:
+ * equal to one optimizer with two parameter groups), clipping is over the UNet's and the encoder's gradients together,
+ * and EMA (as diffusers' {@code EMAModel} use) covers the UNet only.
  *
  * <p>Determinism: every random number of optimizer step {@code s} (micro-batch {@code m}) comes from generators
  * seeded with {@code mix(seed, s, m)} — a libtorch CPU {@link Generator} for the noise, a {@link SplittableRandom} for
@@ -94,6 +99,7 @@ public final class Trainer {
     }
     ObjectNode fixed = fixedOptions(o, dataRows);
     if (cache != null) fixed.put("cache", true);
+    if (o.trainTextEncoder) fixed.put("train_text_encoder", true);
     try {
       // A fresh run over an old one would mix their checkpoints (a later --resume latest could pick the old run's).
       if (o.resume == null && !Checkpoints.list(o.out).isEmpty())
@@ -113,22 +119,30 @@ public final class Trainer {
         throw new UserInputException("--resolution " + o.resolution + " must be a multiple of " + multiple + " for this model");
       // Frozen components: no gradient is ever recorded for them (they also run under noGrad below).
       for (Tensor t : m.vae().params().list()) t.requiresGrad(false);
-      for (Tensor t : m.textEncoder().params().list()) t.requiresGrad(false);
+      if (!o.trainTextEncoder) for (Tensor t : m.textEncoder().params().list()) t.requiresGrad(false);
       UNet2DConditionModel unet = m.unet();
+      Params te = m.textEncoder().params();
+      List<Tensor> trainable = new ArrayList<>(unet.params().list());
+      if (o.trainTextEncoder) trainable.addAll(te.list());
+      double teLr = o.textEncoderLr != null ? o.textEncoderLr : o.lr;
+      Path teConfig = m.folder().root().resolve("text_encoder/config.json");
       NoiseSchedule schedule = Scheduler.create(m.schedulerConfig()).schedule();
       float[] acp = schedule.alphasCumprod();
       LrSchedule lrs = new LrSchedule(o.lrScheduler, o.lrWarmupSteps, o.maxSteps);
       Path metricsFile = o.out.resolve("metrics.jsonl");
       Path lossSvg = o.out.resolve("loss.svg");
       try (AdamW opt = new AdamW(unet.params().list(), o.lr, o.adamBeta1, o.adamBeta2, o.adamEps, o.weightDecay);
-          Ema ema = o.ema ? new Ema(unet.params().named(), o.emaDecay) : null) {
+          Ema ema = o.ema ? new Ema(unet.params().named(), o.emaDecay) : null;
+          AdamW teOpt = o.trainTextEncoder ? new AdamW(te.list(), teLr, o.adamBeta1, o.adamBeta2, o.adamEps,
+              o.weightDecay) : null) {
+        Checkpoints.TextEncoder teState = teOpt != null ? new Checkpoints.TextEncoder(teConfig, te, teOpt) : null;
         long step = 0, position = 0;
         if (o.resume != null) {
           Path ckpt = Checkpoints.resolve(o.out, o.resume);
           if (ckpt == null) {
             listener.message("no checkpoint in " + Checkpoints.dir(o.out) + ": starting a new run");
           } else {
-            Checkpoints.State s = Checkpoints.load(ckpt, unet.params(), opt, ema);
+            Checkpoints.State s = Checkpoints.load(ckpt, unet.params(), opt, ema, teState);
             if (!s.fixedOptions().toString().equals(fixed.toString()))
               throw new UserInputException("--resume " + ckpt + ": options differ from the checkpoint's (it has "
                   + s.fixedOptions() + ", this run " + fixed + "); an exact resume needs the same ones");
@@ -154,7 +168,7 @@ public final class Trainer {
             step++;
             long t0 = System.nanoTime();
             long wait0 = data != null ? data.dataWaitNanos() : 0;
-            unet.params().zeroGrad();
+            Autograd.zeroGrad(trainable);
             double lossSum = 0;
             for (int micro = 0; micro < o.gradAccum; micro++) {
               DataLoader.Batch batch = data != null ? data.next(b) : null;
@@ -187,17 +201,22 @@ public final class Trainer {
                         .mul(m.vae().scalingFactor());
                     context = Tensor.of(emb, b, es[0], es[1]).to(dev);
                   }
-                } else try (ModeGuard ng = Autograd.noGrad()) {
-                  Tensor pixels = Tensor.of(batch.pixels(), b, 3, res, res).to(dev);
-                  var posterior = m.vae().encode(pixels);
-                  // Posterior noise on the CPU generator: the same latents on every device.
-                  Tensor eps = Tensor.randn(gen, DType.F32, posterior.mean().shape()).to(dev);
-                  latents = posterior.sample(eps).mul(m.vae().scalingFactor());
+                } else {
+                  try (ModeGuard ng = Autograd.noGrad()) {
+                    Tensor pixels = Tensor.of(batch.pixels(), b, 3, res, res).to(dev);
+                    var posterior = m.vae().encode(pixels);
+                    // Posterior noise on the CPU generator: the same latents on every device.
+                    Tensor eps = Tensor.randn(gen, DType.F32, posterior.mean().shape()).to(dev);
+                    latents = posterior.sample(eps).mul(m.vae().scalingFactor());
+                  }
                   long[] ids = new long[b * ClipTokenizer.CONTEXT_LENGTH];
                   for (int i = 0; i < b; i++)
                     System.arraycopy(m.tokenizer().tokenize(batch.captions().get(i)), 0, ids,
                         i * ClipTokenizer.CONTEXT_LENGTH, ClipTokenizer.CONTEXT_LENGTH);
-                  context = m.textEncoder().encode(Tensor.of(ids, b, ClipTokenizer.CONTEXT_LENGTH).to(dev), 1);
+                  // A trained text encoder is part of the graph; a frozen one runs under no-grad (null: no guard).
+                  try (ModeGuard ng = o.trainTextEncoder ? null : Autograd.noGrad()) {
+                    context = m.textEncoder().encode(Tensor.of(ids, b, ClipTokenizer.CONTEXT_LENGTH).to(dev), 1);
+                  }
                 }
                 long[] shape = latents.shape();
                 Tensor noise = Tensor.randn(gen, DType.F32, shape);
@@ -227,11 +246,15 @@ public final class Trainer {
                 lossSum += loss.item();
               }
             }
-            double gradNorm = Autograd.clipGradNorm(unet.params().list(),
+            double gradNorm = Autograd.clipGradNorm(trainable,
                 o.maxGradNorm > 0 ? o.maxGradNorm : Double.POSITIVE_INFINITY);
             double lrNow = o.lr * lrs.factor(step - 1);
             opt.setLearningRate(lrNow);
             opt.step();
+            if (teOpt != null) {
+              teOpt.setLearningRate(teLr * lrs.factor(step - 1));
+              teOpt.step();
+            }
             if (ema != null) ema.update(unet.params().named(), step);
             StepMetrics sm = new StepMetrics(step, lossSum / o.gradAccum, lrNow, gradNorm,
                 (System.nanoTime() - t0) / 1e6, data != null ? (data.dataWaitNanos() - wait0) / 1e6 : 0);
@@ -240,7 +263,7 @@ public final class Trainer {
             listener.step(sm, o.maxSteps);
             if (o.checkpointEvery > 0 && step % o.checkpointEvery == 0) {
               Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
-                  unet.params(), opt, ema, o.checkpointsLimit);
+                  unet.params(), opt, ema, teState, o.checkpointsLimit);
               LossChart.write(metricsFile, lossSvg);
               lastCheckpoint = step;
             }
@@ -257,13 +280,15 @@ public final class Trainer {
           }
           if (lastCheckpoint != step)
             Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
-                unet.params(), opt, ema, o.checkpointsLimit);
+                unet.params(), opt, ema, teState, o.checkpointsLimit);
           LossChart.write(metricsFile, lossSvg);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
         // With --ema the published UNet is the average (what diffusers' script saves), the raw weights stay in the checkpoint.
-        Path finalModel = writeModel(m.folder().root(), ema != null ? ema.named() : unet.params().named(), o.out);
+        // The text encoder (with --train-text-encoder) is published as trained: the EMA covers the UNet only.
+        Path finalModel = writeModel(m.folder().root(), ema != null ? ema.named() : unet.params().named(),
+            o.trainTextEncoder ? te.named() : null, o.out);
         return data == null ? new Result(startStep, step, ran, 0, List.of(), finalModel, 0)
             : new Result(startStep, step, ran, data.skips(), data.skippedFiles(), finalModel, data.dataWaitNanos() / 1e6);
       }
@@ -283,6 +308,12 @@ public final class Trainer {
     if (o.ema && !(o.emaDecay > 0 && o.emaDecay < 1)) throw new UserInputException("--ema-decay must be in (0, 1)");
     if (o.validationEvery < 0) throw new UserInputException("--validation-every must be >= 0");
     if (o.validationSteps < 1) throw new UserInputException("--validation-steps must be at least 1");
+    if (o.trainTextEncoder && o.cache != null)
+      throw new UserInputException("--cache holds precomputed caption embeddings: it cannot be used with"
+          + " --train-text-encoder (the text encoder must run in every step); train from --data/--images");
+    if (o.textEncoderLr != null && !o.trainTextEncoder)
+      throw new UserInputException("--text-encoder-lr needs --train-text-encoder");
+    if (o.textEncoderLr != null && !(o.textEncoderLr > 0)) throw new UserInputException("--text-encoder-lr must be positive");
     if (o.workers < 1 || o.prefetch < 1) throw new UserInputException("--workers and --prefetch must be at least 1");
   }
 
@@ -331,10 +362,12 @@ public final class Trainer {
   }
 
   /**
-   * OUT/model: the input folder with the UNet replaced (every other component copied as it is), written to a
-   * temporary folder and renamed, so a complete model or none is there.
+   * OUT/model: the input folder with the UNet replaced (and the text encoder, when {@code textEncoder} is not null:
+   * {@code text_encoder/config.json} copied, {@code model.safetensors} written; every other component copied as it
+   * is), written to a temporary folder and renamed, so a complete model or none is there.
    */
-  static Path writeModel(Path source, java.util.Map<String, Tensor> unet, Path out) {
+  static Path writeModel(Path source, java.util.Map<String, Tensor> unet, java.util.Map<String, Tensor> textEncoder,
+      Path out) {
     try {
       Path tmp = out.resolve(".model.tmp");
       Checkpoints.deleteTree(tmp);
@@ -342,6 +375,7 @@ public final class Trainer {
         for (Path p : s.toList()) {
           Path rel = source.relativize(p);
           if (rel.toString().equals("unet") || rel.startsWith("unet")) continue;
+          if (textEncoder != null && rel.startsWith("text_encoder")) continue;
           Path dst = tmp.resolve(rel.toString());
           if (Files.isDirectory(p)) Files.createDirectories(dst);
           else Files.copy(p, dst);
@@ -350,6 +384,11 @@ public final class Trainer {
       Files.createDirectories(tmp.resolve("unet"));
       Files.copy(source.resolve("unet/config.json"), tmp.resolve("unet/config.json"));
       Checkpoints.writeParams(unet, tmp.resolve("unet/diffusion_pytorch_model.safetensors"));
+      if (textEncoder != null) {
+        Files.createDirectories(tmp.resolve("text_encoder"));
+        Files.copy(source.resolve("text_encoder/config.json"), tmp.resolve("text_encoder/config.json"));
+        Checkpoints.writeParams(textEncoder, tmp.resolve("text_encoder/model.safetensors"));
+      }
       Path fin = out.resolve("model");
       Checkpoints.deleteTree(fin);
       Checkpoints.move(tmp, fin);

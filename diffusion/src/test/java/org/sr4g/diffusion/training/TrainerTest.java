@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.DiffusersModel;
 import org.sr4g.diffusion.RandomModelFolder;
+import org.sr4g.diffusion.safetensors.SafetensorsFile;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.Torch;
 
@@ -154,6 +155,96 @@ class TrainerTest {
     changed.resume = "latest";
     changed.seed = 6;
     assertThrows(UserInputException.class, () -> Trainer.train(changed, QUIET));
+  }
+
+  /** The keys of {@code after} whose float values differ (bitwise) from {@code before}'s. */
+  static List<String> changedTensors(Path before, Path after) {
+    List<String> changed = new ArrayList<>();
+    try (SafetensorsFile a = SafetensorsFile.open(before); SafetensorsFile b = SafetensorsFile.open(after)) {
+      assertTrue(b.keys().size() > 10, "a whole text encoder: " + b.keys());
+      for (String k : b.keys())
+        if (!java.util.Arrays.equals(a.readFloats(k), b.readFloats(k))) changed.add(k);
+    }
+    return changed;
+  }
+
+  static TrainOptions textEncoderOptions(Path tmp, String out, boolean train) throws Exception {
+    TrainOptions o = options(tmp, out);
+    o.gradAccum = 2;
+    o.ema = true;
+    o.emaDecay = 0.9;
+    o.trainTextEncoder = train;
+    return o;
+  }
+
+  /**
+   * --train-text-encoder: the encoder changes (and without the flag it is published bit-identical), the first step's
+   * loss equals the frozen run's while its clipped norm covers more gradients, its weights and AdamW state are
+   * checkpointed and an in-process resume (with gradient accumulation and EMA) is exact for both models.
+   */
+  @Test
+  void textEncoderTrainingIsCheckpointedAndResumesExactly(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    Path inputTe = tmp.resolve("model/text_encoder/model.safetensors");
+    TrainOptions frozenOptions = textEncoderOptions(tmp, "frozen", false);
+    Trainer.Result frozen = Trainer.train(frozenOptions, QUIET);
+    assertArrayEquals(Files.readAllBytes(inputTe),
+        Files.readAllBytes(frozen.finalModel().resolve("text_encoder/model.safetensors")), "frozen: copied as it is");
+    assertFalse(Files.exists(tmp.resolve("frozen/checkpoints/checkpoint-4/text_encoder")));
+
+    long live = org.sr4g.torch.Torch.liveTensors();
+    Trainer.Result straight = Trainer.train(textEncoderOptions(tmp, "straight", true), QUIET);
+    assertEquals(live, org.sr4g.torch.Torch.liveTensors(), "every native handle of the run freed");
+    for (Trainer.StepMetrics m : straight.metrics()) assertTrue(Double.isFinite(m.loss()) && Double.isFinite(m.gradNorm()));
+    assertEquals(frozen.metrics().get(0).loss(), straight.metrics().get(0).loss(), "same forward at step 1");
+    assertTrue(straight.metrics().get(0).gradNorm() > frozen.metrics().get(0).gradNorm(),
+        "the norm covers the text encoder's gradients too: " + straight.metrics().get(0).gradNorm() + " vs "
+            + frozen.metrics().get(0).gradNorm());
+    assertNotEquals(losses(frozen).subList(2, 4), losses(straight).subList(2, 4), "the trained encoder changes later losses");
+    Path finalTe = straight.finalModel().resolve("text_encoder/model.safetensors");
+    List<String> changed = changedTensors(inputTe, finalTe);
+    try (SafetensorsFile f = SafetensorsFile.open(finalTe)) {
+      assertTrue(changed.size() > f.keys().size() / 2, "most text encoder tensors trained: " + changed);
+    }
+    Path ckpt = tmp.resolve("straight/checkpoints/checkpoint-4");
+    assertArrayEquals(Files.readAllBytes(ckpt.resolve("text_encoder/model.safetensors")), Files.readAllBytes(finalTe),
+        "published text encoder = raw trained weights (the EMA covers the UNet only)");
+    assertTrue(Files.isRegularFile(ckpt.resolve("text_encoder/config.json")));
+    // OUT/model loads, with the trained encoder.
+    try (DiffusersModel m = DiffusersModel.load(straight.finalModel(), null, Device.CPU);
+        SafetensorsFile f = SafetensorsFile.open(finalTe); org.sr4g.torch.TensorScope s = org.sr4g.torch.TensorScope.open()) {
+      for (String k : changed)
+        assertArrayEquals(f.readFloats(k), m.textEncoder().params().get(k).contiguous().toFloatArray(), k);
+    }
+
+    TrainOptions first = textEncoderOptions(tmp, "resumed", true);
+    first.maxSteps = 2;
+    Trainer.Result r1 = Trainer.train(first, QUIET);
+    TrainOptions second = textEncoderOptions(tmp, "resumed", true);
+    second.resume = "latest";
+    Trainer.Result r2 = Trainer.train(second, QUIET);
+    List<Double> joined = new ArrayList<>(losses(r1));
+    joined.addAll(losses(r2));
+    assertEquals(losses(straight), joined);
+    Path ckptResumed = tmp.resolve("resumed/checkpoints/checkpoint-4");
+    for (String f : List.of("unet/diffusion_pytorch_model.safetensors", "unet_ema/diffusion_pytorch_model.safetensors",
+        "text_encoder/model.safetensors", "optimizer.safetensors", "text_encoder_optimizer.safetensors"))
+      assertArrayEquals(Files.readAllBytes(ckpt.resolve(f)), Files.readAllBytes(ckptResumed.resolve(f)), f);
+    assertArrayEquals(Files.readAllBytes(finalTe), Files.readAllBytes(r2.finalModel().resolve("text_encoder/model.safetensors")));
+
+    // Resuming with the other setting is refused, both ways; --cache cannot feed a trained encoder.
+    TrainOptions without = textEncoderOptions(tmp, "straight", false);
+    without.resume = "latest";
+    UserInputException e = assertThrows(UserInputException.class, () -> Trainer.train(without, QUIET));
+    assertTrue(e.getMessage().contains("written with --train-text-encoder"), e.getMessage());
+    TrainOptions with = textEncoderOptions(tmp, "frozen", true);
+    with.resume = "latest";
+    e = assertThrows(UserInputException.class, () -> Trainer.train(with, QUIET));
+    assertTrue(e.getMessage().contains("written without --train-text-encoder"), e.getMessage());
+    TrainOptions cached = textEncoderOptions(tmp, "cached", true);
+    cached.cache = tmp.resolve("no-cache");
+    e = assertThrows(UserInputException.class, () -> Trainer.train(cached, QUIET));
+    assertTrue(e.getMessage().contains("--cache") && e.getMessage().contains("--train-text-encoder"), e.getMessage());
   }
 
   @Test
