@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sr4g.diffusion.RandomModelFolder;
+import org.sr4g.diffusion.safetensors.SafetensorsFile;
 import org.sr4g.torch.Torch;
 
 /** {@code sr4g train} from the command line: options, errors, and recovery from a JVM killed with SIGKILL. */
@@ -138,6 +139,40 @@ class TrainCommandTest {
         Files.readAllBytes(tmp.resolve("killed/model/unet/diffusion_pytorch_model.safetensors")));
     assertArrayEquals(Files.readAllBytes(tmp.resolve("straight/checkpoints/checkpoint-8/optimizer.safetensors")),
         Files.readAllBytes(tmp.resolve("killed/checkpoints/checkpoint-8/optimizer.safetensors")));
+  }
+
+  /**
+   * --train-text-encoder from the command line: OUT/model holds a changed text encoder that {@code sr4g sample}
+   * loads; with --cache it is a one-line user error (exit 2).
+   */
+  @Test
+  void trainTextEncoderPublishesItAndRefusesTheCache(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    setup(tmp);
+    CliRun r = CliRun.of(args(tmp, "cached", 16, 2, "--train-text-encoder", "--cache", tmp.resolve("cache").toString())
+        .toArray(String[]::new));
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertTrue(r.err().contains("--cache holds precomputed caption embeddings: it cannot be used with --train-text-encoder"),
+        r.err());
+    assertTrue(Files.notExists(tmp.resolve("cached")), "refused before anything is written");
+
+    r = CliRun.of(args(tmp, "te", 16, 3, "--train-text-encoder", "--text-encoder-lr", "2e-3").toArray(String[]::new));
+    assertEquals(0, r.code(), r.out() + r.err());
+    Path before = tmp.resolve("model/text_encoder"), after = tmp.resolve("te/model/text_encoder");
+    assertArrayEquals(Files.readAllBytes(before.resolve("config.json")), Files.readAllBytes(after.resolve("config.json")));
+    int changed = 0, total;
+    try (SafetensorsFile a = SafetensorsFile.open(before.resolve("model.safetensors"));
+        SafetensorsFile b = SafetensorsFile.open(after.resolve("model.safetensors"))) {
+      total = b.keys().size();
+      for (String k : b.keys()) if (!java.util.Arrays.equals(a.readFloats(k), b.readFloats(k))) changed++;
+    }
+    assertTrue(total > 10 && changed > total / 2, changed + " of " + total + " text encoder tensors changed");
+    r = CliRun.of("sample", "--model", tmp.resolve("te/model").toString(), "--prompt", "a cat to the left of a dog",
+        "--out", tmp.resolve("img").toString(), "--images-per-prompt", "1", "--steps", "2", "--width", "16",
+        "--height", "16");
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertEquals(16, ImageIO.read(tmp.resolve("img/0_0.png").toFile()).getWidth());
   }
 
   @Test
