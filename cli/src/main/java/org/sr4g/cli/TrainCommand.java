@@ -17,9 +17,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     header = "Fine-tune the UNet of a Stable Diffusion folder on sr4g generate's train.jsonl.",
-    description = "Frozen VAE and text encoder, trainable UNet (and text encoder with --train-text-encoder), AdamW; checkpoints every --checkpoint-every steps into"
-        + " OUT/checkpoints (atomic, exact resume with --resume latest), metrics in OUT/metrics.jsonl, and at the end"
-        + " OUT/model: the input folder with the UNet replaced. Horizontal"
+    description = "Frozen VAE and text encoder, trainable UNet (and text encoder with --train-text-encoder), AdamW;"
+        + " checkpoints every --checkpoint-every steps into OUT/checkpoints (atomic, exact resume with --resume"
+        + " latest), metrics in OUT/metrics.jsonl, and at the end OUT/model: the input folder with the UNet (and a"
+        + " trained text encoder) replaced. Horizontal"
         + " flips are off by default; --random-flip swaps 'to the left of' / 'to the right of' in the caption of a"
         + " flipped image. Details: docs/training.md.",
     footer = {

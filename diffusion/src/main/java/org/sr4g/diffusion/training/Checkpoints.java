@@ -32,10 +32,11 @@ import org.sr4g.torch.TensorScope;
  * {@code unet/diffusion_pytorch_model.safetensors} (diffusers layout, float32), with {@code --ema} the same under
  * {@code unet_ema/}, {@code optimizer.safetensors}
  * ({@code exp_avg/<param>}, {@code exp_avg_sq/<param>}), with {@code --train-text-encoder} {@code text_encoder/}
- * ({@code config.json}, {@code model.safetensors}) and {@code text_encoder_optimizer.safetensors}, and {@code state.json} (step, data cursor, seed, the options
- * that must not change on resume). A checkpoint is written into a hidden temporary folder, every file and the folder
- * are fsynced, and only then is it renamed to its final name: a crash at any point leaves either a complete
- * checkpoint or none (a leftover {@code .checkpoint-*.tmp} is ignored and replaced).
+ * ({@code config.json}, {@code model.safetensors}) and {@code text_encoder_optimizer.safetensors}, and
+ * {@code state.json} (step, data cursor, seed, the options that must not change on resume). A checkpoint is written
+ * into a hidden temporary folder, every file and the folder are fsynced, and only then is it renamed to its final
+ * name: a crash at any point leaves either a complete checkpoint or none (a leftover {@code .checkpoint-*.tmp} is
+ * ignored and replaced).
  */
 public final class Checkpoints {
   private static final ObjectMapper JSON = new ObjectMapper();

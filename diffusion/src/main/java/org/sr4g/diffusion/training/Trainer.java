@@ -42,7 +42,7 @@ import org.sr4g.torch.TensorScope;
  * train_dreambooth.py {@code --train_text_encoder}: the caption embedding is computed with gradients inside the step,
  * the encoder's parameters get their own AdamW (same hyper-parameters, {@code textEncoderLr} on the same schedule:
  * equal to one optimizer with two parameter groups), clipping is over the UNet's and the encoder's gradients together,
- * and EMA (as diffusers' {@code EMAModel} use) covers the UNet only.
+ * and the EMA covers the UNet only (as diffusers' train_text_to_image.py uses {@code EMAModel}).
  *
  * <p>Determinism: every random number of optimizer step {@code s} (micro-batch {@code m}) comes from generators
  * seeded with {@code mix(seed, s, m)} — a libtorch CPU {@link Generator} for the noise, a {@link SplittableRandom} for
