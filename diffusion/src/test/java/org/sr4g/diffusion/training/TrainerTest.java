@@ -276,7 +276,7 @@ class TrainerTest {
 
   /**
    * With --train-text-encoder the loss stays finite and falls on an overfitting setup (4 rows, batch 4, lr 2e-3, 20
-   * steps): measured here 1.03 → 0.39 (mean of steps 1–5 → 16–20), ~3 s. The fall is mostly the UNet's (a frozen run
+   * steps): measured here 1.03 → 0.39 (mean of steps 1–5 → 16–20), 2–4 s. The fall is mostly the UNet's (a frozen run
    * falls alike); the encoder's own effect is checked by {@link #textEncoderTrainingIsCheckpointedAndResumesExactly}.
    */
   @Test
