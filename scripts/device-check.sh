@@ -2,12 +2,16 @@
 # GPU verification of the native engine, in two halves.
 #
 #   scripts/device-check.sh --prepare      here (JDK 25 + Maven): builds the jars and writes .device/ with a jlink
-#                                          runtime (jre.tar.gz), sr4g.jar, benchmarks.jar, the test classes, the JUnit
-#                                          console launcher and the fatbin built here.
+#                                          runtime (jre.tar.xz), sr4g.jar, benchmarks.jar, the test classes (native,
+#                                          core, diffusion), the golden fixtures, the JUnit console launcher and the
+#                                          fatbin built here.
 #   scripts/device-check.sh [out-dir]      on a machine with CUDA and PyTorch but no Java (carry .device/): unpacks
 #                                          the runtime, builds the C layer against the machine's PyTorch, runs
-#                                          `sr4g doctor`, the GPU (and all native) tests and the relation-kernel
-#                                          benchmark, and writes the results to out-dir (default $OUT or .device/out).
+#                                          `sr4g doctor`, the native and diffusion tests (the CUDA ones run there),
+#                                          the relation-kernel benchmark, `sr4g bench infer` / `bench train` on the SD
+#                                          1.5 shape, and the per-op overhead benchmark on that machine's CPU, and
+#                                          writes the results to out-dir (default $OUT or .device/out).
+#   QUICK=1 scripts/device-check.sh        the same without the benchmarks (tests and doctor only).
 # Every step runs even if an earlier one failed; summary.txt lists each step's exit code.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -23,15 +27,21 @@ if [ "${1:-}" = "--prepare" ]; then
   mvn -B -ntp -q -DskipTests package
   mvn -B -ntp -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
     -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit_version -DoutputDirectory="$dev"
-  rm -rf "$dev/jre" "$dev/jre.tar.gz"
+  rm -rf "$dev/jre" "$dev/jre.tar.gz" "$dev/jre.tar.xz" "$dev/golden"
   mkdir -p "$dev"
-  jlink --add-modules java.base,java.logging,java.management,java.naming,java.sql,java.xml,jdk.incubator.vector,jdk.unsupported,jdk.zipfs \
-    --strip-debug --no-man-pages --no-header-files --compress=zip-6 --output "$dev/jre"
-  tar -C "$dev" -czf "$dev/jre.tar.gz" jre
+  # An uncompressed image packed with xz is about a third of a zip-compressed image packed with gzip (the carry
+  # limit is 64 MiB for everything).
+  jlink --add-modules java.base,java.desktop,java.logging,java.management,java.naming,java.sql,java.xml,jdk.incubator.vector,jdk.unsupported,jdk.zipfs \
+    --strip-debug --no-man-pages --no-header-files --compress=zip-0 --output "$dev/jre"
+  tar -C "$dev" -cJf "$dev/jre.tar.xz" jre
   rm -rf "$dev/jre"
   cp cli/target/sr4g.jar bench/target/benchmarks.jar "$dev/"
   jar cf "$dev/native-tests.jar" -C native/target/test-classes .
+  jar cf "$dev/diffusion-tests.jar" -C diffusion/target/test-classes .
   cp core/target/sr4g-core-*-tests.jar "$dev/core-tests.jar"
+  # The golden fixtures (6 MB) for the CUDA parity tests: the GPU machine has no ../shared.
+  golden="${SR4G_GOLDEN_DIR:-$root/../shared/golden}"
+  if [ -d "$golden" ]; then cp -r "$golden" "$dev/golden"; else echo "WARN: no golden fixtures at $golden: the CUDA parity tests will skip"; fi
   if [ -f native/target/native-build/sr4g_kernels.fatbin ]; then cp native/target/native-build/sr4g_kernels.fatbin "$dev/"; fi
   du -sh "$dev"/* && echo "prepared $dev: carry it to the GPU machine and run scripts/device-check.sh there"
   exit 0
@@ -61,7 +71,7 @@ step() { # step NAME LOGFILE CMD...: runs, logs, records the exit code
 } >"$out/machine.txt" 2>&1
 
 jre=/tmp/sr4g-jre
-rm -rf "$jre" && mkdir -p "$jre" && tar -C "$jre" --strip-components=1 -xzf "$dev/jre.tar.gz"
+rm -rf "$jre" && mkdir -p "$jre" && tar -C "$jre" --strip-components=1 -xJf "$dev/jre.tar.xz"
 java="$jre/bin/java"
 "$java" -version >>"$out/machine.txt" 2>&1
 
@@ -92,5 +102,29 @@ step tests tests.txt env CI=true "${J[@]}" -jar "$dev/junit-platform-console-sta
   --class-path "$dev/native-tests.jar:$dev/core-tests.jar:$dev/sr4g.jar" \
   --select-package org.sr4g.torch --select-package org.sr4g.cuda \
   --details=tree --disable-banner --reports-dir "$out/junit"
-step relation-bench relation-bench.txt "${J[@]}" -cp "$dev/benchmarks.jar" org.sr4g.bench.GpuRelationKernelBench 100 1000 4000
+# The model stack: golden parity on CUDA (f32, TF32 off), bf16, SDPA, mixed precision, gradient checkpointing on the
+# device. Only the Cuda* classes: the CPU model tests already run in CI and take minutes here for nothing.
+step diffusion-gpu-tests diffusion-gpu-tests.txt env CI=true SR4G_GOLDEN_DIR="$dev/golden" "${J[@]}" \
+  -jar "$dev/junit-platform-console-standalone-$junit_version.jar" execute \
+  --class-path "$dev/diffusion-tests.jar:$dev/native-tests.jar:$dev/core-tests.jar:$dev/sr4g.jar" \
+  --select-package org.sr4g.diffusion --include-classname '.*Cuda.*' \
+  --details=tree --disable-banner --reports-dir "$out/junit-diffusion"
+if [ "${QUICK:-0}" != 1 ]; then
+  step relation-bench relation-bench.txt "${J[@]}" -cp "$dev/benchmarks.jar" org.sr4g.bench.GpuRelationKernelBench 100 1000 4000
+  S=("${J[@]}" -jar "$dev/sr4g.jar")
+  step infer-sd15-f16 infer-sd15-f16.txt "${S[@]}" bench infer --shape sd15 --batch 4 --res 512 --steps 10 --device cuda --dtype f16
+  step infer-sd15-bf16 infer-sd15-bf16.txt "${S[@]}" bench infer --shape sd15 --batch 4 --res 512 --steps 10 --device cuda --dtype bf16
+  step infer-sd15-f32 infer-sd15-f32.txt "${S[@]}" bench infer --shape sd15 --batch 4 --res 512 --steps 10 --device cuda --dtype f32
+  for mp in no bf16; do
+    for gc in "" --gradient-checkpointing; do
+      step "train-sd15-$mp${gc:+-gc}" "train-sd15-$mp${gc:+-gc}.txt" "${S[@]}" bench train --shape sd15 --batch 4 --res 512 \
+        --steps 6 --device cuda --mixed-precision "$mp" $gc
+    done
+  done
+  # The binding's per-op cost on this machine's (quiet, 16-core) CPU, against the same ops in C++, in one JMH run.
+  # (-jvmArgsAppend replaces the @Fork arguments, so it repeats --enable-native-access.)
+  step native-overhead native-overhead.txt "${J[@]}" -jar "$dev/benchmarks.jar" NativeOverheadBench \
+    -jvmArgsAppend "--enable-native-access=ALL-UNNAMED -Dsr4g.native.path=$native -Dsr4g.oploop=$dev/native-build/libsr4g_oploop.so" \
+    -rf json -rff "$out/native-overhead.json"
+fi
 cat "$summary"

@@ -1,5 +1,15 @@
 package org.sr4g.bench;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -7,12 +17,14 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.Tensor;
@@ -20,9 +32,18 @@ import org.sr4g.torch.TensorScope;
 import org.sr4g.torch.Torch;
 
 /**
- * Java-side cost per libtorch op: the same tiny ops as native/src/bench/op_loop.cpp (16-element add, scalar mul,
- * 8×8 matmul, a chain of four adds), each result created and freed, here through FFM + TensorScope. Tiny tensors so
- * the kernel time is small and the difference to the C++ loop is the binding's overhead.
+ * Java-side cost per libtorch op, against the same ops in a C++ loop, in one JMH run.
+ *
+ * <p>The question: how much does calling a tiny libtorch op from Java (FFM downcall, handle, {@code Tensor} object,
+ * scope bookkeeping, the free) add to the op itself? {@code cpp*} call {@code sr4g_op_loop_run} of
+ * {@code native/src/bench/op_loop.cpp} (built into {@code native/target/native-build/libsr4g_oploop.so}, or
+ * {@code -Dsr4g.oploop=PATH}), which runs {@value #N} iterations of the op directly on {@code at::Tensor}; the
+ * {@code java*} benchmarks run the same ops through the Java API. Both report time per op (16-element add, scalar mul,
+ * 8×8 matmul, a chain of four adds), every result created and freed.
+ *
+ * <p>Two Java shapes: {@code javaAdd} etc. open a {@link TensorScope} per op (the worst case: a scope, a free call and
+ * one op), {@code javaAddInScope16} runs 16 adds in one scope, as model code does (a UNet block is one scope of
+ * tens of ops), so the per-scope cost is shared.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -31,7 +52,9 @@ import org.sr4g.torch.Torch;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class NativeOverheadBench {
+  static final int N = 1000;
   private Tensor a, b, m;
+  private MethodHandle cppLoop;
 
   @Setup(Level.Trial)
   public void setup() {
@@ -39,6 +62,12 @@ public class NativeOverheadBench {
     a = Tensor.ones(DType.F32, Device.CPU, 16);
     b = Tensor.ones(DType.F32, Device.CPU, 16);
     m = Tensor.ones(DType.F32, Device.CPU, 8, 8);
+    Path lib = Path.of(System.getProperty("sr4g.oploop", "native/target/native-build/libsr4g_oploop.so"));
+    if (Files.isRegularFile(lib)) {
+      SymbolLookup l = SymbolLookup.libraryLookup(lib, Arena.global());
+      cppLoop = Linker.nativeLinker().downcallHandle(l.find("sr4g_op_loop_run").orElseThrow(),
+          FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG));
+    }
   }
 
   @TearDown(Level.Trial)
@@ -48,35 +77,67 @@ public class NativeOverheadBench {
     m.close();
   }
 
+  private void cpp(int op) throws Throwable {
+    if (cppLoop == null)
+      throw new IllegalStateException("no libsr4g_oploop.so: run from the repository root after the native build, or"
+          + " pass -Dsr4g.oploop=PATH");
+    if ((long) cppLoop.invokeExact(op, (long) N) != 0) throw new IllegalStateException("op_loop failed");
+  }
+
   @Benchmark
-  public long add() {
+  @OperationsPerInvocation(N)
+  public void cppAdd() throws Throwable { cpp(0); }
+
+  @Benchmark
+  @OperationsPerInvocation(N)
+  public void cppMulScalar() throws Throwable { cpp(1); }
+
+  @Benchmark
+  @OperationsPerInvocation(N)
+  public void cppMatmul8() throws Throwable { cpp(2); }
+
+  @Benchmark
+  @OperationsPerInvocation(N)
+  public void cppAddChain4() throws Throwable { cpp(3); }
+
+  @Benchmark
+  public void javaAdd(Blackhole bh) {
     try (TensorScope s = TensorScope.open()) {
-      return a.add(b).isFreed() ? 0 : 1;
+      bh.consume(a.add(b));
     }
   }
 
   @Benchmark
-  public long mulScalar() {
+  public void javaMulScalar(Blackhole bh) {
     try (TensorScope s = TensorScope.open()) {
-      return a.mul(2.0).isFreed() ? 0 : 1;
+      bh.consume(a.mul(2.0));
     }
   }
 
   @Benchmark
-  public long matmul8() {
+  public void javaMatmul8(Blackhole bh) {
     try (TensorScope s = TensorScope.open()) {
-      return m.matmul(m).isFreed() ? 0 : 1;
+      bh.consume(m.matmul(m));
     }
   }
 
   @Benchmark
-  public long addChain4() {
+  public void javaAddChain4(Blackhole bh) {
     try (TensorScope s = TensorScope.open()) {
-      return a.add(b).add(b).add(b).add(b).isFreed() ? 0 : 1;
+      bh.consume(a.add(b).add(b).add(b).add(b));
     }
   }
 
-  /** The floor: one trivial downcall (an atomic load in C). */
+  /** 16 independent adds in one scope (freed by one native call at close): the per-op cost as model code pays it. */
+  @Benchmark
+  @OperationsPerInvocation(16)
+  public void javaAddInScope16(Blackhole bh) {
+    try (TensorScope s = TensorScope.open()) {
+      for (int i = 0; i < 16; i++) bh.consume(a.add(b));
+    }
+  }
+
+  /** The floor: one trivial downcall (an atomic load in C, a critical downcall). */
   @Benchmark
   public long liveCounter() {
     return Torch.liveTensors();

@@ -80,7 +80,7 @@ public final class CocoReader {
       before += src.size();
     }
     if (b == null) b = new Builder();
-    return b.build(sources, lenient);
+    return b.build(sources, lenient, true);
   }
 
   /** Files smaller than this are parsed by one thread: splitting them costs more than it saves. */
@@ -383,7 +383,7 @@ public final class CocoReader {
   }
 
   /** Growable columns filled while parsing; {@link #build} sorts, validates and freezes them. */
-  private static final class Builder {
+  static final class Builder {
     boolean sawImages, sawAnnotations, sawCategories;
     final Map<Integer, String> categories = new HashMap<>();
     long[] imageIds = new long[1024];
@@ -501,7 +501,11 @@ public final class CocoReader {
           files.get(files.size() - 1) + ": annotation id " + id + " appears twice (also in " + files.get(0) + ")");
     }
 
-    CocoDataset build(List<CocoSource> sources, boolean lenient) {
+    /**
+     * @param uniqueAnnotationIds whether an annotation id seen twice anywhere is an error (COCO JSON); the Spark job
+     *     rejects duplicates per image itself and lets ids repeat across images
+     */
+    CocoDataset build(List<CocoSource> sources, boolean lenient, boolean uniqueAnnotationIds) {
       // Categories by id.
       int[] catIds = categories.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
       String[] catNames = new String[catIds.length];
@@ -568,10 +572,12 @@ public final class CocoReader {
       // Duplicate annotation ids (anywhere) are an error.
       long[] ids = new long[kept];
       for (int k = 0; k < kept; k++) ids[k] = annIds[slot[k]];
-      long[] sortedIds = ids.clone();
-      Arrays.sort(sortedIds);
-      for (int k = 1; k < kept; k++) {
-        if (sortedIds[k] == sortedIds[k - 1]) throw duplicateAnnotation(sortedIds[k], sources);
+      if (uniqueAnnotationIds) {
+        long[] sortedIds = ids.clone();
+        Arrays.sort(sortedIds);
+        for (int k = 1; k < kept; k++) {
+          if (sortedIds[k] == sortedIds[k - 1]) throw duplicateAnnotation(sortedIds[k], sources);
+        }
       }
 
       String[] fn = new String[images], wt = new String[images], ht = new String[images];

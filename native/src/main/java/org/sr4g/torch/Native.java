@@ -148,6 +148,8 @@ final class Native {
     final long outAddr;
     MemorySegment longs; // int64 arrays (shapes, dims, handle lists)
     long longsAddr;
+    /** The innermost open {@link TensorScope} of this thread (kept here to save a second thread-local lookup per op). */
+    TensorScope scope;
 
     Scratch() {
       Arena arena = Arena.ofAuto();

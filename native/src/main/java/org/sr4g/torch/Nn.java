@@ -16,7 +16,7 @@ public final class Nn {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return Tensor.adopt(s.out(0));
+    return Tensor.adopt(s);
   }
 
   public static Tensor conv2d(Tensor x, Tensor w, Tensor b, int stride, int padding, int groups) {
@@ -27,7 +27,7 @@ public final class Nn {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return Tensor.adopt(s.out(0));
+    return Tensor.adopt(s);
   }
 
   public static Tensor groupNorm(Tensor x, int groups, Tensor w, Tensor b, double eps) {
@@ -37,7 +37,7 @@ public final class Nn {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return Tensor.adopt(s.out(0));
+    return Tensor.adopt(s);
   }
 
   /** Normalises over the trailing {@code normalizedShape} dimensions. */
@@ -49,7 +49,7 @@ public final class Nn {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return Tensor.adopt(s.out(0));
+    return Tensor.adopt(s);
   }
 
   /**
@@ -65,7 +65,7 @@ public final class Nn {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return Tensor.adopt(s.out(0));
+    return Tensor.adopt(s);
   }
 
   public static Tensor embedding(Tensor weight, Tensor indices) {
@@ -75,7 +75,7 @@ public final class Nn {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return Tensor.adopt(s.out(0));
+    return Tensor.adopt(s);
   }
 
   /** Nearest-neighbour ×2 upsampling of an NCHW tensor (the UNet/VAE upsamplers). */
@@ -86,7 +86,7 @@ public final class Nn {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return Tensor.adopt(s.out(0));
+    return Tensor.adopt(s);
   }
 
   /** Mean squared error, mean reduction. */
@@ -103,6 +103,6 @@ public final class Nn {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return Tensor.adopt(s.out(0));
+    return Tensor.adopt(s);
   }
 }

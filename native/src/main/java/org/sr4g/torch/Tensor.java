@@ -35,6 +35,14 @@ public final class Tensor implements AutoCloseable {
     return t;
   }
 
+  /** The hot path of every op: wraps out-value 0 of the call just made, reusing the caller's thread-local lookup. */
+  static Tensor adopt(Native.Scratch scratch) {
+    Tensor t = new Tensor(scratch.out(0));
+    TensorScope s = scratch.scope;
+    if (s != null) s.add(t);
+    return t;
+  }
+
   long handle() {
     long h = handle;
     if (h == 0) throw new IllegalStateException("tensor used after it was freed (its TensorScope closed or close() was called)");
@@ -98,7 +106,7 @@ public final class Tensor implements AutoCloseable {
       long shapeAddr = s.longs(shape);
       Native.check((long) Native.FROM_DATA.invokeExact(src.address(), shapeAddr, (long) shape.length, dtype.code,
           device.code(), s.outAddr(0)));
-      return adopt(s.out(0));
+      return adopt(s);
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
@@ -121,7 +129,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   public static Tensor arange(double start, double end, double step, DType dtype, Device device) {
@@ -132,7 +140,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   /** Standard normal samples from {@code gen} (which fixes the device). */
@@ -153,7 +161,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   static long numel(long[] shape) {
@@ -294,7 +302,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   static Tensor binary(int op, Tensor a, Tensor b) {
@@ -304,7 +312,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   static Tensor scalar(int op, Tensor a, double v) {
@@ -314,7 +322,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   // Op codes: keep in sync with sr4g_torch.cpp.
@@ -371,7 +379,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   public Tensor clamp(double lo, double hi) { return clamp(lo, hi, true, true); }
@@ -385,7 +393,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   public Tensor softmax(long dim) {
@@ -395,7 +403,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   /** {@code cond ? a : b}, elementwise with broadcasting. */
@@ -406,7 +414,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   // ---------------------------------------------------------------------------------------------------- shape
@@ -423,7 +431,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   public Tensor permute(long... dims) {
@@ -433,7 +441,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   public Tensor transpose(long d0, long d1) {
@@ -443,7 +451,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   public static Tensor cat(List<Tensor> ts, long dim) {
@@ -454,7 +462,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   /** {@code chunks} nearly equal pieces along {@code dim} (torch.chunk). */
@@ -487,7 +495,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   public Tensor indexSelect(long dim, Tensor index) {
@@ -497,7 +505,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   public Tensor to(DType dtype) { return to(dtype.code, -2); }
@@ -511,7 +519,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   /** NHWC memory layout (same logical shape): the faster layout for cuDNN convolutions in bf16/f16. */
@@ -522,7 +530,7 @@ public final class Tensor implements AutoCloseable {
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return adopt(s.out(0));
+    return adopt(s);
   }
 
   public boolean isChannelsLast() {

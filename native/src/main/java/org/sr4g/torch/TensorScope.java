@@ -17,8 +17,6 @@ import java.util.Arrays;
  * try-with-resources guarantees.
  */
 public final class TensorScope implements AutoCloseable {
-  private static final ThreadLocal<TensorScope> CURRENT = new ThreadLocal<>();
-
   private final TensorScope parent;
   private final Thread thread;
   private Tensor[] owned = new Tensor[16];
@@ -31,14 +29,16 @@ public final class TensorScope implements AutoCloseable {
   }
 
   public static TensorScope open() {
-    TensorScope s = new TensorScope(CURRENT.get());
-    CURRENT.set(s);
+    // The scope stack lives in the thread's Native.Scratch: one thread-local lookup per op serves both.
+    Native.Scratch scratch = Native.scratch();
+    TensorScope s = new TensorScope(scratch.scope);
+    scratch.scope = s;
     return s;
   }
 
   /** The innermost open scope of this thread, or null. */
   static TensorScope current() {
-    return CURRENT.get();
+    return Native.scratch().scope;
   }
 
   void add(Tensor t) {
@@ -86,11 +86,11 @@ public final class TensorScope implements AutoCloseable {
   public void close() {
     if (closed) return;
     if (Thread.currentThread() != thread) throw new IllegalStateException("a TensorScope must be closed on its own thread");
-    if (CURRENT.get() != this) throw new IllegalStateException("TensorScopes must be closed innermost first");
-    closed = true;
-    CURRENT.set(parent);
-    if (size == 0) return;
     Native.Scratch s = Native.scratch();
+    if (s.scope != this) throw new IllegalStateException("TensorScopes must be closed innermost first");
+    closed = true;
+    s.scope = parent;
+    if (size == 0) return;
     s.ensure(size);
     for (int i = 0; i < size; i++) {
       s.longs.setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, i, owned[i].handle());

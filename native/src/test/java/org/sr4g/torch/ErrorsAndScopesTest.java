@@ -39,6 +39,39 @@ class ErrorsAndScopesTest {
     assertEquals(before, Torch.liveTensors());
   }
 
+  /**
+   * A handle holds one counted reference to a TensorImpl and arguments are borrowed without counting: freeing an input
+   * must not free what still shares its storage (views, list results, copies kept in vectors such as cat's), and
+   * using the same handle as several arguments of one call must not change its count.
+   */
+  @Test
+  void handlesAreCountedReferencesAndArgumentsAreBorrowed() {
+    long before = Torch.liveTensors();
+    Tensor base = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
+    Tensor view = base.view(3, 2);
+    Tensor row = base.slice(0, 1, 2, 1);
+    java.util.List<Tensor> parts = base.chunk(3, 1);
+    Tensor view23 = view.view(2, 3);
+    Tensor cat = Tensor.cat(java.util.List.of(base, base, view23), 0);  // one handle twice, a view of it once
+    Tensor sq = base.mul(base);
+    base.close();  // the views, parts and results keep the storage alive
+    assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, view.toFloatArray());
+    assertArrayEquals(new float[] {4, 5, 6}, row.toFloatArray());
+    try (TensorScope scope = TensorScope.open()) {
+      assertArrayEquals(new float[] {2, 5}, parts.get(1).contiguous().toFloatArray());
+    }
+    assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6}, cat.toFloatArray());
+    assertArrayEquals(new float[] {1, 4, 9, 16, 25, 36}, sq.toFloatArray());
+    view.close();
+    view23.close();
+    assertArrayEquals(new float[] {4, 5, 6}, row.toFloatArray());
+    row.close();
+    for (Tensor p : parts) p.close();
+    cat.close();
+    sq.close();
+    assertEquals(before, Torch.liveTensors());
+  }
+
   @Test
   void javaSideArgumentChecks() {
     assertThrows(IllegalArgumentException.class, () -> Tensor.of(new float[] {1, 2, 3}, 2, 2));
