@@ -52,6 +52,32 @@ class AmpTest {
 
   @Test
   @SuppressWarnings("try")
+  void normsTakeABf16InputWithFloat32WeightsAndTinyNetRunsUnderCpuAutocast() {
+    try (TinyNet net = new TinyNet(Device.CPU, 7); TensorScope scope = TensorScope.open();
+        Generator g = new Generator(Device.CPU, 8)) {
+      Tensor x = Tensor.randn(g, DType.F32, 3, TinyNet.IN_CHANNELS, TinyNet.SIZE, TinyNet.SIZE);
+      // A low-precision input with float32 affine weights is normalised in float32 (autocast's fp32 policy).
+      Tensor w = Tensor.ones(DType.F32, Device.CPU, 2), b = Tensor.zeros(DType.F32, Device.CPU, 2);
+      Tensor gn = Nn.groupNorm(x.to(DType.BF16), 2, w, b, 1e-5);
+      assertEquals(DType.F32, gn.dtype());
+      assertArrayEquals(Nn.groupNorm(x.to(DType.BF16).to(DType.F32), 2, w, b, 1e-5).toFloatArray(), gn.toFloatArray());
+      assertEquals(DType.F32, Nn.layerNorm(x.to(DType.BF16), new long[] {TinyNet.SIZE},
+          Tensor.ones(DType.F32, Device.CPU, TinyNet.SIZE), null, 1e-5).dtype());
+      float[] ref = net.forward(x).toFloatArray(), low;
+      try (ModeGuard ac = Torch.autocast(Device.CPU, DType.BF16)) {
+        low = net.forward(x).to(DType.F32).toFloatArray();
+      }
+      boolean differs = false;
+      for (int i = 0; i < ref.length; i++) {
+        assertEquals(ref[i], low[i], 0.05 * (1 + Math.abs(ref[i])), "output " + i);
+        differs |= ref[i] != low[i];
+      }
+      assertTrue(differs, "TinyNet under bf16 autocast gave the float32 result");
+    }
+  }
+
+  @Test
+  @SuppressWarnings("try")
   void nestedGuardsRestoreTheEnabledFlagAndTheDtype() {
     // CUDA autocast state is thread-local bookkeeping: it can be set and read on a CPU-only build.
     Device cuda = Device.cuda(0);

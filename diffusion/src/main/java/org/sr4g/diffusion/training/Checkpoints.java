@@ -22,6 +22,7 @@ import org.sr4g.diffusion.safetensors.SafetensorsWriter;
 import org.sr4g.torch.AdamW;
 import org.sr4g.torch.Autograd;
 import org.sr4g.torch.Device;
+import org.sr4g.torch.GradScaler;
 import org.sr4g.torch.ModeGuard;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
@@ -43,14 +44,14 @@ public final class Checkpoints {
   private Checkpoints() {}
 
   /** What a checkpoint restores besides tensors. */
-  public record State(long step, long dataPosition, ObjectNode fixedOptions) {}
+  public record State(long step, long dataPosition, ObjectNode fixedOptions, long skippedSteps) {}
 
   public static Path dir(Path out) {
     return out.resolve("checkpoints");
   }
 
   public static void save(Path out, long step, long dataPosition, ObjectNode fixedOptions, Path unetConfig,
-      Params unet, AdamW opt, Ema ema, int limit) {
+      Params unet, AdamW opt, Ema ema, GradScaler scaler, long skippedSteps, int limit) {
     try {
       Path root = dir(out);
       Files.createDirectories(root);
@@ -83,6 +84,13 @@ public final class Checkpoints {
       s.put("data_position", dataPosition);
       s.put("rng", "derived from (seed, step): nothing else to store");
       s.set("options", fixedOptions);
+      if (scaler != null) {
+        // fp16 loss scaling: torch's GradScaler.state_dict() (scale, growth tracker) and the skipped-step count.
+        ObjectNode g = s.putObject("grad_scaler");
+        g.put("scale", (double) scaler.scale());
+        g.put("growth_tracker", scaler.growthTracker());
+        s.put("skipped_steps", skippedSteps);
+      }
       Files.write(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
       files.add(tmp.resolve("optimizer.safetensors"));
       files.add(tmp.resolve("state.json"));
@@ -146,7 +154,7 @@ public final class Checkpoints {
   }
 
   /** Copies the checkpoint's UNet weights and optimizer state into the live objects; returns the rest. */
-  public static State load(Path ckpt, Params unet, AdamW opt, Ema ema) {
+  public static State load(Path ckpt, Params unet, AdamW opt, Ema ema, GradScaler scaler) {
     try {
       JsonNode s = JSON.readTree(ckpt.resolve("state.json").toFile());
       try (ModeGuard ng = Autograd.noGrad();
@@ -171,7 +179,13 @@ public final class Checkpoints {
           for (Map.Entry<String, Tensor> e : ema.named().entrySet()) e.getValue().copyFrom(w.toTensor(e.getKey()));
         }
       }
-      return new State(s.get("step").asLong(), s.get("data_position").asLong(), (ObjectNode) s.get("options"));
+      if (scaler != null) {
+        JsonNode g = s.get("grad_scaler");
+        if (g == null) throw new UserInputException(ckpt + ": no grad_scaler state (the run was not fp16)");
+        scaler.loadState((float) g.get("scale").asDouble(), g.get("growth_tracker").asInt());
+      }
+      return new State(s.get("step").asLong(), s.get("data_position").asLong(), (ObjectNode) s.get("options"),
+          s.path("skipped_steps").asLong(0));
     } catch (IOException e) {
       throw new UserInputException(ckpt + ": cannot read checkpoint: " + e.getMessage(), e);
     }

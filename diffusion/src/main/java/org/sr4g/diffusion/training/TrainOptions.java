@@ -46,6 +46,8 @@ public final class TrainOptions {
   public int validationSteps = 8;
   /** CLIP layer for the validation prompts (1: last, SD 1.x; 2: penultimate, SD 2.x). */
   public int validationClipSkip = 1;
+  /** {@code no}, {@code bf16} (CPU or CUDA) or {@code fp16} (CUDA, with loss scaling): see {@link MixedPrecision}. */
+  public String mixedPrecision = "no";
   public int workers = 2;
   public int prefetch = 8;
   /**
