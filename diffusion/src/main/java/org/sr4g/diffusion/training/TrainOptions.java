@@ -55,4 +55,11 @@ public final class TrainOptions {
    * {@code Runtime.halt} — no cleanup, no shutdown hooks, like SIGKILL — to exercise crash recovery. 0 = off.
    */
   public long haltAfterStep = 0;
+  /**
+   * Test hook: use the fp16 {@code GradScaler} without fp16, so that the CPU can exercise loss scaling, skipped steps
+   * and the scaler's checkpoint state (fp16 itself needs CUDA).
+   */
+  boolean testGradScaler = false;
+  /** Test hook: after the backward passes of these steps one gradient is made non-finite (an fp16 overflow stand-in). */
+  java.util.Set<Long> testInfGradSteps = java.util.Set.of();
 }

@@ -132,7 +132,7 @@ public final class Trainer {
       LrSchedule lrs = new LrSchedule(o.lrScheduler, o.lrWarmupSteps, o.maxSteps);
       Path metricsFile = o.out.resolve("metrics.jsonl");
       Path lossSvg = o.out.resolve("loss.svg");
-      GradScaler scaler = mp.newScaler();
+      GradScaler scaler = o.testGradScaler && mp != MixedPrecision.FP16 ? new GradScaler() : mp.newScaler();
       try (AdamW opt = new AdamW(unet.params().list(), o.lr, o.adamBeta1, o.adamBeta2, o.adamEps, o.weightDecay);
           Ema ema = o.ema ? new Ema(unet.params().named(), o.emaDecay) : null) {
         long step = 0, position = 0, skippedSteps = 0;
@@ -247,6 +247,7 @@ public final class Trainer {
                 lossSum += loss.item();
               }
             }
+            if (o.testInfGradSteps.contains(step)) injectNonFinite(unet.params().list().get(0));
             // fp16: unscale before clipping (the norm is the true one); an inf/NaN gradient skips the update.
             double lossScale = scaler != null ? scaler.scale() : 0;
             boolean skipped = scaler != null && scaler.unscale(unet.params().list());
@@ -295,6 +296,15 @@ public final class Trainer {
         return data == null ? new Result(startStep, step, ran, 0, List.of(), finalModel, 0)
             : new Result(startStep, step, ran, data.skips(), data.skippedFiles(), finalModel, data.dataWaitNanos() / 1e6);
       }
+    }
+  }
+
+  /** Test hook: multiplies the gradient of {@code p} by +inf in place (inf where nonzero, NaN where zero). */
+  @SuppressWarnings("try")
+  private static void injectNonFinite(Tensor p) {
+    try (TensorScope s = TensorScope.open(); ModeGuard ng = Autograd.noGrad()) {
+      Tensor g = p.grad();
+      g.copyFrom(g.mul(Double.POSITIVE_INFINITY));
     }
   }
 

@@ -118,6 +118,73 @@ class MixedPrecisionTest {
     assertThrows(UserInputException.class, () -> TrainBench.run(TrainBench.Shape.TINY, 1, 32, 1, 0, "cpu", 0, "fp16"));
   }
 
+  /**
+   * The GradScaler path of the trainer on the CPU (forced by a test hook, fp16 itself needs CUDA): with a power-of-two
+   * scale and no overflow the run is bit-identical to float32 (scale/unscale is exact); an injected inf gradient at
+   * step 2 skips that update (weights unchanged), halves the scale and is counted; the metrics rows stay valid JSON;
+   * a resume from checkpoint 1 and from checkpoint 2 continues the scale and the count exactly.
+   */
+  @Test
+  void gradScalerPathSkipsOverflowsAndResumesExactly(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    TrainOptions f = TrainerTest.options(tmp, "f32");
+    f.checkpointEvery = 0;
+    Trainer.Result fp32 = Trainer.train(f, TrainerTest.QUIET);
+    TrainOptions c = TrainerTest.options(tmp, "clean");
+    c.checkpointEvery = 0;
+    c.testGradScaler = true;
+    Trainer.Result clean = Trainer.train(c, TrainerTest.QUIET);
+    assertEquals(TrainerTest.losses(fp32), TrainerTest.losses(clean), "scale 65536 then unscale is exact");
+    assertArrayEquals(TrainerTest.unet(fp32.finalModel()), TrainerTest.unet(clean.finalModel()));
+    for (Trainer.StepMetrics m : clean.metrics()) assertEquals(65536.0, m.lossScale());
+
+    TrainOptions o = TrainerTest.options(tmp, "inf");
+    o.checkpointEvery = 1;
+    o.testGradScaler = true;
+    o.testInfGradSteps = java.util.Set.of(2L);
+    Trainer.Result r = Trainer.train(o, TrainerTest.QUIET);
+    List<Trainer.StepMetrics> ms = r.metrics();
+    assertEquals(List.of(false, true, false, false), ms.stream().map(Trainer.StepMetrics::skipped).toList());
+    assertEquals(List.of(0L, 1L, 1L, 1L), ms.stream().map(Trainer.StepMetrics::skippedSteps).toList());
+    assertEquals(List.of(65536.0, 65536.0, 32768.0, 32768.0), ms.stream().map(Trainer.StepMetrics::lossScale).toList());
+    assertTrue(Double.isNaN(ms.get(1).gradNorm()));
+    assertTrue(Double.isFinite(ms.get(1).loss()), "the reported loss is the unscaled, finite one");
+    assertEquals(TrainerTest.losses(fp32).subList(0, 2), TrainerTest.losses(r).subList(0, 2));
+    Path ck = tmp.resolve("inf/checkpoints");
+    assertArrayEquals(TrainerTest.unet(ck.resolve("checkpoint-1")), TrainerTest.unet(ck.resolve("checkpoint-2")),
+        "the skipped step left the weights alone");
+    List<String> rows = Files.readAllLines(tmp.resolve("inf/metrics.jsonl"));
+    JsonNode row2 = JSON.readTree(rows.get(1));
+    assertTrue(row2.get("grad_norm").isNull(), rows.get(1));
+    assertTrue(row2.get("skipped").asBoolean());
+    assertEquals(1, row2.get("skipped_steps").asInt());
+    assertEquals(65536.0, row2.get("loss_scale").asDouble());
+    JsonNode st = JSON.readTree(ck.resolve("checkpoint-2/state.json").toFile());
+    assertEquals(32768.0, st.get("grad_scaler").get("scale").asDouble(), st.toString());
+    assertEquals(0, st.get("grad_scaler").get("growth_tracker").asInt());
+    assertEquals(1, st.get("skipped_steps").asInt());
+    JsonNode st3 = JSON.readTree(ck.resolve("checkpoint-3/state.json").toFile());
+    assertEquals(1, st3.get("grad_scaler").get("growth_tracker").asInt());
+    // Resume from before the overflow (it happens again at step 2) and from after it: same as straight. (The resumed
+    // runs write into the same OUT, so the straight run's final weights are read first.)
+    byte[] straightUnet = TrainerTest.unet(r.finalModel());
+    for (String from : List.of("checkpoint-1", "checkpoint-3")) {
+      TrainOptions res = TrainerTest.options(tmp, "inf");
+      res.checkpointEvery = 1;
+      res.testGradScaler = true;
+      res.testInfGradSteps = java.util.Set.of(2L);
+      res.resume = ck.resolve(from).toString();
+      Trainer.Result rr = Trainer.train(res, TrainerTest.QUIET);
+      int k = Integer.parseInt(from.substring(from.length() - 1));
+      assertEquals(TrainerTest.losses(r).subList(k, 4), TrainerTest.losses(rr), from);
+      assertEquals(ms.subList(k, 4).stream().map(Trainer.StepMetrics::lossScale).toList(),
+          rr.metrics().stream().map(Trainer.StepMetrics::lossScale).toList(), from);
+      assertEquals(ms.subList(k, 4).stream().map(Trainer.StepMetrics::skippedSteps).toList(),
+          rr.metrics().stream().map(Trainer.StepMetrics::skippedSteps).toList(), from);
+      assertArrayEquals(straightUnet, TrainerTest.unet(rr.finalModel()), from);
+    }
+  }
+
   /** fp16 + GradScaler on CUDA: runs, records the scale, resumes exactly with the scaler's state. */
   @Test
   void fp16OnCudaScalesLossesAndResumesWithTheScalerState(@TempDir Path tmp) throws Exception {
