@@ -328,15 +328,22 @@ sr4g_err sr4g_conv2d(sr4g_t x, sr4g_t w, sr4g_t b, int64_t sh, int64_t sw, int64
   SR4G_END
 }
 
+// A bf16/f16 input with float32 affine weights (what autocast produces) is normalised in float32: CUDA autocast's
+// fp32 policy for group_norm/layer_norm, which libtorch 1.13's CPU autocast lacks (its CPU kernels refuse the mix).
+static at::Tensor norm_input(const at::Tensor& x, sr4g_t w) {
+  const bool low = x.scalar_type() == at::kBFloat16 || x.scalar_type() == at::kHalf;
+  return low && w != nullptr && T(w).scalar_type() == at::kFloat ? x.to(at::kFloat) : x;
+}
+
 sr4g_err sr4g_group_norm(sr4g_t x, int64_t groups, sr4g_t w, sr4g_t b, double eps, sr4g_t* out) {
   SR4G_TRY
-  *out = wrap(at::group_norm(T(x), groups, opt(w), opt(b), eps));
+  *out = wrap(at::group_norm(norm_input(T(x), w), groups, opt(w), opt(b), eps));
   SR4G_END
 }
 
 sr4g_err sr4g_layer_norm(sr4g_t x, const int64_t* shape, int64_t n, sr4g_t w, sr4g_t b, double eps, sr4g_t* out) {
   SR4G_TRY
-  *out = wrap(at::layer_norm(T(x), ints(shape, n), opt(w), opt(b), eps));
+  *out = wrap(at::layer_norm(norm_input(T(x), w), ints(shape, n), opt(w), opt(b), eps));
   SR4G_END
 }
 

@@ -90,7 +90,13 @@ sr4g_err sr4g_adamw_step(const sr4g_t* params, const sr4g_t* exp_avg, const sr4g
 sr4g_err sr4g_cuda_device_count(int64_t* out);
 sr4g_err sr4g_cuda_synchronize(int32_t device);
 sr4g_err sr4g_cuda_memory(int32_t device, int64_t* allocated, int64_t* peak);
-sr4g_err sr4g_autocast_bf16(int32_t on, int32_t* previous);
+/* autocast (torch.autocast): device_type 0 = cpu, 1 = cuda; dtype 1 = f16, 2 = bf16. enter enables it with dtype and
+ * returns the previous (enabled, dtype); exit restores them and clears the cast cache when leaving the outermost one. */
+sr4g_err sr4g_autocast_enter(int32_t device_type, int32_t dtype, int32_t* prev_on, int32_t* prev_dtype);
+sr4g_err sr4g_autocast_exit(int32_t device_type, int32_t prev_on, int32_t prev_dtype);
+sr4g_err sr4g_autocast_state(int32_t device_type, int32_t* on, int32_t* dtype);
+/* GradScaler.unscale_: grads of params *= inv_scale in place; *found_inf = 1 if any element was inf/NaN before */
+sr4g_err sr4g_amp_unscale(const sr4g_t* params, int64_t n, double inv_scale, int32_t* found_inf);
 sr4g_err sr4g_data_ptr(sr4g_t a, void** out);
 /* TF32 for float32 convolutions (cuDNN) and matmuls (cuBLAS) on Ampere+ GPUs; process-wide (sr4g_precision.cpp) */
 sr4g_err sr4g_allow_tf32(int32_t on, int32_t* previous);

@@ -3,7 +3,11 @@
 
 #include <ATen/autocast_mode.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <ATen/ops/_amp_foreach_non_finite_check_and_unscale.h>
+#include <ATen/ops/full.h>
+#include <ATen/ops/isfinite.h>
 #include <ATen/ops/stack.h>
+#include <ATen/ops/zeros.h>
 #include <c10/core/GradMode.h>
 #include <torch/version.h>
 #include <cmath>
@@ -16,20 +20,50 @@
 using namespace sr4g;
 
 namespace {
-// Autocast API: torch 2.4 replaced the CUDA-specific setters with device-type-generic ones.
+// Autocast state of one device type (0 = CPU, 1 = CUDA). torch 2.4 replaced the per-device setters with
+// device-type-generic ones; 1.x and 2.0-2.3 have is_enabled/set_enabled (CUDA) and is_cpu_enabled/set_cpu_enabled.
+c10::DeviceType autocast_device(int32_t device_type) {
+  if (device_type == 0) return c10::DeviceType::CPU;
+  if (device_type == 1) return c10::DeviceType::CUDA;
+  throw std::invalid_argument("autocast device type must be 0 (cpu) or 1 (cuda)");
+}
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-bool autocast_enabled() { return at::autocast::is_autocast_enabled(at::kCUDA); }
-void autocast_set(bool on) {
-  at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-  at::autocast::set_autocast_enabled(at::kCUDA, on);
+bool autocast_enabled(c10::DeviceType d) { return at::autocast::is_autocast_enabled(d); }
+at::ScalarType autocast_dtype(c10::DeviceType d) { return at::autocast::get_autocast_dtype(d); }
+void autocast_set(c10::DeviceType d, bool on, at::ScalarType dtype) {
+  at::autocast::set_autocast_dtype(d, dtype);
+  at::autocast::set_autocast_enabled(d, on);
 }
 #else
-bool autocast_enabled() { return at::autocast::is_enabled(); }
-void autocast_set(bool on) {
-  at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-  at::autocast::set_enabled(on);
+bool autocast_enabled(c10::DeviceType d) {
+  return d == c10::DeviceType::CPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+}
+at::ScalarType autocast_dtype(c10::DeviceType d) {
+  return d == c10::DeviceType::CPU ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+}
+void autocast_set(c10::DeviceType d, bool on, at::ScalarType dtype) {
+  if (d == c10::DeviceType::CPU) {
+    at::autocast::set_autocast_cpu_dtype(dtype);
+    at::autocast::set_cpu_enabled(on);
+  } else {
+    at::autocast::set_autocast_gpu_dtype(dtype);
+    at::autocast::set_enabled(on);
+  }
 }
 #endif
+// The lower-precision types torch.autocast accepts: CUDA bf16 and f16; CPU bf16 (f16 only from torch 2.4 on, where
+// the generic API above exists — torch 1.13's Python autocast warns and disables itself for CPU f16).
+void autocast_check(c10::DeviceType d, at::ScalarType dtype) {
+  if (dtype != at::kBFloat16 && dtype != at::kHalf)
+    throw std::invalid_argument("autocast dtype must be bfloat16 or float16");
+#if !(TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
+  if (d == c10::DeviceType::CPU && dtype == at::kHalf)
+    throw std::invalid_argument(
+        "CPU autocast supports only bfloat16 in libtorch < 2.4; float16 autocast needs CUDA (or libtorch >= 2.4)");
+#else
+  (void)d;
+#endif
+}
 }  // namespace
 
 extern "C" {
@@ -164,12 +198,68 @@ sr4g_err sr4g_cuda_memory(int32_t device, int64_t* allocated, int64_t* peak) {
   SR4G_END
 }
 
-sr4g_err sr4g_autocast_bf16(int32_t on, int32_t* previous) {
+sr4g_err sr4g_autocast_enter(int32_t device_type, int32_t dtype, int32_t* prev_on, int32_t* prev_dtype) {
   SR4G_TRY
-  *previous = autocast_enabled() ? 1 : 0;
-  autocast_set(on != 0);
-  // Leaving the outermost autocast region drops the cached bf16 weight casts, as torch.autocast.__exit__ does.
-  if (!on) at::autocast::clear_cache();
+  // torch.autocast.__enter__: remember the previous state, set (enabled, dtype), count the nesting.
+  c10::DeviceType d = autocast_device(device_type);
+  at::ScalarType t = dtype_of(dtype);
+  autocast_check(d, t);
+  *prev_on = autocast_enabled(d) ? 1 : 0;
+  *prev_dtype = code_of(autocast_dtype(d));
+  autocast_set(d, true, t);
+  at::autocast::increment_nesting();
+  SR4G_END
+}
+
+sr4g_err sr4g_autocast_exit(int32_t device_type, int32_t prev_on, int32_t prev_dtype) {
+  SR4G_TRY
+  // torch.autocast.__exit__: leaving the outermost region drops the cached lower-precision weight casts, then the
+  // previous state comes back.
+  c10::DeviceType d = autocast_device(device_type);
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  autocast_set(d, prev_on != 0, dtype_of(prev_dtype));
+  SR4G_END
+}
+
+sr4g_err sr4g_autocast_state(int32_t device_type, int32_t* on, int32_t* dtype) {
+  SR4G_TRY
+  c10::DeviceType d = autocast_device(device_type);
+  *on = autocast_enabled(d) ? 1 : 0;
+  *dtype = code_of(autocast_dtype(d));
+  SR4G_END
+}
+
+sr4g_err sr4g_amp_unscale(const sr4g_t* params, int64_t n, double inv_scale, int32_t* found_inf) {
+  SR4G_TRY
+  // GradScaler.unscale_: every gradient times inv_scale in place; found_inf = 1 when any element was inf or NaN
+  // (checked before the multiply, as torch's kernel does). CUDA gradients go through torch's fused kernel per device
+  // (one launch for the lot); CPU gradients through isfinite().all() and mul_ (the fused op has no CPU kernel in 1.x).
+  c10::NoGradGuard no_grad;
+  bool found = false;
+  std::vector<std::pair<at::Device, std::vector<at::Tensor>>> cuda;
+  for (int64_t i = 0; i < n; i++) {
+    const at::Tensor& g = T(params[i]).grad();
+    if (!g.defined()) continue;
+    if (g.scalar_type() == at::kHalf || g.scalar_type() == at::kBFloat16)
+      throw std::invalid_argument("GradScaler: refusing to unscale low-precision gradients (master weights must be float32)");
+    if (g.is_cuda()) {
+      auto it = cuda.begin();
+      while (it != cuda.end() && it->first != g.device()) ++it;
+      if (it == cuda.end()) it = cuda.insert(cuda.end(), {g.device(), {}});
+      it->second.push_back(g);
+      continue;
+    }
+    if (!at::isfinite(g).all().item<bool>()) found = true;
+    if (inv_scale != 1.0) at::Tensor(g).mul_(inv_scale);
+  }
+  for (auto& [dev, grads] : cuda) {
+    auto opts = at::TensorOptions().dtype(at::kFloat).device(dev);
+    at::Tensor found_t = at::zeros({1}, opts);
+    at::Tensor inv_t = at::full({1}, inv_scale, opts);
+    at::_amp_foreach_non_finite_check_and_unscale_(grads, found_t, inv_t);
+    if (found_t.item<float>() != 0.0f) found = true;
+  }
+  *found_inf = found ? 1 : 0;
   SR4G_END
 }
 

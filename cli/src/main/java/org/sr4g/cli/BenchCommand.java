@@ -39,15 +39,20 @@ final class BenchCommand implements Runnable {
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
     String device;
     @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") long seed;
+    @Option(names = "--mixed-precision", defaultValue = "no", paramLabel = "no|bf16|fp16",
+        description = "autocast forward and loss; fp16 (CUDA) adds loss scaling (default: ${DEFAULT-VALUE})")
+    String mixedPrecision;
 
     @Override
     public Integer call() {
-      TrainBench.Result r = TrainBench.run(TrainBench.Shape.parse(shape), batch, res, steps, warmup, device, seed);
+      TrainBench.Result r = TrainBench.run(TrainBench.Shape.parse(shape), batch, res, steps, warmup, device, seed,
+          mixedPrecision);
       PrintWriter w = spec.commandLine().getOut();
       StringBuilder all = new StringBuilder();
       for (double d : r.stepMs()) all.append(all.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.1f", d));
       w.println(String.format(Locale.ROOT, "bench train: shape %s (%,d parameters), batch %d, res %d, device %s,"
-          + " %d warm-up + %d timed steps", shape, r.parameters(), batch, res, device, r.warmup(), r.stepMs().length));
+          + " mixed precision %s, %d warm-up + %d timed steps", shape, r.parameters(), batch, res, device, mixedPrecision,
+          r.warmup(), r.stepMs().length));
       w.println("step ms: " + all);
       w.println(String.format(Locale.ROOT, "median step %.1f ms  %.2f images/s  peak RSS %.1f MiB", r.medianMs(),
           r.imagesPerSecond(), r.peakRssKb() / 1024.0));

@@ -90,6 +90,9 @@ final class TrainCommand implements Callable<Integer> {
       description = "sampler steps per validation image (default: ${DEFAULT-VALUE})") int validationSteps;
   @Option(names = "--validation-clip-skip", defaultValue = "1", paramLabel = "N",
       description = "1: last text-encoder layer (SD 1.x), 2: penultimate (SD 2.x) (default: ${DEFAULT-VALUE})") int validationClipSkip;
+  @Option(names = "--mixed-precision", defaultValue = "no", paramLabel = "no|bf16|fp16",
+      description = "autocast the UNet forward and loss (float32 weights); bf16: CPU or CUDA; fp16: CUDA, with dynamic"
+          + " loss scaling (default: ${DEFAULT-VALUE})") String mixedPrecision;
   @Option(names = "--workers", defaultValue = "2", paramLabel = "N", description = "image decoding threads (default: ${DEFAULT-VALUE})") int workers;
   @Option(names = "--prefetch", defaultValue = "8", paramLabel = "N", description = "examples decoded ahead (default: ${DEFAULT-VALUE})") int prefetch;
   @Option(names = "--halt-after-step", defaultValue = "0", hidden = true,
@@ -135,6 +138,7 @@ final class TrainCommand implements Callable<Integer> {
     o.validationEvery = validationEvery;
     o.validationSteps = validationSteps;
     o.validationClipSkip = validationClipSkip;
+    o.mixedPrecision = mixedPrecision;
     o.workers = workers;
     o.prefetch = prefetch;
     o.haltAfterStep = haltAfterStep;
@@ -143,8 +147,11 @@ final class TrainCommand implements Callable<Integer> {
       @Override
       public void step(Trainer.StepMetrics m, long max) {
         if (quiet) return;
-        w.println(String.format(Locale.ROOT, "step %d/%d  loss %.5f  lr %.3g  grad-norm %.3g  %.0f ms  data-wait %.0f ms",
-            m.step(), max, m.loss(), m.lr(), m.gradNorm(), m.stepMs(), m.dataWaitMs()));
+        w.println(String.format(Locale.ROOT, "step %d/%d  loss %.5f  lr %.3g  grad-norm %.3g  %.0f ms  data-wait %.0f ms%s",
+            m.step(), max, m.loss(), m.lr(), m.gradNorm(), m.stepMs(), m.dataWaitMs(), m.lossScale() > 0
+                ? String.format(Locale.ROOT, "  loss-scale %.0f%s", m.lossScale(),
+                    m.skipped() ? "  SKIPPED (inf/NaN gradient; " + m.skippedSteps() + " so far)" : "")
+                : ""));
         w.flush();
       }
 

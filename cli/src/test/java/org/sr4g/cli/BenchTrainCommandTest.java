@@ -25,6 +25,19 @@ class BenchTrainCommandTest {
   }
 
   @Test
+  void mixedPrecision() {
+    TrainCommandTest.requireTorch();
+    CliRun r = CliRun.of("bench", "train", "--shape", "tiny", "--steps", "1", "--warmup", "0", "--res", "16",
+        "--mixed-precision", "bf16");
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("mixed precision bf16"), r.out());
+    assertTrue(r.out().contains("median step "), r.out());
+    r = CliRun.of("bench", "train", "--shape", "tiny", "--steps", "1", "--res", "16", "--mixed-precision", "fp16");
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("--mixed-precision fp16 needs --device cuda"), r.err());
+  }
+
+  @Test
   void badResolutionIsAUserError() {
     TrainCommandTest.requireTorch();
     CliRun r = CliRun.of("bench", "train", "--shape", "tiny", "--steps", "1", "--res", "30");

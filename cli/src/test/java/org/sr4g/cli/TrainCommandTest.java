@@ -102,6 +102,21 @@ class TrainCommandTest {
     assertTrue(r.err().contains("must be a multiple of 4"), r.err());
   }
 
+  @Test
+  void mixedPrecisionBf16OnCpuAndFp16RefusedThere(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    setup(tmp);
+    CliRun r = CliRun.of(args(tmp, "fp16", 16, 2, "--mixed-precision", "fp16").toArray(String[]::new));
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("--mixed-precision fp16 needs --device cuda"), r.err());
+    r = CliRun.of(args(tmp, "bf16", 16, 2, "--mixed-precision", "bf16").toArray(String[]::new));
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("step 2/2  loss "), r.out());
+    assertEquals(2, losses(tmp.resolve("bf16/metrics.jsonl")).size());
+    var state = JSON.readTree(tmp.resolve("bf16/checkpoints/checkpoint-2/state.json").toFile());
+    assertEquals("bf16", state.get("options").get("mixed_precision").asText(), state.toString());
+  }
+
   /**
    * A real crash: the CLI runs in a second JVM, checkpointing every step, and is killed with SIGKILL
    * ({@code destroyForcibly}) as soon as checkpoint-2 exists — wherever it is then (possibly mid-checkpoint). Resuming

@@ -104,7 +104,10 @@ final class Native {
   static final MethodHandle CUDA_COUNT = fn("sr4g_cuda_device_count", JAVA_LONG);
   static final MethodHandle CUDA_SYNC = fn("sr4g_cuda_synchronize", JAVA_INT);
   static final MethodHandle CUDA_MEMORY = fn("sr4g_cuda_memory", JAVA_INT, JAVA_LONG, JAVA_LONG);
-  static final MethodHandle AUTOCAST = fn("sr4g_autocast_bf16", JAVA_INT, JAVA_LONG);
+  static final MethodHandle AUTOCAST_ENTER = fn("sr4g_autocast_enter", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
+  static final MethodHandle AUTOCAST_EXIT = fn("sr4g_autocast_exit", JAVA_INT, JAVA_INT, JAVA_INT);
+  static final MethodHandle AUTOCAST_STATE = fn("sr4g_autocast_state", JAVA_INT, JAVA_LONG, JAVA_LONG);
+  static final MethodHandle AMP_UNSCALE = fn("sr4g_amp_unscale", JAVA_LONG, JAVA_LONG, JAVA_DOUBLE, JAVA_LONG);
   static final MethodHandle DATA_PTR = fn("sr4g_data_ptr", JAVA_LONG, JAVA_LONG);
   static final MethodHandle ALLOW_TF32 = fn("sr4g_allow_tf32", JAVA_INT, JAVA_LONG);
 

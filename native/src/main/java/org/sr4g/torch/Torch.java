@@ -6,7 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** Engine-wide facts and switches: availability, version, live handles, CUDA helpers, bf16 autocast. */
+/** Engine-wide facts and switches: availability, version, live handles, CUDA helpers, autocast. */
 public final class Torch {
   private Torch() {}
 
@@ -90,21 +90,75 @@ public final class Torch {
     return new long[] {s.out(0), s.out(1)};
   }
 
-  /** bf16 autocast for CUDA ops on this thread until closed (torch.autocast("cuda", dtype=torch.bfloat16)). */
+  /** bf16 autocast for CUDA ops on this thread until closed: {@code autocast(Device.cuda(0), DType.BF16)}. */
   public static ModeGuard autocastBf16() {
-    boolean previous = setAutocast(true);
-    return () -> setAutocast(previous);
+    return autocast(Device.cuda(0), DType.BF16);
   }
 
-  private static boolean setAutocast(boolean on) {
+  /**
+   * Autocast for the ops of {@code device}'s type (CPU or CUDA; the index does not matter) on this thread until closed,
+   * as {@code torch.autocast(device_type, dtype)}: ops on autocast's lower-precision list (matmul, linear, conv, …) run
+   * in {@code dtype}, those on its float32 list in float32, parameters stay float32 (casts of leaf weights are cached
+   * and dropped when the outermost autocast region closes). {@code close()} restores the previous enabled flag and
+   * dtype of that device type, so guards nest. dtype: {@link DType#BF16} (CPU and CUDA) or {@link DType#F16} (CUDA;
+   * CPU only with libtorch ≥ 2.4): anything else is an {@link IllegalArgumentException}, CPU f16 on an older libtorch
+   * a {@link TorchException}. Backward passes run outside the guard, as torch recommends.
+   */
+  public static ModeGuard autocast(Device device, DType dtype) {
+    if (dtype != DType.BF16 && dtype != DType.F16)
+      throw new IllegalArgumentException("autocast dtype must be BF16 or F16, got " + dtype);
     Native.require();
+    int type = device.isCuda() ? 1 : 0;
     Native.Scratch s = Native.scratch();
     try {
-      Native.check((long) Native.AUTOCAST.invokeExact(on ? 1 : 0, s.outAddr(0)));
+      Native.check((long) Native.AUTOCAST_ENTER.invokeExact(type, dtype.code, s.outAddr(0), s.outAddr(1)));
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
-    return s.out.get(JAVA_INT, 0) != 0;
+    return new AutocastRestore(type, s.out.get(JAVA_INT, 0), s.out.get(JAVA_INT, 8));
+  }
+
+  private static final class AutocastRestore implements ModeGuard {
+    private final int type, previousOn, previousDtype;
+    private boolean closed;
+
+    AutocastRestore(int type, int previousOn, int previousDtype) {
+      this.type = type;
+      this.previousOn = previousOn;
+      this.previousDtype = previousDtype;
+    }
+
+    @Override
+    public void close() {
+      if (closed) return; // the nesting count must drop once per enter
+      closed = true;
+      try {
+        Native.check((long) Native.AUTOCAST_EXIT.invokeExact(type, previousOn, previousDtype));
+      } catch (Throwable t) {
+        throw Native.rethrow(t);
+      }
+    }
+  }
+
+  /** Whether autocast is on for {@code device}'s type on this thread. */
+  public static boolean autocastEnabled(Device device) {
+    return autocastState(device)[0] != 0;
+  }
+
+  /** The dtype autocast uses (or would use when enabled) for {@code device}'s type on this thread. */
+  public static DType autocastDtype(Device device) {
+    return DType.of(autocastState(device)[1]);
+  }
+
+  private static int[] autocastState(Device device) {
+    Native.require();
+    Native.Scratch s = Native.scratch();
+    try {
+      Native.check((long) Native.AUTOCAST_STATE.invokeExact(device.isCuda() ? 1 : 0, s.outAddr(0), s.outAddr(1)));
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+    return new int[] {s.out.get(JAVA_INT, 0), s.out.get(JAVA_INT, 8)};
   }
 
   /**

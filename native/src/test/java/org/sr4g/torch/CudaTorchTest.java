@@ -2,6 +2,7 @@ package org.sr4g.torch;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -45,6 +46,41 @@ class CudaTorchTest {
         assertEquals(DType.BF16, a.matmul(a).dtype());
       }
       assertEquals(DType.F32, a.matmul(a).dtype());
+    }
+  }
+
+  @Test
+  @SuppressWarnings("try")
+  void fp16AutocastAndGradScalerStepOnCuda() {
+    Device cuda = Device.cuda(0);
+    try (TinyNet net = new TinyNet(cuda, 2); AdamW opt = new AdamW(net.params().list(), 1e-3);
+        TensorScope scope = TensorScope.open(); Generator g = new Generator(Device.CPU, 4)) {
+      Tensor x = Tensor.randn(g, DType.F32, 4, TinyNet.IN_CHANNELS, TinyNet.SIZE, TinyNet.SIZE).to(cuda);
+      Tensor y = Tensor.randn(g, DType.F32, 4, 1).to(cuda);
+      GradScaler scaler = new GradScaler();
+      Tensor loss;
+      try (ModeGuard ac = Torch.autocast(cuda, DType.F16)) {
+        Tensor a = Tensor.ones(DType.F32, cuda, 4, 4);
+        assertEquals(DType.F16, a.matmul(a).dtype());
+        loss = Nn.mseLoss(net.forward(x).to(DType.F32), y);
+      }
+      assertEquals(DType.F32, loss.dtype());
+      scaler.scale(loss).backward();
+      float before = net.params().get("head.w").toFloatArray()[0];
+      assertTrue(scaler.step(opt), "a clean fp16 step must run");
+      scaler.update();
+      assertEquals(1, opt.stepCount());
+      assertTrue(before != net.params().get("head.w").toFloatArray()[0]);
+      // An injected inf in one CUDA gradient: the fused check finds it, the step is skipped, the scale halves.
+      net.params().zeroGrad();
+      Tensor w = net.params().get("head.w");
+      w.mul(Tensor.full(Double.POSITIVE_INFINITY, DType.F32, cuda, 1, TinyNet.WIDTH)).sum().backward();
+      float[] kept = w.toFloatArray();
+      assertFalse(scaler.step(opt));
+      scaler.update();
+      assertEquals(1, opt.stepCount());
+      assertArrayEquals(kept, w.toFloatArray());
+      assertEquals(32768f, scaler.scale());
     }
   }
 

@@ -22,6 +22,7 @@ import org.sr4g.diffusion.safetensors.SafetensorsWriter;
 import org.sr4g.torch.AdamW;
 import org.sr4g.torch.Autograd;
 import org.sr4g.torch.Device;
+import org.sr4g.torch.GradScaler;
 import org.sr4g.torch.ModeGuard;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
@@ -45,7 +46,7 @@ public final class Checkpoints {
   private Checkpoints() {}
 
   /** What a checkpoint restores besides tensors. */
-  public record State(long step, long dataPosition, ObjectNode fixedOptions) {}
+  public record State(long step, long dataPosition, ObjectNode fixedOptions, long skippedSteps) {}
 
   /** A trained text encoder: its config file (copied), parameters and optimizer. */
   public record TextEncoder(Path config, Params params, AdamW opt) {}
@@ -57,7 +58,7 @@ public final class Checkpoints {
   }
 
   public static void save(Path out, long step, long dataPosition, ObjectNode fixedOptions, Path unetConfig,
-      Params unet, AdamW opt, Ema ema, TextEncoder te, int limit) {
+      Params unet, AdamW opt, Ema ema, TextEncoder te, GradScaler scaler, long skippedSteps, int limit) {
     try {
       Path root = dir(out);
       Files.createDirectories(root);
@@ -91,6 +92,13 @@ public final class Checkpoints {
       s.put("data_position", dataPosition);
       s.put("rng", "derived from (seed, step): nothing else to store");
       s.set("options", fixedOptions);
+      if (scaler != null) {
+        // fp16 loss scaling: torch's GradScaler.state_dict() (scale, growth tracker) and the skipped-step count.
+        ObjectNode g = s.putObject("grad_scaler");
+        g.put("scale", (double) scaler.scale());
+        g.put("growth_tracker", scaler.growthTracker());
+        s.put("skipped_steps", skippedSteps);
+      }
       Files.write(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
       files.add(tmp.resolve("optimizer.safetensors"));
       files.add(tmp.resolve("state.json"));
@@ -167,10 +175,11 @@ public final class Checkpoints {
   }
 
   /**
-   * Copies the checkpoint's UNet (and, when {@code te} is given, text encoder) weights and optimizer state into the
-   * live objects; returns the rest. A checkpoint with a text encoder needs {@code te} and one without refuses it.
+   * Copies the checkpoint's UNet (and, when {@code te} is given, text encoder) weights and optimizer state, and the fp16
+   * loss scaler's state when {@code scaler} is given, into the live objects; returns the rest. A checkpoint with a text
+   * encoder needs {@code te} and one without refuses it.
    */
-  public static State load(Path ckpt, Params unet, AdamW opt, Ema ema, TextEncoder te) {
+  public static State load(Path ckpt, Params unet, AdamW opt, Ema ema, TextEncoder te, GradScaler scaler) {
     try {
       JsonNode s = JSON.readTree(ckpt.resolve("state.json").toFile());
       boolean hasTe = Files.isRegularFile(ckpt.resolve("text_encoder/model.safetensors"));
@@ -190,7 +199,13 @@ public final class Checkpoints {
           for (Map.Entry<String, Tensor> e : ema.named().entrySet()) e.getValue().copyFrom(w.toTensor(e.getKey()));
         }
       }
-      return new State(s.get("step").asLong(), s.get("data_position").asLong(), (ObjectNode) s.get("options"));
+      if (scaler != null) {
+        JsonNode g = s.get("grad_scaler");
+        if (g == null) throw new UserInputException(ckpt + ": no grad_scaler state (the run was not fp16)");
+        scaler.loadState((float) g.get("scale").asDouble(), g.get("growth_tracker").asInt());
+      }
+      return new State(s.get("step").asLong(), s.get("data_position").asLong(), (ObjectNode) s.get("options"),
+          s.path("skipped_steps").asLong(0));
     } catch (IOException e) {
       throw new UserInputException(ckpt + ": cannot read checkpoint: " + e.getMessage(), e);
     }

@@ -33,7 +33,7 @@ public final class LossChart {
           } catch (IOException e) {
             continue; // a torn last line
           }
-          if (n.has("step") && n.has("loss")) pts.add(new double[] {n.get("step").asDouble(), n.get("loss").asDouble()});
+          if (n.has("step") && n.has("loss")) pts.add(new double[] {n.get("step").asDouble(), (n.get("loss").isNumber() ? n.get("loss").asDouble() : Double.NaN)});
         }
       Path tmp = svg.resolveSibling("." + svg.getFileName() + ".tmp");
       Files.writeString(tmp, render(pts), StandardCharsets.UTF_8);

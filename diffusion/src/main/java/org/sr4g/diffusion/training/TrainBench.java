@@ -14,6 +14,8 @@ import org.sr4g.torch.AdamW;
 import org.sr4g.torch.Autograd;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Generator;
+import org.sr4g.torch.GradScaler;
+import org.sr4g.torch.ModeGuard;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.Nn;
 import org.sr4g.torch.Tensor;
@@ -63,6 +65,15 @@ public final class TrainBench {
   private TrainBench() {}
 
   public static Result run(Shape shape, int batch, int res, int steps, int warmup, String device, long seed) {
+    return run(shape, batch, res, steps, warmup, device, seed, "no");
+  }
+
+  /**
+   * {@code mixedPrecision}: {@code no}, {@code bf16} or {@code fp16} ({@link MixedPrecision}: forward and loss under
+   * autocast, float32 weights and AdamW; fp16 adds the GradScaler's scale/unscale/inf check and needs CUDA).
+   */
+  public static Result run(Shape shape, int batch, int res, int steps, int warmup, String device, long seed,
+      String mixedPrecision) {
     if (batch < 1 || steps < 1 || warmup < 0) throw new UserInputException("--batch and --steps must be at least 1, --warmup >= 0");
     Device dev;
     try {
@@ -70,6 +81,8 @@ public final class TrainBench {
     } catch (IllegalArgumentException e) {
       throw new UserInputException("--device: " + e.getMessage());
     }
+    MixedPrecision mp = MixedPrecision.parse(mixedPrecision, dev);
+    GradScaler scaler = mp.newScaler();
     UNetConfig config;
     try {
       Path tmp = Files.createTempFile("sr4g-bench-unet", ".json");
@@ -105,10 +118,20 @@ public final class TrainBench {
           Tensor ctx = Tensor.randn(gen, DType.F32, batch, 77, shape.crossDim).to(dev);
           long[] ts = new long[batch];
           for (int i = 0; i < batch; i++) ts[i] = r.nextInt(1000);
-          Tensor loss = Nn.mseLoss(unet.forward(x, Tensor.of(ts, batch).to(dev), ctx), noise);
-          loss.backward();
+          Tensor loss;
+          try (ModeGuard ac = mp.autocast(dev)) {
+            Tensor pred = unet.forward(x, Tensor.of(ts, batch).to(dev), ctx);
+            loss = Nn.mseLoss(mp == MixedPrecision.NO ? pred : pred.to(DType.F32), noise);
+          }
+          (scaler != null ? scaler.scale(loss) : loss).backward();
+          if (scaler != null) scaler.unscale(unet.params().list());
           Autograd.clipGradNorm(unet.params().list(), 1.0);
-          opt.step();
+          if (scaler != null) {
+            scaler.step(opt);
+            scaler.update();
+          } else {
+            opt.step();
+          }
           loss.item(); // waits for the device
         }
         if (s >= 0) ms[s] = (System.nanoTime() - t0) / 1e6;

@@ -53,6 +53,8 @@ public final class TrainOptions {
   public int validationSteps = 8;
   /** CLIP layer for the validation prompts (1: last, SD 1.x; 2: penultimate, SD 2.x). */
   public int validationClipSkip = 1;
+  /** {@code no}, {@code bf16} (CPU or CUDA) or {@code fp16} (CUDA, with loss scaling): see {@link MixedPrecision}. */
+  public String mixedPrecision = "no";
   public int workers = 2;
   public int prefetch = 8;
   /**
@@ -60,4 +62,11 @@ public final class TrainOptions {
    * {@code Runtime.halt} — no cleanup, no shutdown hooks, like SIGKILL — to exercise crash recovery. 0 = off.
    */
   public long haltAfterStep = 0;
+  /**
+   * Test hook: use the fp16 {@code GradScaler} without fp16, so that the CPU can exercise loss scaling, skipped steps
+   * and the scaler's checkpoint state (fp16 itself needs CUDA).
+   */
+  boolean testGradScaler = false;
+  /** Test hook: after the backward passes of these steps one gradient is made non-finite (an fp16 overflow stand-in). */
+  java.util.Set<Long> testInfGradSteps = java.util.Set.of();
 }

@@ -27,6 +27,7 @@ import org.sr4g.torch.Autograd;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.Generator;
+import org.sr4g.torch.GradScaler;
 import org.sr4g.torch.ModeGuard;
 import org.sr4g.torch.Nn;
 import org.sr4g.torch.Params;
@@ -52,7 +53,17 @@ import org.sr4g.torch.TensorScope;
 public final class Trainer {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  public record StepMetrics(long step, double loss, double lr, double gradNorm, double stepMs, double dataWaitMs) {}
+  /**
+   * One optimizer step. {@code lossScale} is the GradScaler's scale used for this step (0 without fp16);
+   * {@code skipped}: the step found an inf/NaN gradient and did not update (fp16 only; {@code gradNorm} is then NaN);
+   * {@code skippedSteps}: skipped steps of the run so far, this one included (resumes carry it on).
+   */
+  public record StepMetrics(long step, double loss, double lr, double gradNorm, double stepMs, double dataWaitMs,
+      double lossScale, boolean skipped, long skippedSteps) {
+    public StepMetrics(long step, double loss, double lr, double gradNorm, double stepMs, double dataWaitMs) {
+      this(step, loss, lr, gradNorm, stepMs, dataWaitMs, 0, false, 0);
+    }
+  }
 
   public interface Listener {
     void step(StepMetrics m, long maxSteps);
@@ -74,6 +85,7 @@ public final class Trainer {
     } catch (IllegalArgumentException e) {
       throw new UserInputException("--device: " + e.getMessage());
     }
+    MixedPrecision mp = MixedPrecision.parse(o.mixedPrecision, dev);
     LatentCache cache = null;
     List<List<TrainRow>> examples = List.of();
     int dataRows;
@@ -131,23 +143,25 @@ public final class Trainer {
       LrSchedule lrs = new LrSchedule(o.lrScheduler, o.lrWarmupSteps, o.maxSteps);
       Path metricsFile = o.out.resolve("metrics.jsonl");
       Path lossSvg = o.out.resolve("loss.svg");
+      GradScaler scaler = o.testGradScaler && mp != MixedPrecision.FP16 ? new GradScaler() : mp.newScaler();
       try (AdamW opt = new AdamW(unet.params().list(), o.lr, o.adamBeta1, o.adamBeta2, o.adamEps, o.weightDecay);
           Ema ema = o.ema ? new Ema(unet.params().named(), o.emaDecay) : null;
           AdamW teOpt = o.trainTextEncoder ? new AdamW(te.list(), teLr, o.adamBeta1, o.adamBeta2, o.adamEps,
               o.weightDecay) : null) {
         Checkpoints.TextEncoder teState = teOpt != null ? new Checkpoints.TextEncoder(teConfig, te, teOpt) : null;
-        long step = 0, position = 0;
+        long step = 0, position = 0, skippedSteps = 0;
         if (o.resume != null) {
           Path ckpt = Checkpoints.resolve(o.out, o.resume);
           if (ckpt == null) {
             listener.message("no checkpoint in " + Checkpoints.dir(o.out) + ": starting a new run");
           } else {
-            Checkpoints.State s = Checkpoints.load(ckpt, unet.params(), opt, ema, teState);
+            Checkpoints.State s = Checkpoints.load(ckpt, unet.params(), opt, ema, teState, scaler);
             if (!s.fixedOptions().toString().equals(fixed.toString()))
               throw new UserInputException("--resume " + ckpt + ": options differ from the checkpoint's (it has "
                   + s.fixedOptions() + ", this run " + fixed + "); an exact resume needs the same ones");
             step = s.step();
             position = s.dataPosition();
+            skippedSteps = s.skippedSteps();
             listener.message("resumed from " + ckpt + " at step " + step);
           }
         }
@@ -229,41 +243,57 @@ public final class Trainer {
                 Tensor noisy = Tensor.of(schedule.addNoise(z, n, ts), shape).to(dev);
                 Tensor target = (prediction.equals("epsilon") ? Tensor.of(n, shape)
                     : Tensor.of(schedule.velocity(z, n, ts), shape)).to(dev);
-                Tensor pred = unet.forward(noisy, Tensor.of(ts, b).to(dev), context);
                 Tensor loss;
-                if (o.snrGamma > 0) {
-                  // Min-SNR-γ (Hang et al. 2023) as diffusers: min(snr, γ)/snr for ε, min(snr, γ)/(snr + 1) for v.
-                  float[] w = new float[b];
-                  for (int i = 0; i < b; i++) {
-                    double a = acp[(int) ts[i]], snr = a / (1 - a);
-                    w[i] = (float) (Math.min(snr, o.snrGamma) / (prediction.equals("epsilon") ? snr : snr + 1));
+                // Mixed precision: forward and loss under autocast (weights stay float32); the loss on a float32
+                // prediction, as diffusers' F.mse_loss(model_pred.float(), target.float()).
+                try (ModeGuard ac = mp.autocast(dev)) {
+                  Tensor pred = unet.forward(noisy, Tensor.of(ts, b).to(dev), context);
+                  if (mp != MixedPrecision.NO) pred = pred.to(DType.F32);
+                  if (o.snrGamma > 0) {
+                    // Min-SNR-γ (Hang et al. 2023) as diffusers: min(snr, γ)/snr for ε, min(snr, γ)/(snr + 1) for v.
+                    float[] w = new float[b];
+                    for (int i = 0; i < b; i++) {
+                      double a = acp[(int) ts[i]], snr = a / (1 - a);
+                      w[i] = (float) (Math.min(snr, o.snrGamma) / (prediction.equals("epsilon") ? snr : snr + 1));
+                    }
+                    loss = pred.sub(target).square().mean(false, 1, 2, 3).mul(Tensor.of(w, b).to(dev)).mean();
+                  } else {
+                    loss = Nn.mseLoss(pred, target);
                   }
-                  loss = pred.sub(target).square().mean(false, 1, 2, 3).mul(Tensor.of(w, b).to(dev)).mean();
-                } else {
-                  loss = Nn.mseLoss(pred, target);
                 }
-                loss.div(o.gradAccum).backward();
+                Tensor part = loss.div(o.gradAccum);
+                (scaler != null ? scaler.scale(part) : part).backward();
                 lossSum += loss.item();
               }
             }
-            double gradNorm = Autograd.clipGradNorm(trainable,
+            if (o.testInfGradSteps.contains(step)) injectNonFinite(unet.params().list().get(0));
+            // fp16: unscale before clipping (the norm is the true one); an inf/NaN gradient skips the update.
+            double lossScale = scaler != null ? scaler.scale() : 0;
+            boolean skipped = scaler != null && scaler.unscale(trainable);
+            double gradNorm = skipped ? Double.NaN : Autograd.clipGradNorm(trainable,
                 o.maxGradNorm > 0 ? o.maxGradNorm : Double.POSITIVE_INFINITY);
-            double lrNow = o.lr * lrs.factor(step - 1);
+            // The schedule advances with the updates made (AdamW's count, = step - 1 unless fp16 skipped some), as
+            // accelerate's scheduler does not step after a skipped optimizer step.
+            double lrNow = o.lr * lrs.factor(opt.stepCount());
             opt.setLearningRate(lrNow);
-            opt.step();
-            if (teOpt != null) {
-              teOpt.setLearningRate(teLr * lrs.factor(step - 1));
-              teOpt.step();
+            if (teOpt != null) teOpt.setLearningRate(teLr * lrs.factor(opt.stepCount()));
+            if (skipped) {
+              skippedSteps++;
+            } else {
+              opt.step();
+              if (teOpt != null) teOpt.step();
             }
+            if (scaler != null) scaler.update();
             if (ema != null) ema.update(unet.params().named(), step);
             StepMetrics sm = new StepMetrics(step, lossSum / o.gradAccum, lrNow, gradNorm,
-                (System.nanoTime() - t0) / 1e6, data != null ? (data.dataWaitNanos() - wait0) / 1e6 : 0);
+                (System.nanoTime() - t0) / 1e6, data != null ? (data.dataWaitNanos() - wait0) / 1e6 : 0, lossScale,
+                skipped, skippedSteps);
             ran.add(sm);
             writeMetrics(metrics, sm);
             listener.step(sm, o.maxSteps);
             if (o.checkpointEvery > 0 && step % o.checkpointEvery == 0) {
               Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
-                  unet.params(), opt, ema, teState, o.checkpointsLimit);
+                  unet.params(), opt, ema, teState, scaler, skippedSteps, o.checkpointsLimit);
               LossChart.write(metricsFile, lossSvg);
               lastCheckpoint = step;
             }
@@ -280,7 +310,7 @@ public final class Trainer {
           }
           if (lastCheckpoint != step)
             Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
-                unet.params(), opt, ema, teState, o.checkpointsLimit);
+                unet.params(), opt, ema, teState, scaler, skippedSteps, o.checkpointsLimit);
           LossChart.write(metricsFile, lossSvg);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
@@ -292,6 +322,15 @@ public final class Trainer {
         return data == null ? new Result(startStep, step, ran, 0, List.of(), finalModel, 0)
             : new Result(startStep, step, ran, data.skips(), data.skippedFiles(), finalModel, data.dataWaitNanos() / 1e6);
       }
+    }
+  }
+
+  /** Test hook: multiplies the gradient of {@code p} by +inf in place (inf where nonzero, NaN where zero). */
+  @SuppressWarnings("try")
+  private static void injectNonFinite(Tensor p) {
+    try (TensorScope s = TensorScope.open(); ModeGuard ng = Autograd.noGrad()) {
+      Tensor g = p.grad();
+      g.copyFrom(g.mul(Double.POSITIVE_INFINITY));
     }
   }
 
@@ -327,15 +366,23 @@ public final class Trainer {
         .put("grad_accum", o.gradAccum).put("caption_sampling", o.captionSampling).put("random_crop", o.randomCrop)
         .put("random_flip", o.randomFlip).put("data_rows", rows).put("ema", o.ema)
         .put("ema_decay", o.ema ? o.emaDecay : 0);
+    // Only when on, so that checkpoints written before the option existed still resume without it.
+    if (!o.mixedPrecision.equals("no")) n.put("mixed_precision", o.mixedPrecision);
     return n;
   }
 
   private static void writeMetrics(BufferedWriter w, StepMetrics m) throws IOException {
+    String amp = m.lossScale() > 0 ? String.format(Locale.ROOT, ",\"loss_scale\":%s,\"skipped\":%b,\"skipped_steps\":%d",
+        num(m.lossScale()), m.skipped(), m.skippedSteps()) : "";
     w.write(String.format(Locale.ROOT,
-        "{\"step\":%d,\"loss\":%s,\"lr\":%s,\"grad_norm\":%s,\"step_time_ms\":%.3f,\"data_wait_ms\":%.3f}%n",
-        m.step(), Double.toString(m.loss()), Double.toString(m.lr()), Double.toString(m.gradNorm()), m.stepMs(),
-        m.dataWaitMs()));
+        "{\"step\":%d,\"loss\":%s,\"lr\":%s,\"grad_norm\":%s,\"step_time_ms\":%.3f,\"data_wait_ms\":%.3f%s}%n",
+        m.step(), num(m.loss()), num(m.lr()), num(m.gradNorm()), m.stepMs(), m.dataWaitMs(), amp));
     w.flush();
+  }
+
+  /** A JSON number, or null for NaN/inf (which JSON cannot hold: a skipped fp16 step's grad norm, a diverged loss). */
+  private static String num(double v) {
+    return Double.isFinite(v) ? Double.toString(v) : "null";
   }
 
   /** A resumed run redoes the steps after its checkpoint: their rows (written before the crash) are dropped. */

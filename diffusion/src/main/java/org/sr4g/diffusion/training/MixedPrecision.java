@@ -1,0 +1,51 @@
+package org.sr4g.diffusion.training;
+
+import org.sr4g.UserInputException;
+import org.sr4g.torch.DType;
+import org.sr4g.torch.Device;
+import org.sr4g.torch.GradScaler;
+import org.sr4g.torch.ModeGuard;
+import org.sr4g.torch.Torch;
+
+/**
+ * {@code --mixed-precision no|bf16|fp16}: the UNet forward and the loss run under autocast in the lower precision
+ * while the weights, their gradients and AdamW stay float32 (master weights); fp16 adds dynamic loss scaling
+ * ({@link GradScaler}) and needs CUDA. bf16 runs on the CPU too (CPU autocast), which is how CI exercises it.
+ */
+public enum MixedPrecision {
+  NO("no", null),
+  BF16("bf16", DType.BF16),
+  FP16("fp16", DType.F16);
+
+  public final String option;
+  private final DType dtype;
+
+  MixedPrecision(String option, DType dtype) {
+    this.option = option;
+    this.dtype = dtype;
+  }
+
+  /** Parses the option and checks it against the device (fp16 needs CUDA). */
+  public static MixedPrecision parse(String s, Device device) {
+    MixedPrecision m = switch (s == null ? "no" : s) {
+      case "no" -> NO;
+      case "bf16" -> BF16;
+      case "fp16" -> FP16;
+      default -> throw new UserInputException("--mixed-precision must be no, bf16 or fp16, got '" + s + "'");
+    };
+    if (m == FP16 && !device.isCuda())
+      throw new UserInputException("--mixed-precision fp16 needs --device cuda (float16 autocast and loss scaling are"
+          + " CUDA-only here); use --mixed-precision bf16 on the CPU");
+    return m;
+  }
+
+  /** The autocast region for the forward and the loss; a no-op guard for {@code no}. */
+  public ModeGuard autocast(Device device) {
+    return dtype == null ? () -> {} : Torch.autocast(device, dtype);
+  }
+
+  /** torch's default GradScaler for fp16, null otherwise. */
+  public GradScaler newScaler() {
+    return this == FP16 ? new GradScaler() : null;
+  }
+}
