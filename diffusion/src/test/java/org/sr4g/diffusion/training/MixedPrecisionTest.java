@@ -185,6 +185,31 @@ class MixedPrecisionTest {
     }
   }
 
+  /**
+   * Loss scaling with {@code --train-text-encoder}: the scaler unscales both models' gradients, and an overflow skips
+   * both optimizers, so the text encoder of the skipped step's checkpoint equals the one before it, and moves again
+   * after it.
+   */
+  @Test
+  void gradScalerSkipCoversTheTextEncoder(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    TrainOptions o = TrainerTest.options(tmp, "te-inf");
+    o.checkpointEvery = 1;
+    o.trainTextEncoder = true;
+    o.testGradScaler = true;
+    o.testInfGradSteps = java.util.Set.of(2L);
+    Trainer.Result r = Trainer.train(o, TrainerTest.QUIET);
+    assertEquals(List.of(false, true, false, false), r.metrics().stream().map(Trainer.StepMetrics::skipped).toList());
+    Path ck = tmp.resolve("te-inf/checkpoints");
+    byte[][] te = new byte[4][];
+    for (int k = 1; k <= 4; k++) te[k - 1] = Files.readAllBytes(ck.resolve("checkpoint-" + k + "/text_encoder/model.safetensors"));
+    assertArrayEquals(te[0], te[1], "the skipped step left the text encoder alone");
+    assertFalse(java.util.Arrays.equals(te[1], te[2]), "the text encoder trains again after the skipped step");
+    byte[] opt1 = Files.readAllBytes(ck.resolve("checkpoint-1/text_encoder_optimizer.safetensors"));
+    byte[] opt2 = Files.readAllBytes(ck.resolve("checkpoint-2/text_encoder_optimizer.safetensors"));
+    assertArrayEquals(opt1, opt2, "and its AdamW state (moments and step count)");
+  }
+
   /** fp16 + GradScaler on CUDA: runs, records the scale, resumes exactly with the scaler's state. */
   @Test
   void fp16OnCudaScalesLossesAndResumesWithTheScalerState(@TempDir Path tmp) throws Exception {
