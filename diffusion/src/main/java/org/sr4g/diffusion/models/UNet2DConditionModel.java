@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import org.sr4g.UserInputException;
+import org.sr4g.torch.Autograd;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.Params;
@@ -18,6 +19,10 @@ import org.sr4g.torch.Tensor;
  * {@code conv_norm_out}, {@code conv_out}. Owns its parameters (which require gradients, so it can be fine-tuned;
  * wrap inference in {@code Autograd.noGrad()}). {@link #forward} must run inside the caller's {@code TensorScope},
  * which gets every result and temporary.
+ *
+ * <p>With {@link #setGradientCheckpointing gradient checkpointing} on, a forward with grad enabled keeps only the
+ * blocks' outputs and recomputes each block during {@link #backward}, which must then replace {@code loss.backward()}
+ * (see {@link GradientCheckpointing}).
  */
 public final class UNet2DConditionModel implements AutoCloseable {
   private static final BiConsumer<String, Tensor> NO_TAPS = (name, t) -> {};
@@ -30,6 +35,9 @@ public final class UNet2DConditionModel implements AutoCloseable {
   private final MidBlock midBlock;
   private final List<UpBlock> upBlocks = new ArrayList<>();
   private final GroupNorm convNormOut;
+  private volatile boolean gradientCheckpointing;
+  /** The forwards recorded for gradient checkpointing on each thread and not yet back-propagated. */
+  private final ThreadLocal<GradientCheckpointing> pending = new ThreadLocal<>();
 
   private UNet2DConditionModel(UNetConfig c, Params params, ParamLoader p) {
     this.dtype = p.dtype();
@@ -132,6 +140,32 @@ public final class UNet2DConditionModel implements AutoCloseable {
     return params;
   }
 
+  /**
+   * Gradient checkpointing (diffusers' {@code enable_gradient_checkpointing}): when on, a forward with grad enabled
+   * runs the down blocks, the mid block and the up blocks without keeping their activations, and {@link #backward}
+   * recomputes them — less activation memory for one extra forward of the blocks. Forwards under no-grad are unchanged.
+   */
+  public void setGradientCheckpointing(boolean on) {
+    gradientCheckpointing = on;
+  }
+
+  public boolean isGradientCheckpointing() {
+    return gradientCheckpointing;
+  }
+
+  /**
+   * {@code loss.backward()} for a loss computed from this UNet's forward(s) on this thread: with gradient checkpointing
+   * it also recomputes and back-propagates the blocks those forwards recorded (their parameters get no gradient from
+   * a plain {@code loss.backward()}); without, it is exactly {@code loss.backward()}. Call it inside the forward's
+   * {@code TensorScope}.
+   */
+  public void backward(Tensor loss) {
+    GradientCheckpointing tape = pending.get();
+    pending.remove();
+    if (tape == null || tape.isEmpty()) loss.backward();
+    else tape.backward(loss);
+  }
+
   /** Predicted noise (or v) for {@code sample}; see {@link #forward(Tensor, Tensor, Tensor, BiConsumer)}. */
   public Tensor forward(Tensor sample, Tensor timesteps, Tensor encoderHiddenStates) {
     return forward(sample, timesteps, encoderHiddenStates, NO_TAPS);
@@ -159,20 +193,59 @@ public final class UNet2DConditionModel implements AutoCloseable {
     taps.accept("time_embedding", emb);
 
     Tensor h = convIn.forward(sample);
+    GradientCheckpointing tape = gradientCheckpointing && Autograd.isGradEnabled() ? tape() : null;
+    if (tape != null) {
+      h = tape.enter(h);
+      emb = tape.enter(emb);
+      encoderHiddenStates = tape.enter(encoderHiddenStates);
+    }
     Deque<Tensor> skips = new ArrayDeque<>();
     skips.push(h);
     for (int i = 0; i < downBlocks.size(); i++) {
-      h = downBlocks.get(i).forward(h, emb, encoderHiddenStates, skips);
+      DownBlock block = downBlocks.get(i);
+      if (tape == null) {
+        h = block.forward(h, emb, encoderHiddenStates, skips);
+      } else {
+        // Outputs: the skips in push order; the last one is also the block's result.
+        List<Tensor> outs = tape.run(in -> {
+          Deque<Tensor> pushed = new ArrayDeque<>();
+          block.forward(in.get(0), in.get(1), in.get(2), pushed);
+          return new ArrayList<>(pushed.reversed());
+        }, List.of(h, emb, encoderHiddenStates));
+        for (Tensor t : outs) skips.push(t);
+        h = outs.getLast();
+      }
       taps.accept("down_blocks." + i, h);
     }
-    h = midBlock.forward(h, emb, encoderHiddenStates);
+    if (tape == null) h = midBlock.forward(h, emb, encoderHiddenStates);
+    else h = tape.run(in -> List.of(midBlock.forward(in.get(0), in.get(1), in.get(2))),
+        List.of(h, emb, encoderHiddenStates)).getFirst();
     taps.accept("mid_block", h);
     for (int i = 0; i < upBlocks.size(); i++) {
-      h = upBlocks.get(i).forward(h, emb, encoderHiddenStates, skips);
+      UpBlock block = upBlocks.get(i);
+      if (tape == null) {
+        h = block.forward(h, emb, encoderHiddenStates, skips);
+      } else {
+        // Inputs: h, emb, context, then the skips this block pops, in pop order.
+        List<Tensor> in = new ArrayList<>(List.of(h, emb, encoderHiddenStates));
+        for (int j = 0; j < block.resnets.size(); j++) in.add(skips.pop());
+        h = tape.run(x -> List.of(block.forward(x.get(0), x.get(1), x.get(2),
+            new ArrayDeque<>(x.subList(3, x.size())))), in).getFirst();
+      }
       taps.accept("up_blocks." + i, h);
     }
     Tensor out = convOut.forward(convNormOut.forward(h).silu());
     return dtype == DType.F32 ? out : out.to(DType.F32);
+  }
+
+  /** This thread's pending recording, a new one when there is none or the old one's scope was closed unused. */
+  private GradientCheckpointing tape() {
+    GradientCheckpointing t = pending.get();
+    if (t == null || t.isStale()) {
+      t = new GradientCheckpointing();
+      pending.set(t);
+    }
+    return t;
   }
 
   /**
