@@ -75,6 +75,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--ema", description = "keep an EMA of the UNet weights; OUT/model gets the EMA weights") boolean ema;
   @Option(names = "--ema-decay", defaultValue = "0.9999", paramLabel = "D", description = "default: ${DEFAULT-VALUE}")
   double emaDecay;
+  @Option(names = "--gradient-checkpointing",
+      description = "recompute the UNet's blocks in the backward instead of keeping their activations: less memory,"
+          + " about one more forward per step") boolean gradientCheckpointing;
   @Option(names = "--validation-prompts", paramLabel = "FILE|TEXT",
       description = "prompts file (one per line, or JSONL with prompt/text/caption) or one prompt, sampled into"
           + " OUT/validation/step-N.png") String validationPrompts;
@@ -124,6 +127,7 @@ final class TrainCommand implements Callable<Integer> {
     o.resume = resume;
     o.ema = ema;
     o.emaDecay = emaDecay;
+    o.gradientCheckpointing = gradientCheckpointing;
     o.validationPrompts = validationPrompts;
     o.validationEvery = validationEvery;
     o.validationSteps = validationSteps;

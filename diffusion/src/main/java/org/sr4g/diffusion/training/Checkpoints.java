@@ -32,7 +32,7 @@ import org.sr4g.torch.TensorScope;
  * {@code unet/diffusion_pytorch_model.safetensors} (diffusers layout, float32), with {@code --ema} the same under
  * {@code unet_ema/}, {@code optimizer.safetensors}
  * ({@code exp_avg/<param>}, {@code exp_avg_sq/<param>}) and {@code state.json} (step, data cursor, seed, the options
- * that must not change on resume). A checkpoint is written into a hidden temporary folder, every file and the folder
+ * that must not change on resume, and as {@code settings} some that may, such as gradient checkpointing). A checkpoint is written into a hidden temporary folder, every file and the folder
  * are fsynced, and only then is it renamed to its final name: a crash at any point leaves either a complete
  * checkpoint or none (a leftover {@code .checkpoint-*.tmp} is ignored and replaced).
  */
@@ -51,6 +51,12 @@ public final class Checkpoints {
 
   public static void save(Path out, long step, long dataPosition, ObjectNode fixedOptions, Path unetConfig,
       Params unet, AdamW opt, Ema ema, int limit) {
+    save(out, step, dataPosition, fixedOptions, unetConfig, unet, opt, ema, limit, null);
+  }
+
+  /** As above; {@code settings} (may be null) is recorded as state.json's {@code settings}, never compared on resume. */
+  public static void save(Path out, long step, long dataPosition, ObjectNode fixedOptions, Path unetConfig,
+      Params unet, AdamW opt, Ema ema, int limit, ObjectNode settings) {
     try {
       Path root = dir(out);
       Files.createDirectories(root);
@@ -83,6 +89,7 @@ public final class Checkpoints {
       s.put("data_position", dataPosition);
       s.put("rng", "derived from (seed, step): nothing else to store");
       s.set("options", fixedOptions);
+      if (settings != null) s.set("settings", settings);
       Files.write(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
       files.add(tmp.resolve("optimizer.safetensors"));
       files.add(tmp.resolve("state.json"));

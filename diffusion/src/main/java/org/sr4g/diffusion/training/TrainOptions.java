@@ -38,6 +38,8 @@ public final class TrainOptions {
   /** Keep an exponential moving average of the UNet weights (published as the final UNet). */
   public boolean ema = false;
   public double emaDecay = 0.9999;
+  /** Recompute the UNet's blocks in the backward instead of keeping their activations (less memory, ~1 more forward). */
+  public boolean gradientCheckpointing = false;
   /** null: no validation; else a prompts file (lines or JSONL) or one prompt (see {@link Validation#prompts}). */
   public String validationPrompts = null;
   /** Sample the validation prompts every this many steps (and after the last step); 0: only after the last. */

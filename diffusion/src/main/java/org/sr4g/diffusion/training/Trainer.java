@@ -115,6 +115,8 @@ public final class Trainer {
       for (Tensor t : m.vae().params().list()) t.requiresGrad(false);
       for (Tensor t : m.textEncoder().params().list()) t.requiresGrad(false);
       UNet2DConditionModel unet = m.unet();
+      unet.setGradientCheckpointing(o.gradientCheckpointing);
+      if (o.gradientCheckpointing) listener.message("gradient checkpointing: on (the UNet's blocks are recomputed in the backward)");
       NoiseSchedule schedule = Scheduler.create(m.schedulerConfig()).schedule();
       float[] acp = schedule.alphasCumprod();
       LrSchedule lrs = new LrSchedule(o.lrScheduler, o.lrWarmupSteps, o.maxSteps);
@@ -223,7 +225,9 @@ public final class Trainer {
                 } else {
                   loss = Nn.mseLoss(pred, target);
                 }
-                loss.div(o.gradAccum).backward();
+                // With gradient checkpointing this also recomputes the UNet's blocks (UNet2DConditionModel.backward);
+                // gradients still add up over the micro-batches, and clipping below sees the sum as before.
+                unet.backward(loss.div(o.gradAccum));
                 lossSum += loss.item();
               }
             }
@@ -240,7 +244,7 @@ public final class Trainer {
             listener.step(sm, o.maxSteps);
             if (o.checkpointEvery > 0 && step % o.checkpointEvery == 0) {
               Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
-                  unet.params(), opt, ema, o.checkpointsLimit);
+                  unet.params(), opt, ema, o.checkpointsLimit, settings(o));
               LossChart.write(metricsFile, lossSvg);
               lastCheckpoint = step;
             }
@@ -257,7 +261,7 @@ public final class Trainer {
           }
           if (lastCheckpoint != step)
             Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
-                unet.params(), opt, ema, o.checkpointsLimit);
+                unet.params(), opt, ema, o.checkpointsLimit, settings(o));
           LossChart.write(metricsFile, lossSvg);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
@@ -297,6 +301,14 @@ public final class Trainer {
         .put("random_flip", o.randomFlip).put("data_rows", rows).put("ema", o.ema)
         .put("ema_decay", o.ema ? o.emaDecay : 0);
     return n;
+  }
+
+  /**
+   * Options recorded in a checkpoint's state.json for the record only: they change how a step is computed, not its
+   * result (beyond float rounding), so a resume may switch them (e.g. turn gradient checkpointing on to fit memory).
+   */
+  static ObjectNode settings(TrainOptions o) {
+    return JSON.createObjectNode().put("gradient_checkpointing", o.gradientCheckpointing).put("device", o.device);
   }
 
   private static void writeMetrics(BufferedWriter w, StepMetrics m) throws IOException {
