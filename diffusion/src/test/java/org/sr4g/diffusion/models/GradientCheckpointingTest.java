@@ -98,12 +98,18 @@ class GradientCheckpointingTest {
   }
 
   static void checkEqualGradients(UNetConfig config, Device dev, boolean inputGrads, int res) {
+    checkEqualGradients(config, dev, inputGrads, res, 1e-5);
+  }
+
+  static void checkEqualGradients(UNetConfig config, Device dev, boolean inputGrads, int res, double rel) {
     try (RandomWeights w = new RandomWeights(UNet2DConditionModel.parameterShapes(config), 7);
         UNet2DConditionModel unet = UNet2DConditionModel.load(config, w, dev)) {
       Map<String, float[]> plain = lossAndGradients(unet, dev, false, inputGrads, 3, res, config.crossAttentionDim());
       Map<String, float[]> ckpt = lossAndGradients(unet, dev, true, inputGrads, 3, res, config.crossAttentionDim());
-      assertEquals(plain.get("loss")[0], ckpt.get("loss")[0], 0f, "the forward is the same computation");
-      assertClose(plain, ckpt, 1e-5);
+      // The same ops run in the forward: bit-identical on the CPU; cuDNN may pick other algorithms under no-grad.
+      assertEquals(plain.get("loss")[0], ckpt.get("loss")[0], dev.isCuda() ? rel * Math.abs(plain.get("loss")[0]) : 0,
+          "the forward is the same computation");
+      assertClose(plain, ckpt, rel);
     }
   }
 
