@@ -32,8 +32,8 @@ import org.sr4g.torch.TensorScope;
  * {@code unet/diffusion_pytorch_model.safetensors} (diffusers layout, float32), with {@code --ema} the same under
  * {@code unet_ema/}, {@code optimizer.safetensors}
  * ({@code exp_avg/<param>}, {@code exp_avg_sq/<param>}) and {@code state.json} (step, data cursor, seed, the options
- * that must not change on resume, and as {@code settings} some that may, such as gradient checkpointing). A checkpoint is written into a hidden temporary folder, every file and the folder
- * are fsynced, and only then is it renamed to its final name: a crash at any point leaves either a complete
+ * that must not change on resume, and as {@code settings} some that may, such as gradient checkpointing). A checkpoint
+ * is written into a hidden temporary folder, every file and the folder are fsynced, and only then is it renamed to its final name: a crash at any point leaves either a complete
  * checkpoint or none (a leftover {@code .checkpoint-*.tmp} is ignored and replaced).
  */
 public final class Checkpoints {
