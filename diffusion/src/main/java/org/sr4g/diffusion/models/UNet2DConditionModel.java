@@ -202,36 +202,13 @@ public final class UNet2DConditionModel implements AutoCloseable {
     Deque<Tensor> skips = new ArrayDeque<>();
     skips.push(h);
     for (int i = 0; i < downBlocks.size(); i++) {
-      DownBlock block = downBlocks.get(i);
-      if (tape == null) {
-        h = block.forward(h, emb, encoderHiddenStates, skips);
-      } else {
-        // Outputs: the skips in push order; the last one is also the block's result.
-        List<Tensor> outs = tape.run(in -> {
-          Deque<Tensor> pushed = new ArrayDeque<>();
-          block.forward(in.get(0), in.get(1), in.get(2), pushed);
-          return new ArrayList<>(pushed.reversed());
-        }, List.of(h, emb, encoderHiddenStates));
-        for (Tensor t : outs) skips.push(t);
-        h = outs.getLast();
-      }
+      h = downBlocks.get(i).forward(tape, h, emb, encoderHiddenStates, skips);
       taps.accept("down_blocks." + i, h);
     }
-    if (tape == null) h = midBlock.forward(h, emb, encoderHiddenStates);
-    else h = tape.run(in -> List.of(midBlock.forward(in.get(0), in.get(1), in.get(2))),
-        List.of(h, emb, encoderHiddenStates)).getFirst();
+    h = midBlock.forward(tape, h, emb, encoderHiddenStates);
     taps.accept("mid_block", h);
     for (int i = 0; i < upBlocks.size(); i++) {
-      UpBlock block = upBlocks.get(i);
-      if (tape == null) {
-        h = block.forward(h, emb, encoderHiddenStates, skips);
-      } else {
-        // Inputs: h, emb, context, then the skips this block pops, in pop order.
-        List<Tensor> in = new ArrayList<>(List.of(h, emb, encoderHiddenStates));
-        for (int j = 0; j < block.resnets.size(); j++) in.add(skips.pop());
-        h = tape.run(x -> List.of(block.forward(x.get(0), x.get(1), x.get(2),
-            new ArrayDeque<>(x.subList(3, x.size())))), in).getFirst();
-      }
+      h = upBlocks.get(i).forward(tape, h, emb, encoderHiddenStates, skips);
       taps.accept("up_blocks." + i, h);
     }
     Tensor out = convOut.forward(convNormOut.forward(h).silu());
@@ -278,15 +255,21 @@ public final class UNet2DConditionModel implements AutoCloseable {
     final List<Transformer2D> attentions = new ArrayList<>();
     Downsample2D downsampler;
 
-    /** Pushes every intermediate output onto {@code skips} (the up blocks pop them). */
-    Tensor forward(Tensor h, Tensor emb, Tensor context, Deque<Tensor> skips) {
+    /**
+     * Pushes every intermediate output onto {@code skips} (the up blocks pop them). With a {@code tape} (gradient
+     * checkpointing) each resnet, transformer and the downsampler is a recomputed segment.
+     */
+    Tensor forward(GradientCheckpointing tape, Tensor h, Tensor emb, Tensor context, Deque<Tensor> skips) {
       for (int j = 0; j < resnets.size(); j++) {
-        h = resnets.get(j).forward(h, emb);
-        if (attentions.get(j) != null) h = attentions.get(j).forward(h, context);
+        ResnetBlock2D res = resnets.get(j);
+        Transformer2D attn = attentions.get(j);
+        h = tape == null ? res.forward(h, emb) : tape.run1(in -> res.forward(in.get(0), in.get(1)), h, emb);
+        if (attn != null)
+          h = tape == null ? attn.forward(h, context) : tape.run1(in -> attn.forward(in.get(0), in.get(1)), h, context);
         skips.push(h);
       }
       if (downsampler != null) {
-        h = downsampler.forward(h);
+        h = tape == null ? downsampler.forward(h) : tape.run1(in -> downsampler.forward(in.get(0)), h);
         skips.push(h);
       }
       return h;
@@ -306,9 +289,19 @@ public final class UNet2DConditionModel implements AutoCloseable {
       resnets.add(new ResnetBlock2D(p, prefix + ".resnets.1", ch, ch, temb, groups, eps));
     }
 
-    Tensor forward(Tensor h, Tensor emb, Tensor context) {
-      h = first.forward(h, emb);
-      for (int i = 0; i < attentions.size(); i++) h = resnets.get(i).forward(attentions.get(i).forward(h, context), emb);
+    Tensor forward(GradientCheckpointing tape, Tensor h, Tensor emb, Tensor context) {
+      if (tape == null) {
+        h = first.forward(h, emb);
+        for (int i = 0; i < attentions.size(); i++) h = resnets.get(i).forward(attentions.get(i).forward(h, context), emb);
+        return h;
+      }
+      h = tape.run1(in -> first.forward(in.get(0), in.get(1)), h, emb);
+      for (int i = 0; i < attentions.size(); i++) {
+        Transformer2D attn = attentions.get(i);
+        ResnetBlock2D res = resnets.get(i);
+        h = tape.run1(in -> attn.forward(in.get(0), in.get(1)), h, context);
+        h = tape.run1(in -> res.forward(in.get(0), in.get(1)), h, emb);
+      }
       return h;
     }
   }
@@ -319,13 +312,19 @@ public final class UNet2DConditionModel implements AutoCloseable {
     final List<Transformer2D> attentions = new ArrayList<>();
     Upsample2D upsampler;
 
-    Tensor forward(Tensor h, Tensor emb, Tensor context, Deque<Tensor> skips) {
+    /** With a {@code tape}: each concatenation + resnet, each transformer and the upsampler is a segment. */
+    Tensor forward(GradientCheckpointing tape, Tensor h, Tensor emb, Tensor context, Deque<Tensor> skips) {
       for (int j = 0; j < resnets.size(); j++) {
-        h = Tensor.cat(List.of(h, skips.pop()), 1);
-        h = resnets.get(j).forward(h, emb);
-        if (attentions.get(j) != null) h = attentions.get(j).forward(h, context);
+        ResnetBlock2D res = resnets.get(j);
+        Transformer2D attn = attentions.get(j);
+        Tensor skip = skips.pop();
+        h = tape == null ? res.forward(Tensor.cat(List.of(h, skip), 1), emb)
+            : tape.run1(in -> res.forward(Tensor.cat(List.of(in.get(0), in.get(1)), 1), in.get(2)), h, skip, emb);
+        if (attn != null)
+          h = tape == null ? attn.forward(h, context) : tape.run1(in -> attn.forward(in.get(0), in.get(1)), h, context);
       }
-      return upsampler != null ? upsampler.forward(h) : h;
+      if (upsampler == null) return h;
+      return tape == null ? upsampler.forward(h) : tape.run1(in -> upsampler.forward(in.get(0)), h);
     }
   }
 }

@@ -142,6 +142,30 @@ class GradientCheckpointingTest {
   }
 
   @Test
+  void ordinaryOpsBetweenSegmentsAreBackPropagatedInOrder() {
+    // segment A, an ordinary op on A's output leaf (entered when segment C takes it), segment C, and A's output used
+    // again by the loss: the entered graph must be back-propagated after C's replay and before A's.
+    try (TensorScope scope = TensorScope.open()) {
+      Tensor x = Tensor.of(new float[] {0.3f, -1.2f, 2f}, 3);
+      Tensor[] w = {Tensor.of(new float[] {0.5f, 1.5f, -0.7f}, 3).requiresGrad(true),
+          Tensor.of(new float[] {2f, -1f, 0.25f}, 3).requiresGrad(true),
+          Tensor.of(new float[] {-0.4f, 0.9f, 1.1f}, 3).requiresGrad(true)};
+      Tensor a = x.mul(w[0]).tanh(), b = a.mul(w[1]), c = b.mul(w[2]).sin();
+      c.add(a).square().sum().backward();
+      float[][] plain = new float[3][];
+      for (int i = 0; i < 3; i++) plain[i] = w[i].grad().toFloatArray();
+      Autograd.zeroGrad(List.of(w));
+      GradientCheckpointing tape = new GradientCheckpointing();
+      Tensor a2 = tape.run1(in -> in.get(0).mul(w[0]).tanh(), x);
+      Tensor b2 = a2.mul(w[1]);
+      Tensor c2 = tape.run1(in -> in.get(0).mul(w[2]).sin(), b2);
+      tape.backward(c2.add(a2).square().sum());
+      for (int i = 0; i < 3; i++)
+        org.junit.jupiter.api.Assertions.assertArrayEquals(plain[i], w[i].grad().toFloatArray(), 1e-6f, "w" + i);
+    }
+  }
+
+  @Test
   void theComparisonDiscriminates() {
     // A gradient checkpointing that dropped one block's recompute would leave its parameters without gradient; one
     // that were slightly wrong must fail assertClose: perturb a copy by more than the tolerance.
