@@ -77,7 +77,7 @@ final class TrainCommand implements Callable<Integer> {
   double emaDecay;
   @Option(names = "--gradient-checkpointing",
       description = "recompute the UNet's blocks in the backward instead of keeping their activations: less memory,"
-          + " about one more forward per step") boolean gradientCheckpointing;
+          + " at most one more forward of the blocks per step") boolean gradientCheckpointing;
   @Option(names = "--validation-prompts", paramLabel = "FILE|TEXT",
       description = "prompts file (one per line, or JSONL with prompt/text/caption) or one prompt, sampled into"
           + " OUT/validation/step-N.png") String validationPrompts;

@@ -21,8 +21,8 @@ import org.sr4g.torch.Tensor;
  * which gets every result and temporary.
  *
  * <p>With {@link #setGradientCheckpointing gradient checkpointing} on, a forward with grad enabled keeps only the
- * blocks' outputs and recomputes each block during {@link #backward}, which must then replace {@code loss.backward()}
- * (see {@link GradientCheckpointing}).
+ * outputs of the blocks' layers and recomputes each layer during {@link #backward}, which must then replace
+ * {@code loss.backward()} (see {@link GradientCheckpointing}).
  */
 public final class UNet2DConditionModel implements AutoCloseable {
   private static final BiConsumer<String, Tensor> NO_TAPS = (name, t) -> {};
@@ -142,8 +142,9 @@ public final class UNet2DConditionModel implements AutoCloseable {
 
   /**
    * Gradient checkpointing (diffusers' {@code enable_gradient_checkpointing}): when on, a forward with grad enabled
-   * runs the down blocks, the mid block and the up blocks without keeping their activations, and {@link #backward}
-   * recomputes them — less activation memory for one extra forward of the blocks. Forwards under no-grad are unchanged.
+   * runs every layer of the down, mid and up blocks (resnet, transformer, down/upsampler) without keeping its
+   * activations, and {@link #backward} recomputes them one at a time — less activation memory for at most one more
+   * forward of the blocks. Forwards under no-grad are unchanged.
    */
   public void setGradientCheckpointing(boolean on) {
     gradientCheckpointing = on;

@@ -38,7 +38,7 @@ public final class TrainOptions {
   /** Keep an exponential moving average of the UNet weights (published as the final UNet). */
   public boolean ema = false;
   public double emaDecay = 0.9999;
-  /** Recompute the UNet's blocks in the backward instead of keeping their activations (less memory, ~1 more forward). */
+  /** Recompute the UNet's blocks in the backward instead of keeping their activations (less memory, at most one more forward of them). */
   public boolean gradientCheckpointing = false;
   /** null: no validation; else a prompts file (lines or JSONL) or one prompt (see {@link Validation#prompts}). */
   public String validationPrompts = null;
