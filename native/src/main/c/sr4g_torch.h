@@ -78,6 +78,10 @@ sr4g_err sr4g_copy_(sr4g_t dst, sr4g_t src);
 /* autograd and training */
 sr4g_err sr4g_set_requires_grad(sr4g_t a, int32_t on);
 sr4g_err sr4g_backward(sr4g_t loss);
+/* torch.autograd.backward(outputs, grad_outputs): one pass from several outputs, grad_outputs[i] being d(loss)/d(outputs[i])
+   (same shape); grad_outputs may be NULL, or hold NULL entries, for scalar outputs (gradient 1). Used by gradient
+   checkpointing to back-propagate a recomputed segment from the gradients its output leaves received. */
+sr4g_err sr4g_backward_with(const sr4g_t* outputs, const sr4g_t* grad_outputs, int64_t n);
 sr4g_err sr4g_grad(sr4g_t a, sr4g_t* out); /* *out = NULL when there is no gradient */
 sr4g_err sr4g_zero_grad(const sr4g_t* ts, int64_t n);
 sr4g_err sr4g_set_grad_enabled(int32_t on, int32_t* previous);

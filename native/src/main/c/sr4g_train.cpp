@@ -9,6 +9,7 @@
 #include <ATen/ops/stack.h>
 #include <ATen/ops/zeros.h>
 #include <c10/core/GradMode.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/version.h>
 #include <cmath>
 #include <stdexcept>
@@ -87,6 +88,23 @@ sr4g_err sr4g_set_requires_grad(sr4g_t a, int32_t on) {
 sr4g_err sr4g_backward(sr4g_t loss) {
   SR4G_TRY
   T(loss).backward();
+  SR4G_END
+}
+
+sr4g_err sr4g_backward_with(const sr4g_t* outputs, const sr4g_t* grad_outputs, int64_t n) {
+  SR4G_TRY
+  if (n < 1) throw std::invalid_argument("backward_with: no outputs");
+  std::vector<at::Tensor> outs, grads;
+  outs.reserve(n);
+  grads.reserve(n);
+  for (int64_t i = 0; i < n; i++) {
+    outs.push_back(T(outputs[i]));
+    // An undefined gradient makes autograd use 1 for a one-element output (and refuse any other).
+    grads.push_back(grad_outputs != nullptr && grad_outputs[i] != nullptr ? T(grad_outputs[i]) : at::Tensor());
+  }
+  // Checks shapes, dtypes and devices of the gradients ("Mismatch in shape: grad_output[0] ...") before running.
+  // Only the first two arguments: the optional ones are c10::optional in 1.x and std::optional in recent 2.x.
+  torch::autograd::backward(outs, grads);
   SR4G_END
 }
 

@@ -26,7 +26,8 @@ final class BenchCommand implements Runnable {
       header = "Time UNet training steps (forward, backward, clipping, AdamW) on a random-initialised UNet.",
       description = "Random latents, timesteps and text context (no data loading, VAE or text encoder). Prints the"
           + " median step time, images/s and the peak resident memory of the process (VmHWM; on CUDA this is host"
-          + " memory only).")
+          + " memory, and the CUDA caching allocator's peak is printed too). Run once with and once without"
+          + " --gradient-checkpointing to compare (the peak of a process never goes down).")
   static final class Train implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -42,20 +43,24 @@ final class BenchCommand implements Runnable {
     @Option(names = "--mixed-precision", defaultValue = "no", paramLabel = "no|bf16|fp16",
         description = "autocast forward and loss; fp16 (CUDA) adds loss scaling (default: ${DEFAULT-VALUE})")
     String mixedPrecision;
+    @Option(names = "--gradient-checkpointing", description = "recompute the UNet's blocks in the backward (sr4g train"
+        + " --gradient-checkpointing)") boolean gradientCheckpointing;
 
     @Override
     public Integer call() {
       TrainBench.Result r = TrainBench.run(TrainBench.Shape.parse(shape), batch, res, steps, warmup, device, seed,
-          mixedPrecision);
+          mixedPrecision, gradientCheckpointing);
       PrintWriter w = spec.commandLine().getOut();
       StringBuilder all = new StringBuilder();
       for (double d : r.stepMs()) all.append(all.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.1f", d));
       w.println(String.format(Locale.ROOT, "bench train: shape %s (%,d parameters), batch %d, res %d, device %s,"
-          + " mixed precision %s, %d warm-up + %d timed steps", shape, r.parameters(), batch, res, device, mixedPrecision,
-          r.warmup(), r.stepMs().length));
+          + " mixed precision %s, %d warm-up + %d timed steps, gradient checkpointing %s", shape, r.parameters(), batch,
+          res, device, mixedPrecision, r.warmup(), r.stepMs().length, r.gradientCheckpointing() ? "on" : "off"));
       w.println("step ms: " + all);
       w.println(String.format(Locale.ROOT, "median step %.1f ms  %.2f images/s  peak RSS %.1f MiB", r.medianMs(),
-          r.imagesPerSecond(), r.peakRssKb() / 1024.0));
+          r.imagesPerSecond(), r.peakRssKb() / 1024.0)
+          + String.format(Locale.ROOT, "  (RSS before the first step %.1f MiB)", r.rssBeforeKb() / 1024.0)
+          + (r.cudaPeakBytes() >= 0 ? String.format(Locale.ROOT, "  CUDA peak %.1f MiB", r.cudaPeakBytes() / 1048576.0) : ""));
       w.flush();
       return 0;
     }

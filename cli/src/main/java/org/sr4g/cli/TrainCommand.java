@@ -80,6 +80,9 @@ final class TrainCommand implements Callable<Integer> {
       description = "train the CLIP text encoder too (not with --cache); OUT/model gets the trained encoder") boolean trainTextEncoder;
   @Option(names = "--text-encoder-lr", paramLabel = "LR", description = "the text encoder's base learning rate (default: --lr)")
   Double textEncoderLr;
+  @Option(names = "--gradient-checkpointing",
+      description = "recompute the UNet's blocks in the backward instead of keeping their activations: less memory,"
+          + " at most one more forward of the blocks per step") boolean gradientCheckpointing;
   @Option(names = "--validation-prompts", paramLabel = "FILE|TEXT",
       description = "prompts file (one per line, or JSONL with prompt/text/caption) or one prompt, sampled into"
           + " OUT/validation/step-N.png") String validationPrompts;
@@ -134,6 +137,7 @@ final class TrainCommand implements Callable<Integer> {
     o.emaDecay = emaDecay;
     o.trainTextEncoder = trainTextEncoder;
     o.textEncoderLr = textEncoderLr;
+    o.gradientCheckpointing = gradientCheckpointing;
     o.validationPrompts = validationPrompts;
     o.validationEvery = validationEvery;
     o.validationSteps = validationSteps;

@@ -38,6 +38,19 @@ class BenchTrainCommandTest {
   }
 
   @Test
+  void gradientCheckpointingFlag() {
+    TrainCommandTest.requireTorch();
+    CliRun r = CliRun.of("bench", "train", "--shape", "tiny", "--steps", "1", "--batch", "2", "--res", "16",
+        "--gradient-checkpointing");
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("gradient checkpointing on"), r.out());
+    assertTrue(Pattern.compile("median step [0-9.]+ ms  [0-9.]+ images/s  peak RSS [0-9.]+ MiB  \\(RSS before the"
+        + " first step [0-9.]+ MiB\\)").matcher(r.out()).find(), r.out());
+    CliRun off = CliRun.of("bench", "train", "--shape", "tiny", "--steps", "1", "--batch", "2", "--res", "16");
+    assertTrue(off.out().contains("gradient checkpointing off"), off.out());
+  }
+
+  @Test
   void badResolutionIsAUserError() {
     TrainCommandTest.requireTorch();
     CliRun r = CliRun.of("bench", "train", "--shape", "tiny", "--steps", "1", "--res", "30");

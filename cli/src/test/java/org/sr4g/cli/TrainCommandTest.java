@@ -89,6 +89,18 @@ class TrainCommandTest {
   }
 
   @Test
+  void gradientCheckpointingFlag(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    setup(tmp);
+    CliRun r = CliRun.of(args(tmp, "run", 16, 2, "--gradient-checkpointing", "--grad-accum", "2").toArray(String[]::new));
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("gradient checkpointing: on"), r.out());
+    assertTrue(r.out().contains("step 2/2  loss "), r.out());
+    var state = JSON.readTree(tmp.resolve("run/checkpoints/checkpoint-2/state.json").toFile());
+    assertTrue(state.path("settings").path("gradient_checkpointing").asBoolean(false), state.toString());
+  }
+
+  @Test
   void userMistakesAreOneLine(@TempDir Path tmp) throws Exception {
     requireTorch();
     setup(tmp);

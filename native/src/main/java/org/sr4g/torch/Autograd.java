@@ -1,6 +1,7 @@
 package org.sr4g.torch;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.util.List;
 
@@ -31,6 +32,40 @@ public final class Autograd {
       throw Native.rethrow(t);
     }
     return s.out.get(JAVA_INT, 0) != 0;
+  }
+
+  /** This thread's grad mode (false inside {@link #noGrad()}). */
+  public static boolean isGradEnabled() {
+    boolean on = setGradEnabled(true);
+    if (!on) setGradEnabled(false);
+    return on;
+  }
+
+  /**
+   * {@code torch.autograd.backward(outputs, grads)}: one backward pass from several outputs at once, {@code grads.get(i)}
+   * being the gradient of the final loss with respect to {@code outputs.get(i)} (same shape, dtype and device).
+   * Gradients accumulate into the {@code .grad} of every leaf that requires it, as {@link Tensor#backward()} does.
+   * {@code grads} may be null, or hold nulls, for one-element outputs (gradient 1). A mismatched gradient is a
+   * {@link TorchException} and nothing is accumulated. Gradient checkpointing uses it to back-propagate a recomputed
+   * segment from the gradients its outputs received.
+   */
+  public static void backward(List<Tensor> outputs, List<Tensor> grads) {
+    int n = outputs.size();
+    if (n == 0) throw new IllegalArgumentException("backward: no outputs");
+    if (grads != null && grads.size() != n)
+      throw new IllegalArgumentException("backward: " + n + " outputs but " + grads.size() + " gradients");
+    Native.Scratch s = Native.scratch();
+    s.ensure(2L * n); // outputs in longs[0, n), gradients in longs[n, 2n) (0 = none)
+    for (int i = 0; i < n; i++) {
+      s.longs.setAtIndex(JAVA_LONG, i, outputs.get(i).handle());
+      Tensor g = grads == null ? null : grads.get(i);
+      s.longs.setAtIndex(JAVA_LONG, n + i, g == null ? 0L : g.handle());
+    }
+    try {
+      Native.check((long) Native.BACKWARD_WITH.invokeExact(s.longsAddr, s.longsAddr + 8L * n, (long) n));
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
   }
 
   public static void zeroGrad(List<Tensor> params) {

@@ -95,6 +95,7 @@ final class Native {
   static final MethodHandle COPY_ = fn("sr4g_copy_", JAVA_LONG, JAVA_LONG);
   static final MethodHandle SET_REQUIRES_GRAD = fn("sr4g_set_requires_grad", JAVA_LONG, JAVA_INT);
   static final MethodHandle BACKWARD = fn("sr4g_backward", JAVA_LONG);
+  static final MethodHandle BACKWARD_WITH = fn("sr4g_backward_with", JAVA_LONG, JAVA_LONG, JAVA_LONG);
   static final MethodHandle GRAD = fn("sr4g_grad", JAVA_LONG, JAVA_LONG);
   static final MethodHandle ZERO_GRAD = fn("sr4g_zero_grad", JAVA_LONG, JAVA_LONG);
   static final MethodHandle SET_GRAD_ENABLED = fn("sr4g_set_grad_enabled", JAVA_INT, JAVA_LONG);

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import org.sr4g.UserInputException;
+import org.sr4g.torch.Autograd;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.Params;
@@ -18,6 +19,10 @@ import org.sr4g.torch.Tensor;
  * {@code conv_norm_out}, {@code conv_out}. Owns its parameters (which require gradients, so it can be fine-tuned;
  * wrap inference in {@code Autograd.noGrad()}). {@link #forward} must run inside the caller's {@code TensorScope},
  * which gets every result and temporary.
+ *
+ * <p>With {@link #setGradientCheckpointing gradient checkpointing} on, a forward with grad enabled keeps only the
+ * outputs of the blocks' layers and recomputes each layer during {@link #backward}, which must then replace
+ * {@code loss.backward()} (see {@link GradientCheckpointing}).
  */
 public final class UNet2DConditionModel implements AutoCloseable {
   private static final BiConsumer<String, Tensor> NO_TAPS = (name, t) -> {};
@@ -30,6 +35,9 @@ public final class UNet2DConditionModel implements AutoCloseable {
   private final MidBlock midBlock;
   private final List<UpBlock> upBlocks = new ArrayList<>();
   private final GroupNorm convNormOut;
+  private volatile boolean gradientCheckpointing;
+  /** The forwards recorded for gradient checkpointing on each thread and not yet back-propagated. */
+  private final ThreadLocal<GradientCheckpointing> pending = new ThreadLocal<>();
 
   private UNet2DConditionModel(UNetConfig c, Params params, ParamLoader p) {
     this.dtype = p.dtype();
@@ -132,6 +140,33 @@ public final class UNet2DConditionModel implements AutoCloseable {
     return params;
   }
 
+  /**
+   * Gradient checkpointing (diffusers' {@code enable_gradient_checkpointing}): when on, a forward with grad enabled
+   * runs every layer of the down, mid and up blocks (resnet, transformer, down/upsampler) without keeping its
+   * activations, and {@link #backward} recomputes them one at a time — less activation memory for at most one more
+   * forward of the blocks. Forwards under no-grad are unchanged.
+   */
+  public void setGradientCheckpointing(boolean on) {
+    gradientCheckpointing = on;
+  }
+
+  public boolean isGradientCheckpointing() {
+    return gradientCheckpointing;
+  }
+
+  /**
+   * {@code loss.backward()} for a loss computed from this UNet's forward(s) on this thread: with gradient checkpointing
+   * it also recomputes and back-propagates the blocks those forwards recorded (their parameters get no gradient from
+   * a plain {@code loss.backward()}); without, it is exactly {@code loss.backward()}. Call it inside the forward's
+   * {@code TensorScope}.
+   */
+  public void backward(Tensor loss) {
+    GradientCheckpointing tape = pending.get();
+    pending.remove();
+    if (tape == null || tape.isEmpty()) loss.backward();
+    else tape.backward(loss);
+  }
+
   /** Predicted noise (or v) for {@code sample}; see {@link #forward(Tensor, Tensor, Tensor, BiConsumer)}. */
   public Tensor forward(Tensor sample, Tensor timesteps, Tensor encoderHiddenStates) {
     return forward(sample, timesteps, encoderHiddenStates, NO_TAPS);
@@ -159,20 +194,36 @@ public final class UNet2DConditionModel implements AutoCloseable {
     taps.accept("time_embedding", emb);
 
     Tensor h = convIn.forward(sample);
+    GradientCheckpointing tape = gradientCheckpointing && Autograd.isGradEnabled() ? tape() : null;
+    if (tape != null) {
+      h = tape.enter(h);
+      emb = tape.enter(emb);
+      encoderHiddenStates = tape.enter(encoderHiddenStates);
+    }
     Deque<Tensor> skips = new ArrayDeque<>();
     skips.push(h);
     for (int i = 0; i < downBlocks.size(); i++) {
-      h = downBlocks.get(i).forward(h, emb, encoderHiddenStates, skips);
+      h = downBlocks.get(i).forward(tape, h, emb, encoderHiddenStates, skips);
       taps.accept("down_blocks." + i, h);
     }
-    h = midBlock.forward(h, emb, encoderHiddenStates);
+    h = midBlock.forward(tape, h, emb, encoderHiddenStates);
     taps.accept("mid_block", h);
     for (int i = 0; i < upBlocks.size(); i++) {
-      h = upBlocks.get(i).forward(h, emb, encoderHiddenStates, skips);
+      h = upBlocks.get(i).forward(tape, h, emb, encoderHiddenStates, skips);
       taps.accept("up_blocks." + i, h);
     }
     Tensor out = convOut.forward(convNormOut.forward(h).silu());
     return dtype == DType.F32 ? out : out.to(DType.F32);
+  }
+
+  /** This thread's pending recording, a new one when there is none or the old one's scope was closed unused. */
+  private GradientCheckpointing tape() {
+    GradientCheckpointing t = pending.get();
+    if (t == null || t.isStale()) {
+      t = new GradientCheckpointing();
+      pending.set(t);
+    }
+    return t;
   }
 
   /**
@@ -205,15 +256,21 @@ public final class UNet2DConditionModel implements AutoCloseable {
     final List<Transformer2D> attentions = new ArrayList<>();
     Downsample2D downsampler;
 
-    /** Pushes every intermediate output onto {@code skips} (the up blocks pop them). */
-    Tensor forward(Tensor h, Tensor emb, Tensor context, Deque<Tensor> skips) {
+    /**
+     * Pushes every intermediate output onto {@code skips} (the up blocks pop them). With a {@code tape} (gradient
+     * checkpointing) each resnet, transformer and the downsampler is a recomputed segment.
+     */
+    Tensor forward(GradientCheckpointing tape, Tensor h, Tensor emb, Tensor context, Deque<Tensor> skips) {
       for (int j = 0; j < resnets.size(); j++) {
-        h = resnets.get(j).forward(h, emb);
-        if (attentions.get(j) != null) h = attentions.get(j).forward(h, context);
+        ResnetBlock2D res = resnets.get(j);
+        Transformer2D attn = attentions.get(j);
+        h = tape == null ? res.forward(h, emb) : tape.run1(in -> res.forward(in.get(0), in.get(1)), h, emb);
+        if (attn != null)
+          h = tape == null ? attn.forward(h, context) : tape.run1(in -> attn.forward(in.get(0), in.get(1)), h, context);
         skips.push(h);
       }
       if (downsampler != null) {
-        h = downsampler.forward(h);
+        h = tape == null ? downsampler.forward(h) : tape.run1(in -> downsampler.forward(in.get(0)), h);
         skips.push(h);
       }
       return h;
@@ -233,9 +290,19 @@ public final class UNet2DConditionModel implements AutoCloseable {
       resnets.add(new ResnetBlock2D(p, prefix + ".resnets.1", ch, ch, temb, groups, eps));
     }
 
-    Tensor forward(Tensor h, Tensor emb, Tensor context) {
-      h = first.forward(h, emb);
-      for (int i = 0; i < attentions.size(); i++) h = resnets.get(i).forward(attentions.get(i).forward(h, context), emb);
+    Tensor forward(GradientCheckpointing tape, Tensor h, Tensor emb, Tensor context) {
+      if (tape == null) {
+        h = first.forward(h, emb);
+        for (int i = 0; i < attentions.size(); i++) h = resnets.get(i).forward(attentions.get(i).forward(h, context), emb);
+        return h;
+      }
+      h = tape.run1(in -> first.forward(in.get(0), in.get(1)), h, emb);
+      for (int i = 0; i < attentions.size(); i++) {
+        Transformer2D attn = attentions.get(i);
+        ResnetBlock2D res = resnets.get(i);
+        h = tape.run1(in -> attn.forward(in.get(0), in.get(1)), h, context);
+        h = tape.run1(in -> res.forward(in.get(0), in.get(1)), h, emb);
+      }
       return h;
     }
   }
@@ -246,13 +313,19 @@ public final class UNet2DConditionModel implements AutoCloseable {
     final List<Transformer2D> attentions = new ArrayList<>();
     Upsample2D upsampler;
 
-    Tensor forward(Tensor h, Tensor emb, Tensor context, Deque<Tensor> skips) {
+    /** With a {@code tape}: each concatenation + resnet, each transformer and the upsampler is a segment. */
+    Tensor forward(GradientCheckpointing tape, Tensor h, Tensor emb, Tensor context, Deque<Tensor> skips) {
       for (int j = 0; j < resnets.size(); j++) {
-        h = Tensor.cat(List.of(h, skips.pop()), 1);
-        h = resnets.get(j).forward(h, emb);
-        if (attentions.get(j) != null) h = attentions.get(j).forward(h, context);
+        ResnetBlock2D res = resnets.get(j);
+        Transformer2D attn = attentions.get(j);
+        Tensor skip = skips.pop();
+        h = tape == null ? res.forward(Tensor.cat(List.of(h, skip), 1), emb)
+            : tape.run1(in -> res.forward(Tensor.cat(List.of(in.get(0), in.get(1)), 1), in.get(2)), h, skip, emb);
+        if (attn != null)
+          h = tape == null ? attn.forward(h, context) : tape.run1(in -> attn.forward(in.get(0), in.get(1)), h, context);
       }
-      return upsampler != null ? upsampler.forward(h) : h;
+      if (upsampler == null) return h;
+      return tape == null ? upsampler.forward(h) : tape.run1(in -> upsampler.forward(in.get(0)), h);
     }
   }
 }

@@ -34,10 +34,10 @@ import org.sr4g.torch.TensorScope;
  * {@code unet_ema/}, {@code optimizer.safetensors}
  * ({@code exp_avg/<param>}, {@code exp_avg_sq/<param>}), with {@code --train-text-encoder} {@code text_encoder/}
  * ({@code config.json}, {@code model.safetensors}) and {@code text_encoder_optimizer.safetensors}, and
- * {@code state.json} (step, data cursor, seed, the options that must not change on resume). A checkpoint is written
- * into a hidden temporary folder, every file and the folder are fsynced, and only then is it renamed to its final
- * name: a crash at any point leaves either a complete checkpoint or none (a leftover {@code .checkpoint-*.tmp} is
- * ignored and replaced).
+ * {@code state.json} (step, data cursor, seed, the options that must not change on resume, and as {@code settings}
+ * some that may, such as gradient checkpointing). A checkpoint is written into a hidden temporary folder, every file
+ * and the folder are fsynced, and only then is it renamed to its final name: a crash at any point leaves either a
+ * complete checkpoint or none (a leftover {@code .checkpoint-*.tmp} is ignored and replaced).
  */
 public final class Checkpoints {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -58,7 +58,8 @@ public final class Checkpoints {
   }
 
   public static void save(Path out, long step, long dataPosition, ObjectNode fixedOptions, Path unetConfig,
-      Params unet, AdamW opt, Ema ema, TextEncoder te, GradScaler scaler, long skippedSteps, int limit) {
+      Params unet, AdamW opt, Ema ema, TextEncoder te, GradScaler scaler, long skippedSteps, int limit,
+      ObjectNode settings) {
     try {
       Path root = dir(out);
       Files.createDirectories(root);
@@ -99,6 +100,8 @@ public final class Checkpoints {
         g.put("growth_tracker", scaler.growthTracker());
         s.put("skipped_steps", skippedSteps);
       }
+      // settings (may be null): recorded for the reader, never compared on resume.
+      if (settings != null) s.set("settings", settings);
       Files.write(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
       files.add(tmp.resolve("optimizer.safetensors"));
       files.add(tmp.resolve("state.json"));

@@ -20,12 +20,15 @@ import org.sr4g.torch.Device;
 import org.sr4g.torch.Nn;
 import org.sr4g.torch.Tensor;
 import org.sr4g.torch.TensorScope;
+import org.sr4g.torch.Torch;
 
 /**
  * {@code sr4g bench train}: the time of one UNet optimizer step (forward, MSE against random noise, backward, global
  * norm clipping, AdamW) on a randomly initialised UNet of a fixed shape, with random latents, timesteps and text
  * context — no data loading, no VAE or text encoder. Reports the median step time, images/s and the process's peak
- * resident memory (VmHWM from /proc/self/status: JVM heap and libtorch together).
+ * resident memory (VmHWM from /proc/self/status: JVM heap and libtorch together), and on CUDA the peak of libtorch's
+ * caching allocator. With gradient checkpointing the backward recomputes the UNet's blocks
+ * ({@link UNet2DConditionModel#backward}); VmHWM never goes down in a process, so compare the two modes in two runs.
  */
 public final class TrainBench {
   public enum Shape {
@@ -59,21 +62,23 @@ public final class TrainBench {
     }
   }
 
-  public record Result(Shape shape, int batch, int resolution, String device, long parameters, int warmup,
-      double[] stepMs, double medianMs, double imagesPerSecond, long peakRssKb) {}
+  /**
+   * {@code rssBeforeKb}: VmRSS once the model is loaded, before the first step; {@code cudaPeakBytes}: the CUDA caching
+   * allocator's peak on the device (-1 on the CPU).
+   */
+  public record Result(Shape shape, int batch, int resolution, String device, boolean gradientCheckpointing,
+      long parameters, int warmup, double[] stepMs, double medianMs, double imagesPerSecond, long peakRssKb,
+      long rssBeforeKb, long cudaPeakBytes) {}
 
   private TrainBench() {}
 
-  public static Result run(Shape shape, int batch, int res, int steps, int warmup, String device, long seed) {
-    return run(shape, batch, res, steps, warmup, device, seed, "no");
-  }
-
   /**
    * {@code mixedPrecision}: {@code no}, {@code bf16} or {@code fp16} ({@link MixedPrecision}: forward and loss under
-   * autocast, float32 weights and AdamW; fp16 adds the GradScaler's scale/unscale/inf check and needs CUDA).
+   * autocast, float32 weights and AdamW; fp16 adds the GradScaler's scale/unscale/inf check and needs CUDA);
+   * {@code gradientCheckpointing}: the UNet's layers are recomputed in the backward ({@code UNet2DConditionModel.backward}).
    */
   public static Result run(Shape shape, int batch, int res, int steps, int warmup, String device, long seed,
-      String mixedPrecision) {
+      String mixedPrecision, boolean gradientCheckpointing) {
     if (batch < 1 || steps < 1 || warmup < 0) throw new UserInputException("--batch and --steps must be at least 1, --warmup >= 0");
     Device dev;
     try {
@@ -105,6 +110,8 @@ public final class TrainBench {
         RandomWeights weights = new RandomWeights(UNet2DConditionModel.parameterShapes(config), seed);
         UNet2DConditionModel unet = UNet2DConditionModel.load(config, weights, dev);
         AdamW opt = new AdamW(unet.params().list(), 1e-5, 0.9, 0.999, 1e-8, 1e-2)) {
+      unet.setGradientCheckpointing(gradientCheckpointing);
+      long rssBefore = procStatusKb("VmRSS:");
       long params = 0;
       for (Tensor t : unet.params().list()) params += Arrays.stream(t.shape()).reduce(1, (a, b) -> a * b);
       SplittableRandom r = new SplittableRandom(seed);
@@ -123,7 +130,8 @@ public final class TrainBench {
             Tensor pred = unet.forward(x, Tensor.of(ts, batch).to(dev), ctx);
             loss = Nn.mseLoss(mp == MixedPrecision.NO ? pred : pred.to(DType.F32), noise);
           }
-          (scaler != null ? scaler.scale(loss) : loss).backward();
+          // loss.backward(), plus the layers' recompute (under the forward's autocast) with gradient checkpointing
+          unet.backward(scaler != null ? scaler.scale(loss) : loss);
           if (scaler != null) scaler.unscale(unet.params().list());
           Autograd.clipGradNorm(unet.params().list(), 1.0);
           if (scaler != null) {
@@ -139,15 +147,22 @@ public final class TrainBench {
       double[] sorted = ms.clone();
       Arrays.sort(sorted);
       double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
-      return new Result(shape, batch, res, device, params, warmup, ms, median, batch * 1000.0 / median, peakRssKb());
+      long cudaPeak = dev.isCuda() ? Torch.cudaMemory(dev.code())[1] : -1;
+      return new Result(shape, batch, res, device, gradientCheckpointing, params, warmup, ms, median,
+          batch * 1000.0 / median, peakRssKb(), rssBefore, cudaPeak);
     }
   }
 
   /** VmHWM of this process in KiB, or -1 where /proc is absent. */
   public static long peakRssKb() {
+    return procStatusKb("VmHWM:");
+  }
+
+  /** A field of /proc/self/status in KiB, or -1 where /proc is absent. */
+  static long procStatusKb(String field) {
     try {
       for (String l : Files.readAllLines(Path.of("/proc/self/status")))
-        if (l.startsWith("VmHWM:")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
+        if (l.startsWith(field)) return Long.parseLong(l.replaceAll("[^0-9]", ""));
     } catch (IOException | RuntimeException e) {
       // not Linux
     }

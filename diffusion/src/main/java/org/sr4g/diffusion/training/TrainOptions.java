@@ -45,6 +45,8 @@ public final class TrainOptions {
   public boolean trainTextEncoder = false;
   /** The text encoder's base learning rate (same schedule as the UNet's); null: {@link #lr}. */
   public Double textEncoderLr = null;
+  /** Recompute the UNet's blocks in the backward instead of keeping their activations (less memory, at most one more forward of them). */
+  public boolean gradientCheckpointing = false;
   /** null: no validation; else a prompts file (lines or JSONL) or one prompt (see {@link Validation#prompts}). */
   public String validationPrompts = null;
   /** Sample the validation prompts every this many steps (and after the last step); 0: only after the last. */

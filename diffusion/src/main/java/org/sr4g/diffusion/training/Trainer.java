@@ -138,6 +138,8 @@ public final class Trainer {
       if (o.trainTextEncoder) trainable.addAll(te.list());
       double teLr = o.textEncoderLr != null ? o.textEncoderLr : o.lr;
       Path teConfig = m.folder().root().resolve("text_encoder/config.json");
+      unet.setGradientCheckpointing(o.gradientCheckpointing);
+      if (o.gradientCheckpointing) listener.message("gradient checkpointing: on (the UNet's blocks are recomputed in the backward)");
       NoiseSchedule schedule = Scheduler.create(m.schedulerConfig()).schedule();
       float[] acp = schedule.alphasCumprod();
       LrSchedule lrs = new LrSchedule(o.lrScheduler, o.lrWarmupSteps, o.maxSteps);
@@ -262,7 +264,10 @@ public final class Trainer {
                   }
                 }
                 Tensor part = loss.div(o.gradAccum);
-                (scaler != null ? scaler.scale(part) : part).backward();
+                // With gradient checkpointing this also recomputes the UNet's blocks (UNet2DConditionModel.backward,
+                // under the forward's autocast); gradients still add up over the micro-batches, and clipping below
+                // sees the sum as before. A trained text encoder gets its gradient through the context either way.
+                unet.backward(scaler != null ? scaler.scale(part) : part);
                 lossSum += loss.item();
               }
             }
@@ -293,7 +298,7 @@ public final class Trainer {
             listener.step(sm, o.maxSteps);
             if (o.checkpointEvery > 0 && step % o.checkpointEvery == 0) {
               Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
-                  unet.params(), opt, ema, teState, scaler, skippedSteps, o.checkpointsLimit);
+                  unet.params(), opt, ema, teState, scaler, skippedSteps, o.checkpointsLimit, settings(o));
               LossChart.write(metricsFile, lossSvg);
               lastCheckpoint = step;
             }
@@ -310,7 +315,7 @@ public final class Trainer {
           }
           if (lastCheckpoint != step)
             Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
-                unet.params(), opt, ema, teState, scaler, skippedSteps, o.checkpointsLimit);
+                unet.params(), opt, ema, teState, scaler, skippedSteps, o.checkpointsLimit, settings(o));
           LossChart.write(metricsFile, lossSvg);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
@@ -369,6 +374,14 @@ public final class Trainer {
     // Only when on, so that checkpoints written before the option existed still resume without it.
     if (!o.mixedPrecision.equals("no")) n.put("mixed_precision", o.mixedPrecision);
     return n;
+  }
+
+  /**
+   * Options recorded in a checkpoint's state.json for the record only: they change how a step is computed, not its
+   * result (beyond float rounding), so a resume may switch them (e.g. turn gradient checkpointing on to fit memory).
+   */
+  static ObjectNode settings(TrainOptions o) {
+    return JSON.createObjectNode().put("gradient_checkpointing", o.gradientCheckpointing).put("device", o.device);
   }
 
   private static void writeMetrics(BufferedWriter w, StepMetrics m) throws IOException {

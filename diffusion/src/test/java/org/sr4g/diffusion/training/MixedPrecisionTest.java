@@ -115,7 +115,7 @@ class MixedPrecisionTest {
     o.mixedPrecision = "fp8";
     e = assertThrows(UserInputException.class, () -> Trainer.train(o, TrainerTest.QUIET));
     assertTrue(e.getMessage().contains("no, bf16 or fp16"), e.getMessage());
-    assertThrows(UserInputException.class, () -> TrainBench.run(TrainBench.Shape.TINY, 1, 32, 1, 0, "cpu", 0, "fp16"));
+    assertThrows(UserInputException.class, () -> TrainBench.run(TrainBench.Shape.TINY, 1, 32, 1, 0, "cpu", 0, "fp16", false));
   }
 
   /**
@@ -208,6 +208,36 @@ class MixedPrecisionTest {
     byte[] opt1 = Files.readAllBytes(ck.resolve("checkpoint-1/text_encoder_optimizer.safetensors"));
     byte[] opt2 = Files.readAllBytes(ck.resolve("checkpoint-2/text_encoder_optimizer.safetensors"));
     assertArrayEquals(opt1, opt2, "and its AdamW state (moments and step count)");
+  }
+
+  /**
+   * The three memory/precision options together, as a large run would use them: bf16 autocast, gradient
+   * checkpointing (the recompute under the forward's autocast) and a trained text encoder (its gradient comes in
+   * through the checkpointed UNet's context). The first loss is the same forward as without checkpointing; later ones
+   * stay within bf16 noise of that run, and the text encoder trains.
+   */
+  @Test
+  void bf16WithGradientCheckpointingAndTextEncoder(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    Trainer.Result[] runs = new Trainer.Result[2];
+    for (int k = 0; k < 2; k++) {
+      TrainOptions o = TrainerTest.options(tmp, "all-" + k);
+      o.checkpointEvery = 0;
+      o.mixedPrecision = "bf16";
+      o.trainTextEncoder = true;
+      o.gradientCheckpointing = k == 1;
+      long live = Torch.liveTensors();
+      runs[k] = Trainer.train(o, TrainerTest.QUIET);
+      assertEquals(live, Torch.liveTensors(), "no native handle leaked");
+    }
+    List<Double> plain = TrainerTest.losses(runs[0]), ckpt = TrainerTest.losses(runs[1]);
+    assertEquals(plain.get(0), ckpt.get(0), "step 1: the same bf16 forward");
+    for (int i = 1; i < plain.size(); i++)
+      assertEquals(plain.get(i), ckpt.get(i), 2e-2 * Math.abs(plain.get(i)), "step " + (i + 1) + ": " + plain + " vs " + ckpt);
+    Path input = tmp.resolve("model/text_encoder/model.safetensors");
+    assertTrue(Files.isRegularFile(input), input.toString());
+    assertFalse(java.util.Arrays.equals(Files.readAllBytes(input),
+          Files.readAllBytes(runs[1].finalModel().resolve("text_encoder/model.safetensors"))), "the text encoder trained");
   }
 
   /** fp16 + GradScaler on CUDA: runs, records the scale, resumes exactly with the scaler's state. */

@@ -301,6 +301,48 @@ class TrainerTest {
   }
 
   @Test
+  void gradientCheckpointingGivesTheSameLossesWithAccumulationAndClipping(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    TrainOptions plain = options(tmp, "plain");
+    plain.gradAccum = 2;
+    plain.maxGradNorm = 0.05; // small enough that clipping acts (grad norms here are ~0.1-1)
+    Trainer.Result a = Trainer.train(plain, QUIET);
+    TrainOptions ck = options(tmp, "checkpointed");
+    ck.gradAccum = 2;
+    ck.maxGradNorm = 0.05;
+    ck.gradientCheckpointing = true;
+    List<String> messages = new ArrayList<>();
+    long live = Torch.liveTensors();
+    Trainer.Result b = Trainer.train(ck, new Trainer.Listener() {
+      public void step(Trainer.StepMetrics m, long max) {}
+
+      public void message(String line) {
+        messages.add(line);
+      }
+    });
+    assertEquals(live, Torch.liveTensors(), "every native handle of the checkpointed run freed");
+    assertTrue(messages.stream().anyMatch(l -> l.contains("gradient checkpointing: on")), messages.toString());
+    assertEquals(4, b.metrics().size());
+    for (int i = 0; i < 4; i++) {
+      Trainer.StepMetrics x = a.metrics().get(i), y = b.metrics().get(i);
+      assertTrue(x.gradNorm() > 0.05, "clipping must act for the test to cover it: " + x.gradNorm());
+      assertEquals(x.loss(), y.loss(), 1e-5 * Math.abs(x.loss()), "loss of step " + (i + 1));
+      assertEquals(x.gradNorm(), y.gradNorm(), 1e-5 * x.gradNorm(), "grad norm of step " + (i + 1));
+    }
+    System.out.println("gradient checkpointing, losses: " + losses(a) + " vs " + losses(b));
+    String state = Files.readString(tmp.resolve("checkpointed/checkpoints/checkpoint-4/state.json"));
+    assertTrue(state.replaceAll("\\s", "").contains("\"gradient_checkpointing\":true"), state);
+    // The setting is not one a resume must keep: continuing the plain run with checkpointing is allowed.
+    TrainOptions more = options(tmp, "plain");
+    more.gradAccum = 2;
+    more.maxGradNorm = 0.05;
+    more.maxSteps = 5;
+    more.resume = "latest";
+    more.gradientCheckpointing = true;
+    assertEquals(5, Trainer.train(more, QUIET).endStep());
+  }
+
+  @Test
   void vPredictionMinSnrNoiseOffsetAndCosine(@TempDir Path tmp) throws Exception {
     requireTorch();
     TrainOptions base = options(tmp, "base");
