@@ -7,23 +7,19 @@ import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sr4g.diffusion.Precision;
 import org.sr4g.diffusion.RandomModelFolder;
 import org.sr4g.diffusion.models.BuiltInUNets;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
-import org.sr4g.torch.Torch;
+import org.sr4g.torch.NativeAssume;
 
 /** {@code sr4g bench infer} on the CPU with the tiny config (never the full-size ones: too slow for tests). */
 class BenchInferCommandTest {
 
   private static void requireTorch() {
-    if (Torch.isAvailable()) return;
-    String why = "libtorch engine unavailable: " + Torch.unavailableReason().orElse("?");
-    if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail(why + " — required when CI=true");
-    Assumptions.abort(why);
+    NativeAssume.torch();
   }
 
   private static double field(String out, String name) {

@@ -12,20 +12,16 @@ import java.util.List;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sr4g.diffusion.RandomModelFolder;
-import org.sr4g.torch.Torch;
+import org.sr4g.torch.NativeAssume;
 
 /** {@code sr4g sample} end to end on a tiny random model on the CPU (a smoke test: the images are noise). */
 class SampleCommandTest {
 
   private static void requireTorch() {
-    if (Torch.isAvailable()) return;
-    String why = "libtorch engine unavailable: " + Torch.unavailableReason().orElse("?");
-    if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail(why + " — required when CI=true");
-    Assumptions.abort(why);
+    NativeAssume.torch();
   }
 
   @Test

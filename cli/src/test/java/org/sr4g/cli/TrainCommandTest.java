@@ -14,22 +14,18 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sr4g.diffusion.RandomModelFolder;
 import org.sr4g.diffusion.safetensors.SafetensorsFile;
-import org.sr4g.torch.Torch;
+import org.sr4g.torch.NativeAssume;
 
 /** {@code sr4g train} from the command line: options, errors, and recovery from a JVM killed with SIGKILL. */
 class TrainCommandTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static void requireTorch() {
-    if (Torch.isAvailable()) return;
-    String why = "libtorch engine unavailable: " + Torch.unavailableReason().orElse("?");
-    if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail(why + " — required when CI=true");
-    Assumptions.abort(why);
+    NativeAssume.torch();
   }
 
   /** Three small images, one JPEG, and a train.jsonl over them. */

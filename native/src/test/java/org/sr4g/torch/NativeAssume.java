@@ -3,11 +3,14 @@ package org.sr4g.torch;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
-/** Skips a test visibly when the engine was not built, except under CI=true, where that is a failure. */
-final class NativeAssume {
+/**
+ * Skips a test visibly when the engine was not built, except under CI=true, where that is a failure. Shared with the
+ * diffusion and cli tests through this module's test-jar.
+ */
+public final class NativeAssume {
   private NativeAssume() {}
 
-  static void torch() {
+  public static void torch() {
     if (Torch.isAvailable()) return;
     String why = "libtorch engine unavailable: " + Torch.unavailableReason().orElse("?");
     if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail(why + " — required when CI=true");
@@ -15,7 +18,7 @@ final class NativeAssume {
   }
 
   /** GPU tests skip (never fail) without a CUDA device: CI has none. */
-  static void cudaTorch() {
+  public static void cudaTorch() {
     torch();
     Assumptions.assumeTrue(Torch.cudaDeviceCount() > 0, "no CUDA device visible to libtorch ("
         + (Torch.builtWithCuda() ? "libtorch has CUDA" : "this libtorch is CPU-only") + ")");

@@ -12,9 +12,8 @@ import java.util.List;
 import org.junit.jupiter.api.Assertions;
 import org.sr4g.diffusion.safetensors.SafetensorsFile;
 import org.sr4g.testing.SharedData;
+import org.sr4g.torch.NativeAssume;
 import org.sr4g.torch.Tensor;
-import org.sr4g.torch.Torch;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * One golden model fixture ({@code ../shared/golden/<name>.*}): weights, inputs/expected tensors and the per-tensor
@@ -48,10 +47,7 @@ final class ModelGolden implements AutoCloseable {
 
   /** Skips visibly without the engine, except under CI=true (as the native module's tests do). */
   static void requireTorch() {
-    if (Torch.isAvailable()) return;
-    String why = "libtorch engine unavailable: " + Torch.unavailableReason().orElse("?");
-    if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail(why + " — required when CI=true");
-    Assumptions.abort(why);
+    NativeAssume.torch();
   }
 
   double atol(String key) {

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sr4g.UserInputException;
 import org.sr4g.torch.Device;
+import org.sr4g.torch.NativeAssume;
 import org.sr4g.torch.Torch;
 
 /**
@@ -29,10 +30,7 @@ class MixedPrecisionTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static void requireTorch() {
-    if (Torch.isAvailable()) return;
-    String why = "libtorch engine unavailable: " + Torch.unavailableReason().orElse("?");
-    if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail(why + " — required when CI=true");
-    Assumptions.abort(why);
+    NativeAssume.torch();
   }
 
   @Test

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sr4g.UserInputException;
@@ -20,16 +19,14 @@ import org.sr4g.diffusion.DiffusersModel;
 import org.sr4g.diffusion.RandomModelFolder;
 import org.sr4g.diffusion.safetensors.SafetensorsFile;
 import org.sr4g.torch.Device;
+import org.sr4g.torch.NativeAssume;
 import org.sr4g.torch.Torch;
 
 /** The training loop on a tiny random model, CPU, 16 px: determinism, resume, options, checkpoints, final model. */
 class TrainerTest {
 
   private static void requireTorch() {
-    if (Torch.isAvailable()) return;
-    String why = "libtorch engine unavailable: " + Torch.unavailableReason().orElse("?");
-    if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail(why + " — required when CI=true");
-    Assumptions.abort(why);
+    NativeAssume.torch();
   }
 
   static final Trainer.Listener QUIET = (m, max) -> {};
