@@ -24,8 +24,8 @@ if [ "${1:-}" = "--prepare" ]; then
   . scripts/jdk.sh
   sr4g_find_jdk
   export PATH="$JAVA_HOME/bin:$PATH"
-  mvn -B -ntp -q -DskipTests package
-  mvn -B -ntp -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+  ./mvnw -B -ntp -q -DskipTests package
+  ./mvnw -B -ntp -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
     -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit_version -DoutputDirectory="$dev"
   rm -rf "$dev/jre" "$dev/jre.tar.gz" "$dev/jre.tar.xz" "$dev/golden"
   mkdir -p "$dev"
@@ -102,12 +102,13 @@ step tests tests.txt env CI=true "${J[@]}" -jar "$dev/junit-platform-console-sta
   --class-path "$dev/native-tests.jar:$dev/core-tests.jar:$dev/sr4g.jar" \
   --select-package org.sr4g.torch --select-package org.sr4g.cuda \
   --details=tree --disable-banner --reports-dir "$out/junit"
-# The model stack: golden parity on CUDA (f32, TF32 off), bf16, SDPA, mixed precision, gradient checkpointing on the
-# device. Only the Cuda* classes: the CPU model tests already run in CI and take minutes here for nothing.
+# The model stack: golden parity on CUDA (f32, TF32 off), bf16, SDPA, gradient checkpointing (CudaModelsTest), and
+# fp16 training with loss scaling (MixedPrecisionTest, whose other cases are quick CPU ones). Not the whole diffusion
+# suite: its CPU tests already run in CI.
 step diffusion-gpu-tests diffusion-gpu-tests.txt env CI=true SR4G_GOLDEN_DIR="$dev/golden" "${J[@]}" \
   -jar "$dev/junit-platform-console-standalone-$junit_version.jar" execute \
   --class-path "$dev/diffusion-tests.jar:$dev/native-tests.jar:$dev/core-tests.jar:$dev/sr4g.jar" \
-  --select-package org.sr4g.diffusion --include-classname '.*Cuda.*' \
+  --select-package org.sr4g.diffusion --include-classname '.*(Cuda.*|MixedPrecisionTest)' \
   --details=tree --disable-banner --reports-dir "$out/junit-diffusion"
 if [ "${QUICK:-0}" != 1 ]; then
   step relation-bench relation-bench.txt "${J[@]}" -cp "$dev/benchmarks.jar" org.sr4g.bench.GpuRelationKernelBench 100 1000 4000

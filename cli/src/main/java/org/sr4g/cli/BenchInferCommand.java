@@ -80,16 +80,9 @@ final class BenchInferCommand implements Callable<Integer> {
     if (steps < 1) throw new UserInputException("--steps must be at least 1");
     if (warmup < 0) throw new UserInputException("--warmup must be at least 0");
     if (res < 8 || res % 8 != 0) throw new UserInputException("--res must be a positive multiple of 8, got " + res);
-    Device dev;
-    try {
-      dev = Device.parse(device);
-    } catch (IllegalArgumentException e) {
-      throw new UserInputException("--device: " + e.getMessage());
-    }
+    Device dev = Device.forUser(device);
     DType dt = Precision.parse(dtype);
     Precision.require(dt, dev);
-    if (dev.isCuda() && dev.code() >= Torch.cudaDeviceCount())
-      throw new UserInputException("--device " + dev + ": libtorch sees " + Torch.cudaDeviceCount() + " CUDA device(s)");
 
     String what;
     UNetConfig config;

@@ -75,12 +75,7 @@ final class SampleCommand implements Callable<Integer> {
     if ((prompts == null) == (prompt == null)) throw new UserInputException("give exactly one of --prompts and --prompt");
     if (perPrompt < 1) throw new UserInputException("--images-per-prompt must be at least 1");
     if (limit != null && limit < 1) throw new UserInputException("--limit must be at least 1");
-    Device dev;
-    try {
-      dev = Device.parse(device);
-    } catch (IllegalArgumentException e) {
-      throw new UserInputException("--device: " + e.getMessage());
-    }
+    Device dev = Device.forUser(device);
     DType dt = Precision.parse(dtype);
     Precision.require(dt, dev); // before any work: a refused dtype is an error at once
     List<EvalPrompt> list = prompts != null ? PromptReader.read(prompts, Set.of()).all()

@@ -1,6 +1,7 @@
 package org.sr4g.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.regex.Matcher;
@@ -48,6 +49,18 @@ class BenchTrainCommandTest {
         + " first step [0-9.]+ MiB\\)").matcher(r.out()).find(), r.out());
     CliRun off = CliRun.of("bench", "train", "--shape", "tiny", "--steps", "1", "--batch", "2", "--res", "16");
     assertTrue(off.out().contains("gradient checkpointing off"), off.out());
+  }
+
+  /** A CUDA device this libtorch cannot use is a one-line user error before any work (found by a dry run of
+   * scripts/device-check.sh on a CPU machine, where it was an internal error from the first weight copy). */
+  @Test
+  void missingCudaDeviceIsAUserError() {
+    TrainCommandTest.requireTorch();
+    CliRun r = CliRun.of("bench", "train", "--shape", "tiny", "--steps", "1", "--res", "16", "--device", "cuda:99");
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("--device cuda:99: libtorch sees " + org.sr4g.torch.Torch.cudaDeviceCount()
+        + " CUDA device(s)"), r.err());
+    assertFalse(r.err().contains("internal error") || r.err().contains("\tat "), r.err());
   }
 
   @Test

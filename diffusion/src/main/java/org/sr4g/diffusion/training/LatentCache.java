@@ -158,12 +158,7 @@ public final class LatentCache implements AutoCloseable {
     if (batch < 1) throw new UserInputException("--batch-size must be at least 1");
     if (Files.exists(out)) throw new UserInputException("--out " + out + " already exists");
     if (!Files.isDirectory(images)) throw new UserInputException("--images " + images + ": not a folder");
-    Device dev;
-    try {
-      dev = Device.parse(device);
-    } catch (IllegalArgumentException e) {
-      throw new UserInputException("--device: " + e.getMessage());
-    }
+    Device dev = Device.forUser(device);
     List<TrainRow> rows = TrainData.read(data);
     Map<String, Integer> imageIds = new LinkedHashMap<>();
     Map<String, Integer> captionIds = new LinkedHashMap<>();

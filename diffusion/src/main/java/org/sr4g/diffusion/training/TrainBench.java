@@ -80,12 +80,7 @@ public final class TrainBench {
   public static Result run(Shape shape, int batch, int res, int steps, int warmup, String device, long seed,
       String mixedPrecision, boolean gradientCheckpointing) {
     if (batch < 1 || steps < 1 || warmup < 0) throw new UserInputException("--batch and --steps must be at least 1, --warmup >= 0");
-    Device dev;
-    try {
-      dev = Device.parse(device);
-    } catch (IllegalArgumentException e) {
-      throw new UserInputException("--device: " + e.getMessage());
-    }
+    Device dev = Device.forUser(device);
     MixedPrecision mp = MixedPrecision.parse(mixedPrecision, dev);
     GradScaler scaler = mp.newScaler();
     UNetConfig config;

@@ -79,12 +79,7 @@ public final class Trainer {
 
   public static Result train(TrainOptions o, Listener listener) {
     validate(o);
-    Device dev;
-    try {
-      dev = Device.parse(o.device);
-    } catch (IllegalArgumentException e) {
-      throw new UserInputException("--device: " + e.getMessage());
-    }
+    Device dev = Device.forUser(o.device);
     MixedPrecision mp = MixedPrecision.parse(o.mixedPrecision, dev);
     LatentCache cache = null;
     List<List<TrainRow>> examples = List.of();
