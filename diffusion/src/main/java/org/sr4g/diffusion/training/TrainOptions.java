@@ -15,6 +15,11 @@ public final class TrainOptions {
   public boolean randomCrop = false;
   public boolean randomFlip = false;
   public String captionSampling = "per-pair";
+  /**
+   * Probability in [0, 1] that a training caption is replaced by the empty prompt (classifier-free guidance training,
+   * diffusers' {@code --proportion_empty_prompts}); 0: off. Decided per (seed, step, micro-batch, index).
+   */
+  public double captionDropout = 0;
   public int batchSize = 1;
   public int gradAccum = 1;
   public long maxSteps = 1000;

@@ -48,7 +48,9 @@ import org.sr4g.torch.TensorScope;
  * <p>Determinism: every random number of optimizer step {@code s} (micro-batch {@code m}) comes from generators
  * seeded with {@code mix(seed, s, m)} — a libtorch CPU {@link Generator} for the noise, a {@link SplittableRandom} for
  * timesteps — and the data stream is a function of the seed and its cursor ({@link DataLoader}). The random state
- * at any step is therefore (seed, step), and a checkpoint needs no generator state to resume exactly.
+ * at any step is therefore (seed, step), and a checkpoint needs no generator state to resume exactly. Caption dropout
+ * ({@code captionDropout}) draws from its own {@link SplittableRandom} seeded likewise ({@link #dropped}), so it
+ * changes no other random number.
  */
 public final class Trainer {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -133,6 +135,8 @@ public final class Trainer {
       if (o.trainTextEncoder) trainable.addAll(te.list());
       double teLr = o.textEncoderLr != null ? o.textEncoderLr : o.lr;
       Path teConfig = m.folder().root().resolve("text_encoder/config.json");
+      // Caption dropout from the cache: the empty prompt's embedding, encoded once by the frozen text encoder.
+      float[] emptyEmbedding = cache != null && o.captionDropout > 0 ? emptyPromptEmbedding(m, dev) : null;
       unet.setGradientCheckpointing(o.gradientCheckpointing);
       if (o.gradientCheckpointing) listener.message("gradient checkpointing: on (the UNet's blocks are recomputed in the backward)");
       NoiseSchedule schedule = Scheduler.create(m.schedulerConfig()).schedule();
@@ -193,6 +197,7 @@ public final class Trainer {
               try (TensorScope scope = TensorScope.open();
                   Generator gen = new Generator(Device.CPU, DataLoader.mix(o.seed, step, micro))) {
                 SplittableRandom r = new SplittableRandom(DataLoader.mix(o.seed, step, 1_000_003L + micro));
+                boolean[] drop = dropped(o.seed, step, micro, b, o.captionDropout);
                 Tensor latents, context;
                 if (cache != null) {
                   // Same arithmetic and generator order as the VAE path: (mean + std·ε) × scaling_factor.
@@ -203,7 +208,7 @@ public final class Trainer {
                     LatentCache.Sample smp = cached.at(cachePositions[i]);
                     System.arraycopy(cache.mean(smp.image()), 0, mean, i * per, per);
                     System.arraycopy(cache.std(smp.image()), 0, std, i * per, per);
-                    System.arraycopy(cache.embedding(smp.caption()), 0, emb, i * perE, perE);
+                    System.arraycopy(drop[i] ? emptyEmbedding : cache.embedding(smp.caption()), 0, emb, i * perE, perE);
                   }
                   long[] shape = {b, ls[0], ls[1], ls[2]};
                   try (ModeGuard ng = Autograd.noGrad()) {
@@ -222,7 +227,7 @@ public final class Trainer {
                   }
                   long[] ids = new long[b * ClipTokenizer.CONTEXT_LENGTH];
                   for (int i = 0; i < b; i++)
-                    System.arraycopy(m.tokenizer().tokenize(batch.captions().get(i)), 0, ids,
+                    System.arraycopy(m.tokenizer().tokenize(drop[i] ? "" : batch.captions().get(i)), 0, ids,
                         i * ClipTokenizer.CONTEXT_LENGTH, ClipTokenizer.CONTEXT_LENGTH);
                   // A trained text encoder is part of the graph; a frozen one runs under no-grad (null: no guard).
                   try (ModeGuard ng = o.trainTextEncoder ? null : Autograd.noGrad()) {
@@ -325,6 +330,29 @@ public final class Trainer {
     }
   }
 
+  /**
+   * Which captions of micro-batch {@code micro} of step {@code step} are replaced by the empty prompt: index {@code i}
+   * when the {@code i}-th draw of a generator seeded with {@code mix(seed, step, 2_000_003 + micro)} is below
+   * {@code p}. A function of (seed, step, micro-batch, index) only, so runs and resumes reproduce it; no draw when
+   * {@code p} is 0.
+   */
+  static boolean[] dropped(long seed, long step, int micro, int batch, double p) {
+    boolean[] d = new boolean[batch];
+    if (p <= 0) return d;
+    SplittableRandom r = new SplittableRandom(DataLoader.mix(seed, step, 2_000_003L + micro));
+    for (int i = 0; i < batch; i++) d[i] = r.nextDouble() < p;
+    return d;
+  }
+
+  /** CLIP {@code last_hidden_state} (clip skip 1, as the cache stores) of the empty prompt, as a host array. */
+  @SuppressWarnings("try")
+  private static float[] emptyPromptEmbedding(DiffusersModel m, Device dev) {
+    try (TensorScope s = TensorScope.open(); ModeGuard ng = Autograd.noGrad()) {
+      Tensor ids = Tensor.of(m.tokenizer().tokenize(""), 1, ClipTokenizer.CONTEXT_LENGTH).to(dev);
+      return m.textEncoder().encode(ids, 1).to(DType.F32, Device.CPU).contiguous().toFloatArray();
+    }
+  }
+
   /** Test hook: multiplies the gradient of {@code p} by +inf in place (inf where nonzero, NaN where zero). */
   @SuppressWarnings("try")
   private static void injectNonFinite(Tensor p) {
@@ -353,6 +381,8 @@ public final class Trainer {
     if (o.textEncoderLr != null && !o.trainTextEncoder)
       throw new UserInputException("--text-encoder-lr needs --train-text-encoder");
     if (o.textEncoderLr != null && !(o.textEncoderLr > 0)) throw new UserInputException("--text-encoder-lr must be positive");
+    if (!(o.captionDropout >= 0 && o.captionDropout <= 1))
+      throw new UserInputException("--caption-dropout must be in [0, 1], got " + o.captionDropout);
     if (o.workers < 1 || o.prefetch < 1) throw new UserInputException("--workers and --prefetch must be at least 1");
   }
 
@@ -368,6 +398,7 @@ public final class Trainer {
         .put("ema_decay", o.ema ? o.emaDecay : 0);
     // Only when on, so that checkpoints written before the option existed still resume without it.
     if (!o.mixedPrecision.equals("no")) n.put("mixed_precision", o.mixedPrecision);
+    if (o.captionDropout > 0) n.put("caption_dropout", o.captionDropout);
     return n;
   }
 

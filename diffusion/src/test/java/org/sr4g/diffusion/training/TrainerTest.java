@@ -376,4 +376,86 @@ class TrainerTest {
     assertTrue(r.skips() >= 1, "4 steps × 2 examples cover both epochs of 5 rows");
     assertEquals(List.of("gone.jpg"), r.skippedFiles());
   }
+
+  static TrainOptions dropoutOptions(Path tmp, String out, double p) throws Exception {
+    TrainOptions o = options(tmp, out);
+    o.captionDropout = p;
+    o.checkpointEvery = 2;
+    return o;
+  }
+
+  /**
+   * --caption-dropout: 0 is the run without it (bit-identical, no fixed option recorded); 1 replaces every caption
+   * (two data files differing only in their captions give bit-identical runs, while without dropout they differ); an
+   * intermediate value is a deterministic mix, exact on resume; values outside [0, 1] are refused.
+   */
+  @Test
+  void captionDropout(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    Trainer.Result base = Trainer.train(options(tmp, "base"), QUIET);
+    Trainer.Result zero = Trainer.train(dropoutOptions(tmp, "zero", 0), QUIET);
+    assertEquals(losses(base), losses(zero), "P = 0 is the run without the option");
+    assertArrayEquals(unet(base.finalModel()), unet(zero.finalModel()));
+    assertFalse(Files.readString(tmp.resolve("zero/checkpoints/checkpoint-4/state.json")).contains("caption_dropout"));
+
+    // Same images, other captions.
+    Path other = tmp.resolve("other.jsonl");
+    Files.writeString(other, Files.readString(tmp.resolve("train.jsonl")).replaceAll("\"caption\":\"[^\"]*\"",
+        "\"caption\":\"a purple zebra below a tiny house\""));
+    TrainOptions otherCaptions = options(tmp, "other");
+    otherCaptions.data = other;
+    assertNotEquals(losses(base), losses(Trainer.train(otherCaptions, QUIET)), "captions matter without dropout");
+    Trainer.Result all = Trainer.train(dropoutOptions(tmp, "all", 1), QUIET);
+    TrainOptions allOther = dropoutOptions(tmp, "all-other", 1);
+    allOther.data = other;
+    Trainer.Result allOtherR = Trainer.train(allOther, QUIET);
+    assertEquals(losses(all), losses(allOtherR), "P = 1: every caption is the empty prompt");
+    assertArrayEquals(unet(all.finalModel()), unet(allOtherR.finalModel()));
+    assertNotEquals(losses(base), losses(all));
+
+    // The draw: a function of (seed, step, micro-batch, index), a mix at P = 0.5.
+    int dropped = 0, n = 0;
+    for (long step = 1; step <= 50; step++)
+      for (int micro = 0; micro < 2; micro++) {
+        boolean[] d = Trainer.dropped(5, step, micro, 4, 0.5);
+        assertArrayEquals(d, Trainer.dropped(5, step, micro, 4, 0.5));
+        for (boolean x : d) if (x) dropped++;
+        n += d.length;
+      }
+    assertTrue(dropped > 0.4 * n && dropped < 0.6 * n, dropped + " of " + n);
+    assertArrayEquals(new boolean[4], Trainer.dropped(5, 1, 0, 4, 0));
+    for (int i = 0; i < 4; i++) assertTrue(Trainer.dropped(5, 1, 0, 4, 1)[i]);
+
+    // P = 0.5 with this seed drops some captions of the run and keeps others: a third loss sequence, reproducible,
+    // and a resume (2 + 2 steps) equals 4 straight steps.
+    int droppedInRun = 0;
+    for (long step = 1; step <= 4; step++)
+      for (boolean x : Trainer.dropped(5, step, 0, 2, 0.5)) if (x) droppedInRun++;
+    assertTrue(droppedInRun > 0 && droppedInRun < 8, droppedInRun + " of 8");
+    Trainer.Result half = Trainer.train(dropoutOptions(tmp, "half", 0.5), QUIET);
+    assertEquals(losses(half), losses(Trainer.train(dropoutOptions(tmp, "half2", 0.5), QUIET)));
+    assertNotEquals(losses(base), losses(half));
+    assertNotEquals(losses(all), losses(half));
+    TrainOptions first = dropoutOptions(tmp, "resumed", 0.5);
+    first.maxSteps = 2;
+    Trainer.Result r1 = Trainer.train(first, QUIET);
+    TrainOptions second = dropoutOptions(tmp, "resumed", 0.5);
+    second.resume = "latest";
+    Trainer.Result r2 = Trainer.train(second, QUIET);
+    List<Double> joined = new ArrayList<>(losses(r1));
+    joined.addAll(losses(r2));
+    assertEquals(losses(half), joined);
+    assertArrayEquals(unet(half.finalModel()), unet(r2.finalModel()));
+    // The probability is one of the options a resume must keep.
+    TrainOptions changed = dropoutOptions(tmp, "resumed", 0.25);
+    changed.resume = "latest";
+    changed.maxSteps = 5;
+    UserInputException e = assertThrows(UserInputException.class, () -> Trainer.train(changed, QUIET));
+    assertTrue(e.getMessage().contains("caption_dropout"), e.getMessage());
+
+    for (double bad : new double[] {-0.1, 1.5, Double.NaN}) {
+      e = assertThrows(UserInputException.class, () -> Trainer.train(dropoutOptions(tmp, "bad", bad), QUIET));
+      assertTrue(e.getMessage().contains("--caption-dropout"), e.getMessage());
+    }
+  }
 }
