@@ -304,9 +304,17 @@ public final class Trainer {
             }
             if (!validationPrompts.isEmpty() && (step == o.maxSteps
                 || (o.validationEvery > 0 && step % o.validationEvery == 0))) {
-              Path grid = Validation.writeGrid(pipe, validationPrompts, res, o.validationSteps, o.seed,
-                  o.validationClipSkip, o.out, step);
-              listener.message("validation: " + grid);
+              // With --ema the grid shows the average (what OUT/model gets), as diffusers: store the raw weights,
+              // copy the EMA in, sample, restore (exactly, so the training continues on the raw weights unchanged).
+              java.util.Map<String, Tensor> raw = ema != null ? ema.swapIn(unet.params().named()) : null;
+              Path grid;
+              try {
+                grid = Validation.writeGrid(pipe, validationPrompts, res, o.validationSteps, o.seed,
+                    o.validationClipSkip, o.out, step);
+              } finally {
+                if (raw != null) Ema.restore(unet.params().named(), raw);
+              }
+              listener.message("validation" + (ema != null ? " (EMA weights): " : ": ") + grid);
             }
             if (o.haltAfterStep > 0 && step == o.haltAfterStep) {
               metrics.flush();

@@ -458,4 +458,69 @@ class TrainerTest {
       assertTrue(e.getMessage().contains("--caption-dropout"), e.getMessage());
     }
   }
+
+  static int[] pixels(Path png) throws Exception {
+    java.awt.image.BufferedImage i = javax.imageio.ImageIO.read(png.toFile());
+    return i.getRGB(0, 0, i.getWidth(), i.getHeight(), null, 0, i.getWidth());
+  }
+
+  /**
+   * With --ema the validation grids are sampled from the average: the last grid equals one sampled from OUT/model
+   * (the EMA UNet), step 1's equals the run without EMA (the average starts as a copy), later ones differ from it; the
+   * swap is undone exactly (losses and raw checkpoint weights bit-identical to a run without validation).
+   */
+  @Test
+  void validationSamplesTheEmaWeights(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    java.util.function.BiFunction<String, Boolean, TrainOptions> opts = (out, ema) -> {
+      try {
+        TrainOptions o = options(tmp, out);
+        o.ema = ema;
+        o.emaDecay = 0.9;
+        o.checkpointEvery = 1;
+        return o;
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    };
+    Trainer.Result plain = Trainer.train(opts.apply("plain", true), QUIET);
+    TrainOptions v = opts.apply("validated", true);
+    v.validationPrompts = "a cat to the left of a dog";
+    v.validationEvery = 1;
+    v.validationSteps = 2;
+    List<String> messages = new ArrayList<>();
+    long live = Torch.liveTensors();
+    Trainer.Result r = Trainer.train(v, new Trainer.Listener() {
+      public void step(Trainer.StepMetrics m, long max) {}
+
+      public void message(String line) {
+        messages.add(line);
+      }
+    });
+    assertEquals(live, Torch.liveTensors(), "the stored raw weights are freed");
+    assertTrue(messages.stream().anyMatch(l -> l.startsWith("validation (EMA weights): ")), messages.toString());
+    assertEquals(losses(plain), losses(r), "validation does not change the training");
+    for (int s = 1; s <= 4; s++) {
+      Path c = Path.of("checkpoints/checkpoint-" + s);
+      assertArrayEquals(unet(tmp.resolve("plain").resolve(c)), unet(tmp.resolve("validated").resolve(c)), "raw, step " + s);
+    }
+    assertArrayEquals(unet(plain.finalModel()), unet(r.finalModel()));
+
+    // The last grid is the EMA UNet's: sampled again from OUT/model, it is the same picture.
+    try (DiffusersModel m = DiffusersModel.load(r.finalModel(), null, Device.CPU)) {
+      Validation.writeGrid(new org.sr4g.diffusion.Txt2Img(m, Device.CPU), List.of(v.validationPrompts), 16, 2, v.seed,
+          1, tmp.resolve("again"), 4);
+    }
+    assertArrayEquals(pixels(tmp.resolve("again/validation/step-4.png")), pixels(tmp.resolve("validated/validation/step-4.png")));
+
+    TrainOptions noEma = opts.apply("raw", false);
+    noEma.validationPrompts = v.validationPrompts;
+    noEma.validationEvery = 1;
+    noEma.validationSteps = 2;
+    Trainer.train(noEma, QUIET);
+    assertArrayEquals(pixels(tmp.resolve("raw/validation/step-1.png")), pixels(tmp.resolve("validated/validation/step-1.png")),
+        "step 1: the average is a copy of the weights");
+    assertFalse(java.util.Arrays.equals(pixels(tmp.resolve("raw/validation/step-4.png")),
+        pixels(tmp.resolve("validated/validation/step-4.png"))), "later: the raw UNet's grid differs from the EMA's");
+  }
 }
