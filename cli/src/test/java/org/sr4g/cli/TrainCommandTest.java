@@ -123,9 +123,13 @@ class TrainCommandTest {
     CliRun r = CliRun.of(args(tmp, "fp16", 16, 2, "--mixed-precision", "fp16").toArray(String[]::new));
     assertEquals(2, r.code(), r.out() + r.err());
     assertTrue(r.err().contains("--mixed-precision fp16 needs --device cuda"), r.err());
-    r = CliRun.of(args(tmp, "bf16", 16, 2, "--mixed-precision", "bf16").toArray(String[]::new));
+    // With the frozen VAE and text encoder in bf16, validation samples through them too.
+    r = CliRun.of(args(tmp, "bf16", 16, 2, "--mixed-precision", "bf16", "--validation-prompts", "a cat",
+        "--validation-steps", "2").toArray(String[]::new));
     assertEquals(0, r.code(), r.out() + r.err());
     assertTrue(r.out().contains("step 2/2  loss "), r.out());
+    assertTrue(r.out().contains("mixed precision: the frozen VAE and text encoder in bf16"), r.out());
+    assertEquals(16, ImageIO.read(tmp.resolve("bf16/validation/step-2.png").toFile()).getWidth());
     assertEquals(2, losses(tmp.resolve("bf16/metrics.jsonl")).size());
     var state = JSON.readTree(tmp.resolve("bf16/checkpoints/checkpoint-2/state.json").toFile());
     assertEquals("bf16", state.get("options").get("mixed_precision").asText(), state.toString());

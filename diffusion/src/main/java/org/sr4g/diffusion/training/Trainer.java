@@ -17,6 +17,8 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.DiffusersModel;
+import org.sr4g.diffusion.ModelFolder;
+import org.sr4g.diffusion.Precision;
 import org.sr4g.diffusion.Txt2Img;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.schedulers.NoiseSchedule;
@@ -117,7 +119,19 @@ public final class Trainer {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    try (DiffusersModel m = DiffusersModel.load(o.model, null, dev)) {
+    // Mixed precision: the frozen VAE (and the text encoder unless trained) in the lower precision, as diffusers'
+    // vae.to(weight_dtype) / text_encoder.to(weight_dtype); the trained UNet (and a trained encoder) stay float32.
+    DType frozen = o.testFrozenF32 ? DType.F32 : mp.frozenDtype(dev);
+    if (mp != MixedPrecision.NO && frozen == DType.F32 && !o.testFrozenF32)
+      listener.message("mixed precision: the VAE and text encoder stay float32 (" + Precision.name(mp.dtype())
+          + " does not run them on " + o.device + ": " + Precision.cpuBf16Problem().orElse("?") + ")");
+    try (DiffusersModel m = DiffusersModel.load(ModelFolder.open(o.model, null), dev,
+        o.trainTextEncoder ? DType.F32 : frozen, DType.F32, frozen)) {
+      if (o.testLoaded != null) o.testLoaded.accept(m);
+      if (frozen != DType.F32)
+        listener.message("mixed precision: the frozen VAE" + (o.trainTextEncoder ? "" : " and text encoder") + " in "
+            + Precision.name(frozen) + ", the UNet" + (o.trainTextEncoder ? " and the text encoder" : "")
+            + " float32");
       String prediction = o.predictionType != null ? o.predictionType : m.schedulerConfig().predictionType();
       if (!prediction.equals("epsilon") && !prediction.equals("v_prediction"))
         throw new UserInputException("--prediction-type must be epsilon or v_prediction, got '" + prediction + "'");
@@ -221,9 +235,12 @@ public final class Trainer {
                   try (ModeGuard ng = Autograd.noGrad()) {
                     Tensor pixels = Tensor.of(batch.pixels(), b, 3, res, res).to(dev);
                     var posterior = m.vae().encode(pixels);
-                    // Posterior noise on the CPU generator: the same latents on every device.
+                    // Posterior noise on the CPU generator: the same latents on every device. A VAE in the
+                    // mixed-precision dtype gives mean and std in it: back to float32 before sampling.
                     Tensor eps = Tensor.randn(gen, DType.F32, posterior.mean().shape()).to(dev);
-                    latents = posterior.sample(eps).mul(m.vae().scalingFactor());
+                    latents = frozen == DType.F32 ? posterior.sample(eps)
+                        : posterior.mean().to(DType.F32).add(posterior.std().to(DType.F32).mul(eps));
+                    latents = latents.mul(m.vae().scalingFactor());
                   }
                   long[] ids = new long[b * ClipTokenizer.CONTEXT_LENGTH];
                   for (int i = 0; i < b; i++)
@@ -233,6 +250,7 @@ public final class Trainer {
                   try (ModeGuard ng = o.trainTextEncoder ? null : Autograd.noGrad()) {
                     context = m.textEncoder().encode(Tensor.of(ids, b, ClipTokenizer.CONTEXT_LENGTH).to(dev), 1);
                   }
+                  if (context.dtype() != DType.F32) context = context.to(DType.F32); // a frozen encoder in bf16/fp16
                 }
                 long[] shape = latents.shape();
                 Tensor noise = Tensor.randn(gen, DType.F32, shape);
