@@ -48,6 +48,9 @@ final class TrainCommand implements Callable<Integer> {
   boolean randomFlip;
   @Option(names = "--caption-sampling", defaultValue = "per-pair", paramLabel = "per-pair|per-image",
       description = "default: ${DEFAULT-VALUE}") String captionSampling;
+  @Option(names = "--caption-dropout", defaultValue = "0", paramLabel = "P",
+      description = "replace each caption by the empty prompt with probability P, for classifier-free guidance"
+          + " (diffusers' --proportion_empty_prompts); 0: off (default: ${DEFAULT-VALUE})") double captionDropout;
   @Option(names = "--batch-size", defaultValue = "1", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") int batchSize;
   @Option(names = "--grad-accum", defaultValue = "1", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") int gradAccum;
   @Option(names = "--max-steps", defaultValue = "1000", paramLabel = "N", description = "optimizer steps (default: ${DEFAULT-VALUE})")
@@ -115,6 +118,7 @@ final class TrainCommand implements Callable<Integer> {
     o.randomCrop = randomCrop;
     o.randomFlip = randomFlip;
     o.captionSampling = captionSampling;
+    o.captionDropout = captionDropout;
     o.batchSize = batchSize;
     o.gradAccum = gradAccum;
     o.maxSteps = maxSteps;

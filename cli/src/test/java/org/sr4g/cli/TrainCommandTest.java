@@ -2,6 +2,7 @@ package org.sr4g.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -108,6 +109,11 @@ class TrainCommandTest {
     r = CliRun.of(args(tmp, "run", 18, 8).toArray(String[]::new));
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("must be a multiple of 4"), r.err());
+    for (String p : List.of("-0.1", "1.5")) {
+      r = CliRun.of(args(tmp, "run", 16, 8, "--caption-dropout", p).toArray(String[]::new));
+      assertEquals(2, r.code(), r.err());
+      assertTrue(r.err().contains("--caption-dropout must be in [0, 1]"), r.err());
+    }
   }
 
   @Test
@@ -117,9 +123,13 @@ class TrainCommandTest {
     CliRun r = CliRun.of(args(tmp, "fp16", 16, 2, "--mixed-precision", "fp16").toArray(String[]::new));
     assertEquals(2, r.code(), r.out() + r.err());
     assertTrue(r.err().contains("--mixed-precision fp16 needs --device cuda"), r.err());
-    r = CliRun.of(args(tmp, "bf16", 16, 2, "--mixed-precision", "bf16").toArray(String[]::new));
+    // With the frozen VAE and text encoder in bf16, validation samples through them too.
+    r = CliRun.of(args(tmp, "bf16", 16, 2, "--mixed-precision", "bf16", "--validation-prompts", "a cat",
+        "--validation-steps", "2").toArray(String[]::new));
     assertEquals(0, r.code(), r.out() + r.err());
     assertTrue(r.out().contains("step 2/2  loss "), r.out());
+    assertTrue(r.out().contains("mixed precision: the frozen VAE and text encoder in bf16"), r.out());
+    assertEquals(16, ImageIO.read(tmp.resolve("bf16/validation/step-2.png").toFile()).getWidth());
     assertEquals(2, losses(tmp.resolve("bf16/metrics.jsonl")).size());
     var state = JSON.readTree(tmp.resolve("bf16/checkpoints/checkpoint-2/state.json").toFile());
     assertEquals("bf16", state.get("options").get("mixed_precision").asText(), state.toString());
@@ -267,6 +277,21 @@ class TrainCommandTest {
     // Same examples, same noise: equal up to the last bits of a batched vs. per-batch VAE/CLIP forward.
     for (int i = 0; i < 5; i++)
       assertEquals(fromImages.get(i), c1.get(i), 1e-4 * Math.max(1, Math.abs(fromImages.get(i))), "step " + (i + 1));
+    // --caption-dropout 1 from the cache uses the empty prompt's embedding, encoded once at the start: the same
+    // losses as from the images, where "" is tokenized and encoded in every batch.
+    List<Double> dropped = new ArrayList<>();
+    for (String out : List.of("img-drop", "c-drop")) {
+      List<String> c = new ArrayList<>(List.of("train", "--out", tmp.resolve(out).toString(), "--caption-dropout", "1"));
+      c.addAll(out.startsWith("img") ? List.of("--data", tmp.resolve("train.jsonl").toString(), "--images",
+          tmp.resolve("images").toString()) : List.of("--cache", tmp.resolve("cache").toString()));
+      c.addAll(common);
+      r = CliRun.of(c.toArray(String[]::new));
+      assertEquals(0, r.code(), r.out() + r.err());
+    }
+    List<Double> imgDrop = losses(tmp.resolve("img-drop/metrics.jsonl")), cDrop = losses(tmp.resolve("c-drop/metrics.jsonl"));
+    for (int i = 0; i < 5; i++)
+      assertEquals(imgDrop.get(i), cDrop.get(i), 1e-4 * Math.max(1, Math.abs(imgDrop.get(i))), "dropout, step " + (i + 1));
+    assertNotEquals(c1, cDrop);
     // Options a cache cannot honour are refused in one line.
     List<String> bad = new ArrayList<>(List.of("train", "--cache", tmp.resolve("cache").toString(), "--out",
         tmp.resolve("c3").toString(), "--random-flip"));

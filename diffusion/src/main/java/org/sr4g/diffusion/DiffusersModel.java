@@ -45,19 +45,28 @@ public final class DiffusersModel implements AutoCloseable {
   }
 
   public static DiffusersModel load(ModelFolder folder, Device device, DType dtype) {
-    Precision.require(dtype, device);
+    return load(folder, device, dtype, dtype, dtype);
+  }
+
+  /**
+   * Each component in its own dtype (training: a float32 UNet with a frozen VAE and text encoder in the
+   * mixed-precision dtype, as diffusers' {@code vae.to(weight_dtype)}); each refused where it cannot run.
+   */
+  public static DiffusersModel load(ModelFolder folder, Device device, DType textEncoderDtype, DType unetDtype,
+      DType vaeDtype) {
+    for (DType d : new DType[] {textEncoderDtype, unetDtype, vaeDtype}) Precision.require(d, device);
     folder.requireValid();
     DiffusersModel m = new DiffusersModel(folder, ClipTokenizer.fromFolder(folder.tokenizerDir()),
         folder.schedulerConfig());
     try {
       try (SafetensorsWeights w = SafetensorsWeights.open(folder.textEncoderWeights())) {
-        m.textEncoder = ClipTextModel.load(folder.textEncoderConfig(), w, device, dtype);
+        m.textEncoder = ClipTextModel.load(folder.textEncoderConfig(), w, device, textEncoderDtype);
       }
       try (SafetensorsWeights w = SafetensorsWeights.open(folder.unetWeights())) {
-        m.unet = UNet2DConditionModel.load(folder.unetConfig(), w, device, dtype);
+        m.unet = UNet2DConditionModel.load(folder.unetConfig(), w, device, unetDtype);
       }
       try (SafetensorsWeights w = SafetensorsWeights.open(folder.vaeWeights())) {
-        m.vae = AutoencoderKl.load(folder.vaeConfig(), w, device, dtype);
+        m.vae = AutoencoderKl.load(folder.vaeConfig(), w, device, vaeDtype);
       }
       return m;
     } catch (RuntimeException e) {

@@ -42,6 +42,32 @@ public final class Ema implements AutoCloseable {
     }
   }
 
+  /**
+   * Sampling with the average, as diffusers' {@code ema_unet.store(...); ema_unet.copy_to(...); …;
+   * ema_unet.restore(...)}: copies the raw weights (owned by the returned map), then the average into {@code params}.
+   * Give the map to {@link #restore} afterwards, which puts the raw weights back bit for bit.
+   */
+  public Map<String, Tensor> swapIn(Map<String, Tensor> params) {
+    Map<String, Tensor> raw = new LinkedHashMap<>();
+    try (ModeGuard ng = Autograd.noGrad(); TensorScope s = TensorScope.open()) {
+      for (Map.Entry<String, Tensor> e : shadow.entrySet()) {
+        Tensor p = params.get(e.getKey());
+        raw.put(e.getKey(), TensorScope.detachFromScope(p.detach().copy()));
+        p.copyFrom(e.getValue());
+      }
+    }
+    return raw;
+  }
+
+  /** Copies {@code raw} (from {@link #swapIn}) back into {@code params} and frees it. */
+  public static void restore(Map<String, Tensor> params, Map<String, Tensor> raw) {
+    try (ModeGuard ng = Autograd.noGrad(); TensorScope s = TensorScope.open()) {
+      for (Map.Entry<String, Tensor> e : raw.entrySet()) params.get(e.getKey()).copyFrom(e.getValue());
+    } finally {
+      for (Tensor t : raw.values()) t.close();
+    }
+  }
+
   public Map<String, Tensor> named() {
     return java.util.Collections.unmodifiableMap(shadow);
   }

@@ -1,6 +1,7 @@
 package org.sr4g.diffusion.training;
 
 import org.sr4g.UserInputException;
+import org.sr4g.diffusion.Precision;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.GradScaler;
@@ -37,6 +38,22 @@ public enum MixedPrecision {
       throw new UserInputException("--mixed-precision fp16 needs --device cuda (float16 autocast and loss scaling are"
           + " CUDA-only here); use --mixed-precision bf16 on the CPU");
     return m;
+  }
+
+  /** The lower precision (BF16 or F16), null for {@code no}. */
+  public DType dtype() {
+    return dtype;
+  }
+
+  /**
+   * The dtype the frozen components (VAE, and the text encoder when not trained) are loaded in, as diffusers'
+   * {@code vae.to(weight_dtype)}: the lower precision, or F32 for {@code no} and where that precision cannot run
+   * the models on {@code device} (CPU bfloat16 with a libtorch lacking a kernel: {@link Precision#cpuBf16Problem}).
+   */
+  public DType frozenDtype(Device device) {
+    if (dtype == null) return DType.F32;
+    if (!device.isCuda() && dtype == DType.BF16 && Precision.cpuBf16Problem().isPresent()) return DType.F32;
+    return dtype;
   }
 
   /** The autocast region for the forward and the loss; a no-op guard for {@code no}. */

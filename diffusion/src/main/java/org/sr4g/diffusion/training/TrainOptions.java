@@ -15,6 +15,11 @@ public final class TrainOptions {
   public boolean randomCrop = false;
   public boolean randomFlip = false;
   public String captionSampling = "per-pair";
+  /**
+   * Probability in [0, 1] that a training caption is replaced by the empty prompt (classifier-free guidance training,
+   * diffusers' {@code --proportion_empty_prompts}); 0: off. Decided per (seed, step, micro-batch, index).
+   */
+  public double captionDropout = 0;
   public int batchSize = 1;
   public int gradAccum = 1;
   public long maxSteps = 1000;
@@ -69,6 +74,10 @@ public final class TrainOptions {
    * and the scaler's checkpoint state (fp16 itself needs CUDA).
    */
   boolean testGradScaler = false;
+  /** Test hook: keep the frozen VAE and text encoder float32 under mixed precision (the behaviour before they were cast). */
+  boolean testFrozenF32 = false;
+  /** Test hook: sees the model right after it is loaded (to check the components' dtypes). */
+  java.util.function.Consumer<org.sr4g.diffusion.DiffusersModel> testLoaded = null;
   /** Test hook: after the backward passes of these steps one gradient is made non-finite (an fp16 overflow stand-in). */
   java.util.Set<Long> testInfGradSteps = java.util.Set.of();
 }

@@ -17,6 +17,8 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.DiffusersModel;
+import org.sr4g.diffusion.ModelFolder;
+import org.sr4g.diffusion.Precision;
 import org.sr4g.diffusion.Txt2Img;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.schedulers.NoiseSchedule;
@@ -48,7 +50,9 @@ import org.sr4g.torch.TensorScope;
  * <p>Determinism: every random number of optimizer step {@code s} (micro-batch {@code m}) comes from generators
  * seeded with {@code mix(seed, s, m)} — a libtorch CPU {@link Generator} for the noise, a {@link SplittableRandom} for
  * timesteps — and the data stream is a function of the seed and its cursor ({@link DataLoader}). The random state
- * at any step is therefore (seed, step), and a checkpoint needs no generator state to resume exactly.
+ * at any step is therefore (seed, step), and a checkpoint needs no generator state to resume exactly. Caption dropout
+ * ({@code captionDropout}) draws from its own {@link SplittableRandom} seeded likewise ({@link #dropped}), so it
+ * changes no other random number.
  */
 public final class Trainer {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -115,7 +119,19 @@ public final class Trainer {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    try (DiffusersModel m = DiffusersModel.load(o.model, null, dev)) {
+    // Mixed precision: the frozen VAE (and the text encoder unless trained) in the lower precision, as diffusers'
+    // vae.to(weight_dtype) / text_encoder.to(weight_dtype); the trained UNet (and a trained encoder) stay float32.
+    DType frozen = o.testFrozenF32 ? DType.F32 : mp.frozenDtype(dev);
+    if (mp != MixedPrecision.NO && frozen == DType.F32 && !o.testFrozenF32)
+      listener.message("mixed precision: the VAE and text encoder stay float32 (" + Precision.name(mp.dtype())
+          + " does not run them on " + o.device + ": " + Precision.cpuBf16Problem().orElse("?") + ")");
+    try (DiffusersModel m = DiffusersModel.load(ModelFolder.open(o.model, null), dev,
+        o.trainTextEncoder ? DType.F32 : frozen, DType.F32, frozen)) {
+      if (o.testLoaded != null) o.testLoaded.accept(m);
+      if (frozen != DType.F32)
+        listener.message("mixed precision: the frozen VAE" + (o.trainTextEncoder ? "" : " and text encoder") + " in "
+            + Precision.name(frozen) + ", the UNet" + (o.trainTextEncoder ? " and the text encoder" : "")
+            + " float32");
       String prediction = o.predictionType != null ? o.predictionType : m.schedulerConfig().predictionType();
       if (!prediction.equals("epsilon") && !prediction.equals("v_prediction"))
         throw new UserInputException("--prediction-type must be epsilon or v_prediction, got '" + prediction + "'");
@@ -133,6 +149,8 @@ public final class Trainer {
       if (o.trainTextEncoder) trainable.addAll(te.list());
       double teLr = o.textEncoderLr != null ? o.textEncoderLr : o.lr;
       Path teConfig = m.folder().root().resolve("text_encoder/config.json");
+      // Caption dropout from the cache: the empty prompt's embedding, encoded once by the frozen text encoder.
+      float[] emptyEmbedding = cache != null && o.captionDropout > 0 ? emptyPromptEmbedding(m, dev) : null;
       unet.setGradientCheckpointing(o.gradientCheckpointing);
       if (o.gradientCheckpointing) listener.message("gradient checkpointing: on (the UNet's blocks are recomputed in the backward)");
       NoiseSchedule schedule = Scheduler.create(m.schedulerConfig()).schedule();
@@ -193,6 +211,7 @@ public final class Trainer {
               try (TensorScope scope = TensorScope.open();
                   Generator gen = new Generator(Device.CPU, DataLoader.mix(o.seed, step, micro))) {
                 SplittableRandom r = new SplittableRandom(DataLoader.mix(o.seed, step, 1_000_003L + micro));
+                boolean[] drop = dropped(o.seed, step, micro, b, o.captionDropout);
                 Tensor latents, context;
                 if (cache != null) {
                   // Same arithmetic and generator order as the VAE path: (mean + std·ε) × scaling_factor.
@@ -203,7 +222,7 @@ public final class Trainer {
                     LatentCache.Sample smp = cached.at(cachePositions[i]);
                     System.arraycopy(cache.mean(smp.image()), 0, mean, i * per, per);
                     System.arraycopy(cache.std(smp.image()), 0, std, i * per, per);
-                    System.arraycopy(cache.embedding(smp.caption()), 0, emb, i * perE, perE);
+                    System.arraycopy(drop[i] ? emptyEmbedding : cache.embedding(smp.caption()), 0, emb, i * perE, perE);
                   }
                   long[] shape = {b, ls[0], ls[1], ls[2]};
                   try (ModeGuard ng = Autograd.noGrad()) {
@@ -216,18 +235,22 @@ public final class Trainer {
                   try (ModeGuard ng = Autograd.noGrad()) {
                     Tensor pixels = Tensor.of(batch.pixels(), b, 3, res, res).to(dev);
                     var posterior = m.vae().encode(pixels);
-                    // Posterior noise on the CPU generator: the same latents on every device.
+                    // Posterior noise on the CPU generator: the same latents on every device. A VAE in the
+                    // mixed-precision dtype gives mean and std in it: back to float32 before sampling.
                     Tensor eps = Tensor.randn(gen, DType.F32, posterior.mean().shape()).to(dev);
-                    latents = posterior.sample(eps).mul(m.vae().scalingFactor());
+                    latents = frozen == DType.F32 ? posterior.sample(eps)
+                        : posterior.mean().to(DType.F32).add(posterior.std().to(DType.F32).mul(eps));
+                    latents = latents.mul(m.vae().scalingFactor());
                   }
                   long[] ids = new long[b * ClipTokenizer.CONTEXT_LENGTH];
                   for (int i = 0; i < b; i++)
-                    System.arraycopy(m.tokenizer().tokenize(batch.captions().get(i)), 0, ids,
+                    System.arraycopy(m.tokenizer().tokenize(drop[i] ? "" : batch.captions().get(i)), 0, ids,
                         i * ClipTokenizer.CONTEXT_LENGTH, ClipTokenizer.CONTEXT_LENGTH);
                   // A trained text encoder is part of the graph; a frozen one runs under no-grad (null: no guard).
                   try (ModeGuard ng = o.trainTextEncoder ? null : Autograd.noGrad()) {
                     context = m.textEncoder().encode(Tensor.of(ids, b, ClipTokenizer.CONTEXT_LENGTH).to(dev), 1);
                   }
+                  if (context.dtype() != DType.F32) context = context.to(DType.F32); // a frozen encoder in bf16/fp16
                 }
                 long[] shape = latents.shape();
                 Tensor noise = Tensor.randn(gen, DType.F32, shape);
@@ -299,9 +322,17 @@ public final class Trainer {
             }
             if (!validationPrompts.isEmpty() && (step == o.maxSteps
                 || (o.validationEvery > 0 && step % o.validationEvery == 0))) {
-              Path grid = Validation.writeGrid(pipe, validationPrompts, res, o.validationSteps, o.seed,
-                  o.validationClipSkip, o.out, step);
-              listener.message("validation: " + grid);
+              // With --ema the grid shows the average (what OUT/model gets), as diffusers: store the raw weights,
+              // copy the EMA in, sample, restore (exactly, so the training continues on the raw weights unchanged).
+              java.util.Map<String, Tensor> raw = ema != null ? ema.swapIn(unet.params().named()) : null;
+              Path grid;
+              try {
+                grid = Validation.writeGrid(pipe, validationPrompts, res, o.validationSteps, o.seed,
+                    o.validationClipSkip, o.out, step);
+              } finally {
+                if (raw != null) Ema.restore(unet.params().named(), raw);
+              }
+              listener.message("validation" + (ema != null ? " (EMA weights): " : ": ") + grid);
             }
             if (o.haltAfterStep > 0 && step == o.haltAfterStep) {
               metrics.flush();
@@ -322,6 +353,29 @@ public final class Trainer {
         return data == null ? new Result(startStep, step, ran, 0, List.of(), finalModel, 0)
             : new Result(startStep, step, ran, data.skips(), data.skippedFiles(), finalModel, data.dataWaitNanos() / 1e6);
       }
+    }
+  }
+
+  /**
+   * Which captions of micro-batch {@code micro} of step {@code step} are replaced by the empty prompt: index {@code i}
+   * when the {@code i}-th draw of a generator seeded with {@code mix(seed, step, 2_000_003 + micro)} is below
+   * {@code p}. A function of (seed, step, micro-batch, index) only, so runs and resumes reproduce it; no draw when
+   * {@code p} is 0.
+   */
+  static boolean[] dropped(long seed, long step, int micro, int batch, double p) {
+    boolean[] d = new boolean[batch];
+    if (p <= 0) return d;
+    SplittableRandom r = new SplittableRandom(DataLoader.mix(seed, step, 2_000_003L + micro));
+    for (int i = 0; i < batch; i++) d[i] = r.nextDouble() < p;
+    return d;
+  }
+
+  /** CLIP {@code last_hidden_state} (clip skip 1, as the cache stores) of the empty prompt, as a host array. */
+  @SuppressWarnings("try")
+  private static float[] emptyPromptEmbedding(DiffusersModel m, Device dev) {
+    try (TensorScope s = TensorScope.open(); ModeGuard ng = Autograd.noGrad()) {
+      Tensor ids = Tensor.of(m.tokenizer().tokenize(""), 1, ClipTokenizer.CONTEXT_LENGTH).to(dev);
+      return m.textEncoder().encode(ids, 1).to(DType.F32, Device.CPU).contiguous().toFloatArray();
     }
   }
 
@@ -353,6 +407,8 @@ public final class Trainer {
     if (o.textEncoderLr != null && !o.trainTextEncoder)
       throw new UserInputException("--text-encoder-lr needs --train-text-encoder");
     if (o.textEncoderLr != null && !(o.textEncoderLr > 0)) throw new UserInputException("--text-encoder-lr must be positive");
+    if (!(o.captionDropout >= 0 && o.captionDropout <= 1))
+      throw new UserInputException("--caption-dropout must be in [0, 1], got " + o.captionDropout);
     if (o.workers < 1 || o.prefetch < 1) throw new UserInputException("--workers and --prefetch must be at least 1");
   }
 
@@ -368,6 +424,7 @@ public final class Trainer {
         .put("ema_decay", o.ema ? o.emaDecay : 0);
     // Only when on, so that checkpoints written before the option existed still resume without it.
     if (!o.mixedPrecision.equals("no")) n.put("mixed_precision", o.mixedPrecision);
+    if (o.captionDropout > 0) n.put("caption_dropout", o.captionDropout);
     return n;
   }
 

@@ -17,7 +17,8 @@ import org.sr4g.diffusion.Txt2Img;
 
 /**
  * Validation during training: the prompts of {@code --validation-prompts} sampled with the current UNet (few steps,
- * fixed seed) into one PNG grid, {@code OUT/validation/step-<N>.png}.
+ * fixed seed) into one PNG grid, {@code OUT/validation/step-<N>.png}. With {@code --ema} the trainer swaps the EMA
+ * weights in around {@link #writeGrid} ({@link Ema#swapIn}, {@link Ema#restore}).
  */
 public final class Validation {
   private static final ObjectMapper JSON = new ObjectMapper();

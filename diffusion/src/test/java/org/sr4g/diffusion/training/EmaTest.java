@@ -46,4 +46,31 @@ class EmaTest {
     }
     assertEquals(live, Torch.liveTensors(), "every handle freed");
   }
+
+  @Test
+  void swapInAndRestoreAreExact() {
+    if (!Torch.isAvailable()) {
+      if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail("libtorch required when CI=true");
+      Assumptions.abort("libtorch engine unavailable");
+    }
+    long live = Torch.liveTensors();
+    float[] raw = {0.1f, -2.7182817f, 3.1415927e-20f};
+    try (Params p = new Params()) {
+      Tensor w = p.add("w", Tensor.of(raw.clone(), 3));
+      w.requiresGrad(true);
+      try (Ema ema = new Ema(p.named(), 0.9)) {
+        try (var ng = org.sr4g.torch.Autograd.noGrad(); TensorScope s = TensorScope.open()) {
+          w.copyFrom(Tensor.of(new float[] {1f, 2f, 3f}, 3));
+        }
+        ema.update(p.named(), 2); // d = 2/11: the average is neither value
+        float[] trained = w.toFloatArray(), avg = ema.named().get("w").toFloatArray();
+        var stored = ema.swapIn(p.named());
+        assertArrayEquals(avg, w.toFloatArray(), "the average is in the parameters");
+        Ema.restore(p.named(), stored);
+        assertArrayEquals(trained, w.toFloatArray(), "the raw weights are back, bit for bit");
+        assertEquals(true, w.requiresGrad());
+      }
+    }
+    assertEquals(live, Torch.liveTensors(), "every handle freed");
+  }
 }

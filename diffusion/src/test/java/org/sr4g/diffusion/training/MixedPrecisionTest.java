@@ -18,6 +18,9 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sr4g.UserInputException;
+import org.sr4g.diffusion.DiffusersModel;
+import org.sr4g.diffusion.Precision;
+import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.NativeAssume;
 import org.sr4g.torch.Torch;
@@ -275,5 +278,93 @@ class MixedPrecisionTest {
     for (int i = 0; i < ref.size(); i++) assertEquals(ref.get(i), joined.get(i), 1e-3 * ref.get(i), "step " + (i + 1));
     assertEquals(straight.metrics().get(3).lossScale(), r2.metrics().get(1).lossScale());
     assertEquals(straight.metrics().get(3).skippedSteps(), r2.metrics().get(1).skippedSteps());
+  }
+
+  /** The dtypes of every parameter of each component, as loaded by the trainer. */
+  record Dtypes(java.util.Set<DType> textEncoder, java.util.Set<DType> unet, java.util.Set<DType> vae) {
+    static Dtypes of(DiffusersModel m) {
+      return new Dtypes(set(m.textEncoder().params().list()), set(m.unet().params().list()), set(m.vae().params().list()));
+    }
+
+    private static java.util.Set<DType> set(List<org.sr4g.torch.Tensor> ts) {
+      java.util.Set<DType> r = java.util.EnumSet.noneOf(DType.class);
+      for (org.sr4g.torch.Tensor t : ts) r.add(t.dtype());
+      return r;
+    }
+  }
+
+  /**
+   * bf16 on the CPU loads the frozen VAE and text encoder in bf16 (diffusers' vae.to(weight_dtype)) while the UNet,
+   * and a trained text encoder, stay float32; the losses stay finite, within a few % of the bf16 run with float32
+   * frozen components, deterministic, and a resume is exact.
+   */
+  @Test
+  void bf16CastsTheFrozenComponents(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    Assumptions.assumeTrue(Precision.cpuBf16Problem().isEmpty(), "this libtorch cannot run the models in bf16 on the CPU");
+    Dtypes[] seen = new Dtypes[1];
+    List<String> messages = new ArrayList<>();
+    Trainer.Listener listener = new Trainer.Listener() {
+      public void step(Trainer.StepMetrics m, long max) {}
+
+      public void message(String line) {
+        messages.add(line);
+      }
+    };
+    java.util.function.Function<String, TrainOptions> bf16 = out -> {
+      try {
+        TrainOptions o = TrainerTest.options(tmp, out);
+        o.mixedPrecision = "bf16";
+        o.testLoaded = m -> seen[0] = Dtypes.of(m);
+        return o;
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    };
+    TrainOptions f32Frozen = bf16.apply("frozen-f32");
+    f32Frozen.testFrozenF32 = true;
+    List<Double> ref = TrainerTest.losses(Trainer.train(f32Frozen, listener));
+    assertEquals(new Dtypes(java.util.Set.of(DType.F32), java.util.Set.of(DType.F32), java.util.Set.of(DType.F32)), seen[0]);
+    assertTrue(messages.isEmpty(), messages.toString());
+
+    long live = Torch.liveTensors();
+    Trainer.Result a = Trainer.train(bf16.apply("a"), listener);
+    assertEquals(live, Torch.liveTensors(), "no native handle leaked");
+    assertEquals(new Dtypes(java.util.Set.of(DType.BF16), java.util.Set.of(DType.F32), java.util.Set.of(DType.BF16)), seen[0]);
+    assertTrue(messages.contains("mixed precision: the frozen VAE and text encoder in bf16, the UNet float32"),
+        messages.toString());
+    Trainer.Result b = Trainer.train(bf16.apply("b"), TrainerTest.QUIET);
+    List<Double> l = TrainerTest.losses(a);
+    assertEquals(l, TrainerTest.losses(b), "deterministic");
+    assertArrayEquals(TrainerTest.unet(a.finalModel()), TrainerTest.unet(b.finalModel()));
+    System.out.println("bf16, frozen VAE/text encoder in float32 vs bf16: " + ref + " vs " + l);
+    for (int i = 0; i < ref.size(); i++) {
+      assertTrue(Double.isFinite(l.get(i)) && l.get(i) > 0, l.toString());
+      assertNotEquals(ref.get(i), l.get(i), "step " + (i + 1) + ": the bf16 VAE/encoder change the latents");
+      assertEquals(ref.get(i), l.get(i), 0.05 * ref.get(i), "step " + (i + 1));
+    }
+    // The published model: the UNet float32, the frozen components copied from the input as they were.
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("model/vae/diffusion_pytorch_model.safetensors")),
+        Files.readAllBytes(a.finalModel().resolve("vae/diffusion_pytorch_model.safetensors")));
+    assertEquals(TrainerTest.unet(tmp.resolve("model")).length, TrainerTest.unet(a.finalModel()).length);
+
+    // Resume: 2 + 2 steps equal 4 straight.
+    TrainOptions first = bf16.apply("resumed");
+    first.maxSteps = 2;
+    Trainer.Result r1 = Trainer.train(first, TrainerTest.QUIET);
+    TrainOptions second = bf16.apply("resumed");
+    second.resume = "latest";
+    Trainer.Result r2 = Trainer.train(second, TrainerTest.QUIET);
+    List<Double> joined = new ArrayList<>(TrainerTest.losses(r1));
+    joined.addAll(TrainerTest.losses(r2));
+    assertEquals(l, joined);
+    assertArrayEquals(TrainerTest.unet(a.finalModel()), TrainerTest.unet(r2.finalModel()));
+
+    // A trained text encoder stays float32; only the VAE is cast.
+    TrainOptions te = bf16.apply("te");
+    te.trainTextEncoder = true;
+    te.maxSteps = 1;
+    for (Trainer.StepMetrics m : Trainer.train(te, TrainerTest.QUIET).metrics()) assertTrue(Double.isFinite(m.loss()));
+    assertEquals(new Dtypes(java.util.Set.of(DType.F32), java.util.Set.of(DType.F32), java.util.Set.of(DType.BF16)), seen[0]);
   }
 }

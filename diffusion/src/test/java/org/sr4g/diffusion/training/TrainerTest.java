@@ -376,4 +376,151 @@ class TrainerTest {
     assertTrue(r.skips() >= 1, "4 steps × 2 examples cover both epochs of 5 rows");
     assertEquals(List.of("gone.jpg"), r.skippedFiles());
   }
+
+  static TrainOptions dropoutOptions(Path tmp, String out, double p) throws Exception {
+    TrainOptions o = options(tmp, out);
+    o.captionDropout = p;
+    o.checkpointEvery = 2;
+    return o;
+  }
+
+  /**
+   * --caption-dropout: 0 is the run without it (bit-identical, no fixed option recorded); 1 replaces every caption
+   * (two data files differing only in their captions give bit-identical runs, while without dropout they differ); an
+   * intermediate value is a deterministic mix, exact on resume; values outside [0, 1] are refused.
+   */
+  @Test
+  void captionDropout(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    Trainer.Result base = Trainer.train(options(tmp, "base"), QUIET);
+    Trainer.Result zero = Trainer.train(dropoutOptions(tmp, "zero", 0), QUIET);
+    assertEquals(losses(base), losses(zero), "P = 0 is the run without the option");
+    assertArrayEquals(unet(base.finalModel()), unet(zero.finalModel()));
+    assertFalse(Files.readString(tmp.resolve("zero/checkpoints/checkpoint-4/state.json")).contains("caption_dropout"));
+
+    // Same images, other captions.
+    Path other = tmp.resolve("other.jsonl");
+    Files.writeString(other, Files.readString(tmp.resolve("train.jsonl")).replaceAll("\"caption\":\"[^\"]*\"",
+        "\"caption\":\"a purple zebra below a tiny house\""));
+    TrainOptions otherCaptions = options(tmp, "other");
+    otherCaptions.data = other;
+    assertNotEquals(losses(base), losses(Trainer.train(otherCaptions, QUIET)), "captions matter without dropout");
+    Trainer.Result all = Trainer.train(dropoutOptions(tmp, "all", 1), QUIET);
+    TrainOptions allOther = dropoutOptions(tmp, "all-other", 1);
+    allOther.data = other;
+    Trainer.Result allOtherR = Trainer.train(allOther, QUIET);
+    assertEquals(losses(all), losses(allOtherR), "P = 1: every caption is the empty prompt");
+    assertArrayEquals(unet(all.finalModel()), unet(allOtherR.finalModel()));
+    assertNotEquals(losses(base), losses(all));
+
+    // The draw: a function of (seed, step, micro-batch, index), a mix at P = 0.5.
+    int dropped = 0, n = 0;
+    for (long step = 1; step <= 50; step++)
+      for (int micro = 0; micro < 2; micro++) {
+        boolean[] d = Trainer.dropped(5, step, micro, 4, 0.5);
+        assertArrayEquals(d, Trainer.dropped(5, step, micro, 4, 0.5));
+        for (boolean x : d) if (x) dropped++;
+        n += d.length;
+      }
+    assertTrue(dropped > 0.4 * n && dropped < 0.6 * n, dropped + " of " + n);
+    assertArrayEquals(new boolean[4], Trainer.dropped(5, 1, 0, 4, 0));
+    for (int i = 0; i < 4; i++) assertTrue(Trainer.dropped(5, 1, 0, 4, 1)[i]);
+
+    // P = 0.5 with this seed drops some captions of the run and keeps others: a third loss sequence, reproducible,
+    // and a resume (2 + 2 steps) equals 4 straight steps.
+    int droppedInRun = 0;
+    for (long step = 1; step <= 4; step++)
+      for (boolean x : Trainer.dropped(5, step, 0, 2, 0.5)) if (x) droppedInRun++;
+    assertTrue(droppedInRun > 0 && droppedInRun < 8, droppedInRun + " of 8");
+    Trainer.Result half = Trainer.train(dropoutOptions(tmp, "half", 0.5), QUIET);
+    assertEquals(losses(half), losses(Trainer.train(dropoutOptions(tmp, "half2", 0.5), QUIET)));
+    assertNotEquals(losses(base), losses(half));
+    assertNotEquals(losses(all), losses(half));
+    TrainOptions first = dropoutOptions(tmp, "resumed", 0.5);
+    first.maxSteps = 2;
+    Trainer.Result r1 = Trainer.train(first, QUIET);
+    TrainOptions second = dropoutOptions(tmp, "resumed", 0.5);
+    second.resume = "latest";
+    Trainer.Result r2 = Trainer.train(second, QUIET);
+    List<Double> joined = new ArrayList<>(losses(r1));
+    joined.addAll(losses(r2));
+    assertEquals(losses(half), joined);
+    assertArrayEquals(unet(half.finalModel()), unet(r2.finalModel()));
+    // The probability is one of the options a resume must keep.
+    TrainOptions changed = dropoutOptions(tmp, "resumed", 0.25);
+    changed.resume = "latest";
+    changed.maxSteps = 5;
+    UserInputException e = assertThrows(UserInputException.class, () -> Trainer.train(changed, QUIET));
+    assertTrue(e.getMessage().contains("caption_dropout"), e.getMessage());
+
+    for (double bad : new double[] {-0.1, 1.5, Double.NaN}) {
+      e = assertThrows(UserInputException.class, () -> Trainer.train(dropoutOptions(tmp, "bad", bad), QUIET));
+      assertTrue(e.getMessage().contains("--caption-dropout"), e.getMessage());
+    }
+  }
+
+  static int[] pixels(Path png) throws Exception {
+    java.awt.image.BufferedImage i = javax.imageio.ImageIO.read(png.toFile());
+    return i.getRGB(0, 0, i.getWidth(), i.getHeight(), null, 0, i.getWidth());
+  }
+
+  /**
+   * With --ema the validation grids are sampled from the average: the last grid equals one sampled from OUT/model
+   * (the EMA UNet), step 1's equals the run without EMA (the average starts as a copy), later ones differ from it; the
+   * swap is undone exactly (losses and raw checkpoint weights bit-identical to a run without validation).
+   */
+  @Test
+  void validationSamplesTheEmaWeights(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    java.util.function.BiFunction<String, Boolean, TrainOptions> opts = (out, ema) -> {
+      try {
+        TrainOptions o = options(tmp, out);
+        o.ema = ema;
+        o.emaDecay = 0.9;
+        o.checkpointEvery = 1;
+        return o;
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    };
+    Trainer.Result plain = Trainer.train(opts.apply("plain", true), QUIET);
+    TrainOptions v = opts.apply("validated", true);
+    v.validationPrompts = "a cat to the left of a dog";
+    v.validationEvery = 1;
+    v.validationSteps = 2;
+    List<String> messages = new ArrayList<>();
+    long live = Torch.liveTensors();
+    Trainer.Result r = Trainer.train(v, new Trainer.Listener() {
+      public void step(Trainer.StepMetrics m, long max) {}
+
+      public void message(String line) {
+        messages.add(line);
+      }
+    });
+    assertEquals(live, Torch.liveTensors(), "the stored raw weights are freed");
+    assertTrue(messages.stream().anyMatch(l -> l.startsWith("validation (EMA weights): ")), messages.toString());
+    assertEquals(losses(plain), losses(r), "validation does not change the training");
+    for (int s = 1; s <= 4; s++) {
+      Path c = Path.of("checkpoints/checkpoint-" + s);
+      assertArrayEquals(unet(tmp.resolve("plain").resolve(c)), unet(tmp.resolve("validated").resolve(c)), "raw, step " + s);
+    }
+    assertArrayEquals(unet(plain.finalModel()), unet(r.finalModel()));
+
+    // The last grid is the EMA UNet's: sampled again from OUT/model, it is the same picture.
+    try (DiffusersModel m = DiffusersModel.load(r.finalModel(), null, Device.CPU)) {
+      Validation.writeGrid(new org.sr4g.diffusion.Txt2Img(m, Device.CPU), List.of(v.validationPrompts), 16, 2, v.seed,
+          1, tmp.resolve("again"), 4);
+    }
+    assertArrayEquals(pixels(tmp.resolve("again/validation/step-4.png")), pixels(tmp.resolve("validated/validation/step-4.png")));
+
+    TrainOptions noEma = opts.apply("raw", false);
+    noEma.validationPrompts = v.validationPrompts;
+    noEma.validationEvery = 1;
+    noEma.validationSteps = 2;
+    Trainer.train(noEma, QUIET);
+    assertArrayEquals(pixels(tmp.resolve("raw/validation/step-1.png")), pixels(tmp.resolve("validated/validation/step-1.png")),
+        "step 1: the average is a copy of the weights");
+    assertFalse(java.util.Arrays.equals(pixels(tmp.resolve("raw/validation/step-4.png")),
+        pixels(tmp.resolve("validated/validation/step-4.png"))), "later: the raw UNet's grid differs from the EMA's");
+  }
 }
