@@ -304,13 +304,7 @@ class MixedPrecisionTest {
     Assumptions.assumeTrue(Precision.cpuBf16Problem().isEmpty(), "this libtorch cannot run the models in bf16 on the CPU");
     Dtypes[] seen = new Dtypes[1];
     List<String> messages = new ArrayList<>();
-    Trainer.Listener listener = new Trainer.Listener() {
-      public void step(Trainer.StepMetrics m, long max) {}
-
-      public void message(String line) {
-        messages.add(line);
-      }
-    };
+    Trainer.Listener listener = TrainerTest.messagesInto(messages);
     java.util.function.Function<String, TrainOptions> bf16 = out -> {
       try {
         TrainOptions o = TrainerTest.options(tmp, out);

@@ -31,6 +31,19 @@ class TrainerTest {
 
   static final Trainer.Listener QUIET = (m, max) -> {};
 
+  /** A listener that keeps the trainer's messages (resume, checkpointing, validation lines) for assertions. */
+  static Trainer.Listener messagesInto(List<String> messages) {
+    return new Trainer.Listener() {
+      @Override
+      public void step(Trainer.StepMetrics m, long max) {}
+
+      @Override
+      public void message(String line) {
+        messages.add(line);
+      }
+    };
+  }
+
   static TrainOptions options(Path tmp, String out) throws Exception {
     Path model = tmp.resolve("model");
     if (!Files.exists(model)) RandomModelFolder.write(model, 11);
@@ -127,13 +140,7 @@ class TrainerTest {
     second.emaDecay = 0.9;
     second.resume = "latest";
     List<String> messages = new ArrayList<>();
-    Trainer.Result r2 = Trainer.train(second, new Trainer.Listener() {
-      public void step(Trainer.StepMetrics m, long max) {}
-
-      public void message(String line) {
-        messages.add(line);
-      }
-    });
+    Trainer.Result r2 = Trainer.train(second, messagesInto(messages));
     assertEquals(2, r2.startStep());
     assertTrue(messages.get(0).contains("resumed from"), messages.toString());
     List<Double> joined = new ArrayList<>(losses(r1));
@@ -310,13 +317,7 @@ class TrainerTest {
     ck.gradientCheckpointing = true;
     List<String> messages = new ArrayList<>();
     long live = Torch.liveTensors();
-    Trainer.Result b = Trainer.train(ck, new Trainer.Listener() {
-      public void step(Trainer.StepMetrics m, long max) {}
-
-      public void message(String line) {
-        messages.add(line);
-      }
-    });
+    Trainer.Result b = Trainer.train(ck, messagesInto(messages));
     assertEquals(live, Torch.liveTensors(), "every native handle of the checkpointed run freed");
     assertTrue(messages.stream().anyMatch(l -> l.contains("gradient checkpointing: on")), messages.toString());
     assertEquals(4, b.metrics().size());
@@ -490,13 +491,7 @@ class TrainerTest {
     v.validationSteps = 2;
     List<String> messages = new ArrayList<>();
     long live = Torch.liveTensors();
-    Trainer.Result r = Trainer.train(v, new Trainer.Listener() {
-      public void step(Trainer.StepMetrics m, long max) {}
-
-      public void message(String line) {
-        messages.add(line);
-      }
-    });
+    Trainer.Result r = Trainer.train(v, messagesInto(messages));
     assertEquals(live, Torch.liveTensors(), "the stored raw weights are freed");
     assertTrue(messages.stream().anyMatch(l -> l.startsWith("validation (EMA weights): ")), messages.toString());
     assertEquals(losses(plain), losses(r), "validation does not change the training");
