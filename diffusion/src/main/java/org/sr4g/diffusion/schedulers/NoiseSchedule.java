@@ -1,5 +1,8 @@
 package org.sr4g.diffusion.schedulers;
 
+import org.sr4g.torch.DType;
+import org.sr4g.torch.Tensor;
+
 /**
  * The training noise schedule shared by every scheduler: {@code betas}, {@code alphas = 1 - betas} and
  * {@code alphas_cumprod}, computed in float32 exactly as diffusers does with PyTorch (including torch's float32
@@ -127,6 +130,42 @@ public final class NoiseSchedule {
         out[i] = velocity ? sqrtAlpha * noise[i] - sqrtOneMinus * x0[i] : sqrtAlpha * x0[i] + sqrtOneMinus * noise[i];
     }
     return out;
+  }
+
+  /**
+   * {@link #addNoise(float[], float[], long[])} on tensors of shape {@code [B, ...]} on any device, one timestep per
+   * batch element: the latents never leave the device (the trainer's step on a GPU). Bit-identical to the array form
+   * on the CPU: the coefficients are the same float32 square roots, and each element is one float32 multiply per term
+   * and one add, as there (tested).
+   */
+  public Tensor addNoise(Tensor x0, Tensor noise, long[] timesteps) {
+    Tensor[] c = coefficients(x0, timesteps);
+    return x0.mul(c[0]).add(noise.mul(c[1]));
+  }
+
+  /** {@link #velocity(float[], float[], long[])} on device tensors, as {@link #addNoise(Tensor, Tensor, long[])}. */
+  public Tensor velocity(Tensor x0, Tensor noise, long[] timesteps) {
+    Tensor[] c = coefficients(x0, timesteps);
+    return noise.mul(c[0]).sub(x0.mul(c[1]));
+  }
+
+  /** sqrt(acp[t]) and sqrt(1 - acp[t]) per batch element, shaped [B, 1, ...] to broadcast over x0, on x0's device. */
+  private Tensor[] coefficients(Tensor x0, long[] timesteps) {
+    long[] shape = x0.shape();
+    if (shape.length == 0 || shape[0] != timesteps.length)
+      throw new IllegalArgumentException("tensor of shape " + java.util.Arrays.toString(shape) + " does not hold "
+          + timesteps.length + " batch elements");
+    if (x0.dtype() != DType.F32) throw new IllegalArgumentException("add_noise works in float32, got " + x0.dtype());
+    float[] sqrtAlpha = new float[timesteps.length], sqrtOneMinus = new float[timesteps.length];
+    for (int b = 0; b < timesteps.length; b++) {
+      float acp = alphaCumprod(timesteps[b]);
+      sqrtAlpha[b] = Elementwise.sqrt(acp);
+      sqrtOneMinus[b] = Elementwise.sqrt(1f - acp);
+    }
+    long[] cs = new long[shape.length];
+    java.util.Arrays.fill(cs, 1);
+    cs[0] = timesteps.length;
+    return new Tensor[] {Tensor.of(sqrtAlpha, cs).to(x0.device()), Tensor.of(sqrtOneMinus, cs).to(x0.device())};
   }
 
   float alphaCumprod(long t) {

@@ -258,11 +258,11 @@ public final class Trainer {
                   noise = noise.add(Tensor.randn(gen, DType.F32, shape[0], shape[1], 1, 1).mul(o.noiseOffset));
                 long[] ts = new long[b];
                 for (int i = 0; i < b; i++) ts[i] = r.nextInt(T);
-                float[] z = latents.to(Device.CPU).contiguous().toFloatArray();
-                float[] n = noise.contiguous().toFloatArray();
-                Tensor noisy = Tensor.of(schedule.addNoise(z, n, ts), shape).to(dev);
-                Tensor target = (prediction.equals("epsilon") ? Tensor.of(n, shape)
-                    : Tensor.of(schedule.velocity(z, n, ts), shape)).to(dev);
+                // On the latents' device: no device-to-host copy of the latents per micro-batch (the noise comes from
+                // the CPU generator, so it is the same on every device, and is copied over once).
+                Tensor eps = noise.to(dev);
+                Tensor noisy = schedule.addNoise(latents, eps, ts);
+                Tensor target = prediction.equals("epsilon") ? eps : schedule.velocity(latents, eps, ts);
                 Tensor loss;
                 // Mixed precision: forward and loss under autocast (weights stay float32); the loss on a float32
                 // prediction, as diffusers' F.mse_loss(model_pred.float(), target.float()).

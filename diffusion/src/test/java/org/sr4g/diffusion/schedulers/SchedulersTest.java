@@ -14,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.safetensors.SafetensorsFile;
 import org.sr4g.testing.SharedData;
+import org.sr4g.torch.DType;
+import org.sr4g.torch.NativeAssume;
 import org.sr4g.torch.Tensor;
 import org.sr4g.torch.TensorScope;
 import org.sr4g.torch.Torch;
@@ -146,6 +148,27 @@ class SchedulersTest {
       assertArrayEquals(arrays.scaleModelInput(x, t), scaled.toFloatArray());
       Tensor prev = tensors.step(Tensor.of(eps, 2, 4, 2, 2), t, xt, null);
       assertArrayEquals(arrays.step(eps, t, x, null).prevSample(), prev.toFloatArray());
+    }
+  }
+
+  /**
+   * The trainer's on-device add_noise / get_velocity (tensor form) equal the array form bit for bit on the CPU, for
+   * each batch element's own timestep; wrong batch sizes and dtypes are refused.
+   */
+  @Test
+  void tensorAddNoiseAndVelocityEqualTheArrayForm() {
+    NativeAssume.torch();
+    NoiseSchedule s = create(sd15("DDPMScheduler")).schedule();
+    long[] ts = {0, 17, 500, 999};
+    long[] shape = {4, 3, 5, 7};
+    float[] x0 = gaussian(4 * 3 * 5 * 7, 1), eps = gaussian(4 * 3 * 5 * 7, 2);
+    try (TensorScope scope = TensorScope.open()) {
+      Tensor x = Tensor.of(x0, shape), n = Tensor.of(eps, shape);
+      assertArrayEquals(s.addNoise(x0, eps, ts), s.addNoise(x, n, ts).contiguous().toFloatArray());
+      assertArrayEquals(s.velocity(x0, eps, ts), s.velocity(x, n, ts).contiguous().toFloatArray());
+      assertThrows(IllegalArgumentException.class, () -> s.addNoise(x, n, new long[] {1, 2}));
+      assertThrows(IllegalArgumentException.class, () -> s.addNoise(x.to(DType.BF16), n, ts));
+      assertThrows(IllegalArgumentException.class, () -> s.addNoise(x, n, new long[] {0, 1, 2, 1000}));
     }
   }
 
