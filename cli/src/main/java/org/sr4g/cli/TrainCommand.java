@@ -33,6 +33,8 @@ final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "diffusers model folder") Path model;
+  @Option(names = "--variant", paramLabel = "NAME", description = "weights variant of --model, e.g. fp16 (widened to"
+      + " float32 on load; OUT/model is float32)") String variant;
   @Option(names = "--data", paramLabel = "FILE", description = "train.jsonl of sr4g generate (unless --cache)") Path data;
   @Option(names = "--images", paramLabel = "DIR", description = "folder of the rows' file_name images (unless --cache)")
   Path images;
@@ -109,6 +111,7 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() {
     TrainOptions o = new TrainOptions();
     o.model = model;
+    o.variant = variant;
     o.data = data;
     o.images = images;
     o.cache = cache;

@@ -8,6 +8,11 @@ import java.nio.file.Path;
  */
 public final class TrainOptions {
   public Path model, data, images, out;
+  /**
+   * The input model's weights variant ({@code fp16}: {@code *.fp16.safetensors}, widened to float32 on load; each
+   * component falls back to its plain file, as diffusers does); null: the plain files.
+   */
+  public String variant = null;
   /** A folder written by {@code sr4g cache} ({@link LatentCache}); replaces data and images when set. */
   public Path cache = null;
   public String device = "cpu";

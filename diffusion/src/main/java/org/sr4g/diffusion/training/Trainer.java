@@ -125,7 +125,7 @@ public final class Trainer {
     if (mp != MixedPrecision.NO && frozen == DType.F32 && !o.testFrozenF32)
       listener.message("mixed precision: the VAE and text encoder stay float32 (" + Precision.name(mp.dtype())
           + " does not run them on " + o.device + ": " + Precision.cpuBf16Problem().orElse("?") + ")");
-    try (DiffusersModel m = DiffusersModel.load(ModelFolder.open(o.model, null), dev,
+    try (DiffusersModel m = DiffusersModel.load(ModelFolder.open(o.model, o.variant), dev,
         o.trainTextEncoder ? DType.F32 : frozen, DType.F32, frozen)) {
       if (o.testLoaded != null) o.testLoaded.accept(m);
       if (frozen != DType.F32)
@@ -425,6 +425,8 @@ public final class Trainer {
     // Only when on, so that checkpoints written before the option existed still resume without it.
     if (!o.mixedPrecision.equals("no")) n.put("mixed_precision", o.mixedPrecision);
     if (o.captionDropout > 0) n.put("caption_dropout", o.captionDropout);
+    // The frozen VAE and text encoder are read from the input folder again on resume: the same files, please.
+    if (o.variant != null) n.put("variant", o.variant);
     return n;
   }
 

@@ -120,6 +120,52 @@ class TrainerTest {
    * In-process resume: 2 steps, then a new Trainer resumed from checkpoint-2 for 2 more, against 4 straight. (The
    * crash variant, a separate JVM halted mid-run, is {@code TrainCommandTest} in the cli module.)
    */
+  /**
+   * {@code --variant fp16} trains from the variant's files: a folder whose {@code unet/*.fp16.safetensors} holds other
+   * weights than its plain file trains exactly like a folder with those weights as the plain file, and differently
+   * without the option; the variant is an option a resume must keep.
+   */
+  @Test
+  void variantPicksTheVariantWeights(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    TrainOptions base = options(tmp, "plain"); // writes tmp/model (seed 11)
+    base.checkpointEvery = 0;
+    base.maxSteps = 2;
+    Path other = RandomModelFolder.write(tmp.resolve("other"), 12);
+    Path otherUnet = other.resolve("unet/diffusion_pytorch_model.safetensors");
+    Files.copy(otherUnet, tmp.resolve("model/unet/diffusion_pytorch_model.fp16.safetensors"));
+    // tmp/swapped: tmp/model with the other UNet as its plain file.
+    Path swapped = tmp.resolve("swapped");
+    try (var files = Files.walk(tmp.resolve("model"))) {
+      for (Path f : files.toList()) {
+        Path dst = swapped.resolve(tmp.resolve("model").relativize(f).toString());
+        if (Files.isDirectory(f)) Files.createDirectories(dst);
+        else if (!f.getFileName().toString().contains(".fp16.")) Files.copy(f, dst);
+      }
+    }
+    Files.copy(otherUnet, swapped.resolve("unet/diffusion_pytorch_model.safetensors"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+
+    List<Double> plain = losses(Trainer.train(base, QUIET));
+    TrainOptions v = options(tmp, "variant");
+    v.checkpointEvery = 0;
+    v.maxSteps = 2;
+    v.variant = "fp16";
+    Trainer.Result variant = Trainer.train(v, QUIET);
+    TrainOptions sw = options(tmp, "swapped-run");
+    sw.checkpointEvery = 0;
+    sw.maxSteps = 2;
+    sw.model = swapped;
+    Trainer.Result reference = Trainer.train(sw, QUIET);
+    assertEquals(losses(reference), losses(variant), "the variant's UNet was trained");
+    assertArrayEquals(unet(reference.finalModel()), unet(variant.finalModel()));
+    assertNotEquals(plain, losses(variant), "and not the plain one");
+    assertFalse(Files.exists(variant.finalModel().resolve("unet/diffusion_pytorch_model.fp16.safetensors")),
+        "OUT/model holds the trained UNet only, no stale variant file");
+    assertEquals("fp16", Trainer.fixedOptions(v, 4).get("variant").asText());
+    assertFalse(Trainer.fixedOptions(base, 4).has("variant"), "older checkpoints (no variant) still resume");
+  }
+
   @Test
   void resumeIsExact(@TempDir Path tmp) throws Exception {
     requireTorch();
