@@ -253,13 +253,18 @@ sr4g_err sr4g_amp_unscale(const sr4g_t* params, int64_t n, double inv_scale, int
   // (checked before the multiply, as torch's kernel does). CUDA gradients go through torch's fused kernel per device
   // (one launch for the lot); CPU gradients through isfinite().all() and mul_ (the fused op has no CPU kernel in 1.x).
   c10::NoGradGuard no_grad;
+  // Validate every gradient first: a refusal must leave all of them untouched (a retry would otherwise unscale the
+  // ones before the bad tensor twice).
+  for (int64_t i = 0; i < n; i++) {
+    const at::Tensor& g = T(params[i]).grad();
+    if (g.defined() && (g.scalar_type() == at::kHalf || g.scalar_type() == at::kBFloat16))
+      throw std::invalid_argument("GradScaler: refusing to unscale low-precision gradients (master weights must be float32)");
+  }
   bool found = false;
   std::vector<std::pair<at::Device, std::vector<at::Tensor>>> cuda;
   for (int64_t i = 0; i < n; i++) {
     const at::Tensor& g = T(params[i]).grad();
     if (!g.defined()) continue;
-    if (g.scalar_type() == at::kHalf || g.scalar_type() == at::kBFloat16)
-      throw std::invalid_argument("GradScaler: refusing to unscale low-precision gradients (master weights must be float32)");
     if (g.is_cuda()) {
       auto it = cuda.begin();
       while (it != cuda.end() && it->first != g.device()) ++it;

@@ -298,5 +298,21 @@ class TrainCommandTest {
     bad.addAll(common);
     r = CliRun.of(bad.toArray(String[]::new));
     assertEquals(2, r.code(), r.out() + r.err());
+    // A cache whose embeddings do not fit the model (as one built from another model would) is refused in one line.
+    Path other = tmp.resolve("cache-other");
+    Files.createDirectories(other);
+    try (var files = Files.list(tmp.resolve("cache"))) {
+      for (Path f : files.toList()) Files.copy(f, other.resolve(f.getFileName().toString()));
+    }
+    Path index = other.resolve("index.json");
+    Files.writeString(index, Files.readString(index).replaceFirst("\"embedding_shape\"\\s*:\\s*\\[\\s*77\\s*,\\s*\\d+",
+        "\"embedding_shape\": [77, 99"));
+    assertTrue(Files.readString(index).contains("[77, 99"), Files.readString(index));
+    List<String> mismatch = new ArrayList<>(List.of("train", "--cache", other.toString(), "--out",
+        tmp.resolve("c4").toString(), "--caption-dropout", "0.5"));
+    mismatch.addAll(common);
+    r = CliRun.of(mismatch.toArray(String[]::new));
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("text embeddings of width 99") && r.err().contains("rebuild the cache"), r.err());
   }
 }

@@ -205,7 +205,13 @@ public final class Checkpoints {
       if (scaler != null) {
         JsonNode g = s.get("grad_scaler");
         if (g == null) throw new UserInputException(ckpt + ": no grad_scaler state (the run was not fp16)");
-        scaler.loadState((float) g.get("scale").asDouble(), g.get("growth_tracker").asInt());
+        if (!g.path("scale").isNumber() || !g.path("growth_tracker").isInt())
+          throw new UserInputException(ckpt + "/state.json: grad_scaler needs a numeric scale and an integer growth_tracker");
+        try {
+          scaler.loadState((float) g.get("scale").asDouble(), g.get("growth_tracker").asInt());
+        } catch (IllegalArgumentException e) {
+          throw new UserInputException(ckpt + "/state.json: bad grad_scaler state: " + e.getMessage());
+        }
       }
       return new State(s.get("step").asLong(), s.get("data_position").asLong(), (ObjectNode) s.get("options"),
           s.path("skipped_steps").asLong(0));

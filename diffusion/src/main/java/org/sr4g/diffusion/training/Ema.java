@@ -55,6 +55,14 @@ public final class Ema implements AutoCloseable {
         raw.put(e.getKey(), TensorScope.detachFromScope(p.detach().copy()));
         p.copyFrom(e.getValue());
       }
+    } catch (RuntimeException failure) {
+      // E.g. out of memory for a copy: put back what was swapped so far and free the copies, then fail.
+      try {
+        restore(params, raw);
+      } catch (RuntimeException second) {
+        failure.addSuppressed(second);
+      }
+      throw failure;
     }
     return raw;
   }

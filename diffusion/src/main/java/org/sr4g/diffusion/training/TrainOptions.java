@@ -79,6 +79,8 @@ public final class TrainOptions {
    * and the scaler's checkpoint state (fp16 itself needs CUDA).
    */
   boolean testGradScaler = false;
+  /** Test hook: the initial loss scale of {@link #testGradScaler}'s scaler (torch's default 2^16 otherwise). */
+  float testGradScalerInitScale = 65536f;
   /** Test hook: keep the frozen VAE and text encoder float32 under mixed precision (the behaviour before they were cast). */
   boolean testFrozenF32 = false;
   /** Test hook: sees the model right after it is loaded (to check the components' dtypes). */

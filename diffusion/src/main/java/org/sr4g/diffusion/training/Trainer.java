@@ -125,12 +125,14 @@ public final class Trainer {
     if (mp != MixedPrecision.NO && frozen == DType.F32 && !o.testFrozenF32)
       listener.message("mixed precision: the VAE and text encoder stay float32 (" + Precision.name(mp.dtype())
           + " does not run them on " + o.device + ": " + Precision.cpuBf16Problem().orElse("?") + ")");
-    try (DiffusersModel m = DiffusersModel.load(ModelFolder.open(o.model, o.variant), dev,
-        o.trainTextEncoder ? DType.F32 : frozen, DType.F32, frozen)) {
+    // With --cache the text encoder only encodes the empty prompt (caption dropout) and validation prompts: float32, as
+    // `sr4g cache` encoded every cached caption, so the dropped and kept captions come from the same encoder.
+    DType teDtype = o.trainTextEncoder || cache != null ? DType.F32 : frozen;
+    try (DiffusersModel m = DiffusersModel.load(ModelFolder.open(o.model, o.variant), dev, teDtype, DType.F32, frozen)) {
       if (o.testLoaded != null) o.testLoaded.accept(m);
       if (frozen != DType.F32)
-        listener.message("mixed precision: the frozen VAE" + (o.trainTextEncoder ? "" : " and text encoder") + " in "
-            + Precision.name(frozen) + ", the UNet" + (o.trainTextEncoder ? " and the text encoder" : "")
+        listener.message("mixed precision: the frozen VAE" + (teDtype == DType.F32 ? "" : " and text encoder") + " in "
+            + Precision.name(frozen) + ", the UNet" + (teDtype == DType.F32 ? " and the text encoder" : "")
             + " float32");
       String prediction = o.predictionType != null ? o.predictionType : m.schedulerConfig().predictionType();
       if (!prediction.equals("epsilon") && !prediction.equals("v_prediction"))
@@ -149,8 +151,22 @@ public final class Trainer {
       if (o.trainTextEncoder) trainable.addAll(te.list());
       double teLr = o.textEncoderLr != null ? o.textEncoderLr : o.lr;
       Path teConfig = m.folder().root().resolve("text_encoder/config.json");
-      // Caption dropout from the cache: the empty prompt's embedding, encoded once by the frozen text encoder.
+      if (cache != null) {
+        // A cache built from another model (SD 2 cache, SD 1.5 model) would feed the UNet wrong-sized tensors.
+        long[] ls = cache.latentShape(), es = cache.embeddingShape();
+        var uc = unet.config();
+        if (ls[0] != uc.inChannels() || es[1] != uc.crossAttentionDim())
+          throw new UserInputException("--cache " + o.cache + " was built from " + cache.modelPath() + " (latents of "
+              + ls[0] + " channels, text embeddings of width " + es[1] + "); --model " + o.model + " needs "
+              + uc.inChannels() + " and " + uc.crossAttentionDim() + ": rebuild the cache with sr4g cache --model "
+              + o.model);
+      }
+      // Caption dropout from the cache: the empty prompt's embedding, encoded once by the (float32) text encoder.
       float[] emptyEmbedding = cache != null && o.captionDropout > 0 ? emptyPromptEmbedding(m, dev) : null;
+      if (emptyEmbedding != null && emptyEmbedding.length != cache.embeddingShape()[0] * cache.embeddingShape()[1])
+        throw new UserInputException("--cache " + o.cache + ": its text embeddings are " + java.util.Arrays.toString(
+            cache.embeddingShape()) + ", --model " + o.model + "'s text encoder gives " + emptyEmbedding.length
+            + " values per prompt: rebuild the cache with this model");
       unet.setGradientCheckpointing(o.gradientCheckpointing);
       if (o.gradientCheckpointing) listener.message("gradient checkpointing: on (the UNet's blocks are recomputed in the backward)");
       NoiseSchedule schedule = Scheduler.create(m.schedulerConfig()).schedule();
@@ -158,7 +174,8 @@ public final class Trainer {
       LrSchedule lrs = new LrSchedule(o.lrScheduler, o.lrWarmupSteps, o.maxSteps);
       Path metricsFile = o.out.resolve("metrics.jsonl");
       Path lossSvg = o.out.resolve("loss.svg");
-      GradScaler scaler = o.testGradScaler && mp != MixedPrecision.FP16 ? new GradScaler() : mp.newScaler();
+      GradScaler scaler = o.testGradScaler && mp != MixedPrecision.FP16
+          ? new GradScaler(o.testGradScalerInitScale, 2.0, 0.5, 2000) : mp.newScaler();
       try (AdamW opt = new AdamW(unet.params().list(), o.lr, o.adamBeta1, o.adamBeta2, o.adamEps, o.weightDecay);
           Ema ema = o.ema ? new Ema(unet.params().named(), o.emaDecay) : null;
           AdamW teOpt = o.trainTextEncoder ? new AdamW(te.list(), teLr, o.adamBeta1, o.adamBeta2, o.adamEps,
@@ -306,7 +323,15 @@ public final class Trainer {
               opt.step();
               if (teOpt != null) teOpt.step();
             }
-            if (scaler != null) scaler.update();
+            if (scaler != null) {
+              scaler.update();
+              // Every step since the scale was last finite overflowed (2^16 halved ~166 times): torch would go on
+              // skipping forever; stop before a checkpoint records a scale of 0 that no resume can use.
+              if (!(scaler.scale() > 0))
+                throw new UserInputException("--mixed-precision fp16: the loss scale fell to 0 after " + skippedSteps
+                    + " skipped steps (every gradient inf or NaN at step " + step + "): the run diverged; resume from"
+                    + " an earlier checkpoint with a lower --lr, or use --mixed-precision bf16");
+            }
             if (ema != null) ema.update(unet.params().named(), step);
             StepMetrics sm = new StepMetrics(step, lossSum / o.gradAccum, lrNow, gradNorm,
                 (System.nanoTime() - t0) / 1e6, data != null ? (data.dataWaitNanos() - wait0) / 1e6 : 0, lossScale,

@@ -241,6 +241,48 @@ class MixedPrecisionTest {
           Files.readAllBytes(runs[1].finalModel().resolve("text_encoder/model.safetensors"))), "the text encoder trained");
   }
 
+  /**
+   * A run whose loss scale falls to 0 (every step overflowing: a diverged fp16 run) stops with a one-line user error
+   * before any checkpoint records the unusable scale; a checkpoint with a bad scaler state is a user error on resume.
+   * (The initial scale here is the smallest normal float, 2^-126, so 24 overflowing steps take it to 0.)
+   */
+  @Test
+  void lossScaleUnderflowStopsTheRunAndBadScalerStateIsAUserError(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    TrainOptions o = TrainerTest.options(tmp, "underflow");
+    o.maxSteps = 40;
+    o.checkpointEvery = 5;
+    o.testGradScaler = true;
+    o.testGradScalerInitScale = Float.MIN_NORMAL;
+    java.util.Set<Long> all = new java.util.HashSet<>();
+    for (long k = 1; k <= 40; k++) all.add(k);
+    o.testInfGradSteps = all;
+    UserInputException e = assertThrows(UserInputException.class, () -> Trainer.train(o, TrainerTest.QUIET));
+    assertTrue(e.getMessage().contains("the loss scale fell to 0 after 24 skipped steps")
+        && e.getMessage().contains("at step 24"), e.getMessage());
+    List<Path> written;
+    try (var files = Files.list(tmp.resolve("underflow/checkpoints"))) {
+      written = files.filter(f -> f.getFileName().toString().startsWith("checkpoint-")).sorted().toList();
+    }
+    assertEquals(4, written.size(), written.toString()); // 5, 10, 15, 20; none at or after the underflow
+    for (Path c : written)
+      assertTrue(JSON.readTree(c.resolve("state.json").toFile()).get("grad_scaler").get("scale").asDouble() > 0, c.toString());
+
+    TrainOptions ok = TrainerTest.options(tmp, "scaled");
+    ok.checkpointEvery = 1;
+    ok.maxSteps = 1;
+    ok.testGradScaler = true;
+    Trainer.train(ok, TrainerTest.QUIET);
+    Path state = tmp.resolve("scaled/checkpoints/checkpoint-1/state.json");
+    Files.writeString(state, Files.readString(state).replaceFirst("\"scale\"\\s*:\\s*[0-9.eE+]+", "\"scale\" : 0.0"));
+    TrainOptions res = TrainerTest.options(tmp, "scaled");
+    res.maxSteps = 2;
+    res.testGradScaler = true;
+    res.resume = "latest";
+    e = assertThrows(UserInputException.class, () -> Trainer.train(res, TrainerTest.QUIET));
+    assertTrue(e.getMessage().contains("bad grad_scaler state"), e.getMessage());
+  }
+
   /** fp16 + GradScaler on CUDA: runs, records the scale, resumes exactly with the scaler's state. */
   @Test
   void fp16OnCudaScalesLossesAndResumesWithTheScalerState(@TempDir Path tmp) throws Exception {
