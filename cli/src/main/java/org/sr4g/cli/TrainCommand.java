@@ -34,7 +34,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "diffusers model folder") Path model;
   @Option(names = "--variant", paramLabel = "NAME", description = "weights variant of --model, e.g. fp16 (widened to"
-      + " float32 on load; OUT/model is float32)") String variant;
+      + " float32 on load; the trained UNet in OUT/model is float32, the other components are copied as they are)") String variant;
   @Option(names = "--data", paramLabel = "FILE", description = "train.jsonl of sr4g generate (unless --cache)") Path data;
   @Option(names = "--images", paramLabel = "DIR", description = "folder of the rows' file_name images (unless --cache)")
   Path images;
