@@ -263,11 +263,14 @@ public final class Trainer {
                   for (int i = 0; i < b; i++)
                     System.arraycopy(m.tokenizer().tokenize(drop[i] ? "" : batch.captions().get(i)), 0, ids,
                         i * ClipTokenizer.CONTEXT_LENGTH, ClipTokenizer.CONTEXT_LENGTH);
-                  // A trained text encoder is part of the graph; a frozen one runs under no-grad (null: no guard).
-                  try (ModeGuard ng = o.trainTextEncoder ? null : Autograd.noGrad()) {
+                  // A trained text encoder is part of the graph, and runs under the step's autocast as accelerate
+                  // runs it (float32 weights, lower-precision matmuls); a frozen one runs under no-grad in its stored
+                  // dtype (null: no guard).
+                  try (ModeGuard ng = o.trainTextEncoder ? null : Autograd.noGrad();
+                      ModeGuard ac = o.trainTextEncoder ? mp.autocast(dev) : null) {
                     context = m.textEncoder().encode(Tensor.of(ids, b, ClipTokenizer.CONTEXT_LENGTH).to(dev), 1);
                   }
-                  if (context.dtype() != DType.F32) context = context.to(DType.F32); // a frozen encoder in bf16/fp16
+                  if (context.dtype() != DType.F32) context = context.to(DType.F32); // bf16/fp16 encoder output
                 }
                 long[] shape = latents.shape();
                 Tensor noise = Tensor.randn(gen, DType.F32, shape);

@@ -283,6 +283,28 @@ class MixedPrecisionTest {
     assertTrue(e.getMessage().contains("bad grad_scaler state"), e.getMessage());
   }
 
+  /**
+   * A trained text encoder runs under the step's autocast (as accelerate runs it): its step-1 context, and so the
+   * step-1 loss, differs from that of the same float32 encoder run without autocast (frozen, float32 kept by the test
+   * hook; the VAE float32 in both), while staying close to it.
+   */
+  @Test
+  void trainedTextEncoderRunsUnderAutocast(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    double[] first = new double[2];
+    for (int k = 0; k < 2; k++) {
+      TrainOptions o = TrainerTest.options(tmp, "te-ac-" + k);
+      o.checkpointEvery = 0;
+      o.maxSteps = 1;
+      o.mixedPrecision = "bf16";
+      o.testFrozenF32 = true;
+      o.trainTextEncoder = k == 0;
+      first[k] = TrainerTest.losses(Trainer.train(o, TrainerTest.QUIET)).get(0);
+    }
+    assertNotEquals(first[1], first[0], "the trained encoder's forward ran in bf16");
+    assertEquals(first[1], first[0], 0.02 * Math.abs(first[1]));
+  }
+
   /** fp16 + GradScaler on CUDA: runs, records the scale, resumes exactly with the scaler's state. */
   @Test
   void fp16OnCudaScalesLossesAndResumesWithTheScalerState(@TempDir Path tmp) throws Exception {
