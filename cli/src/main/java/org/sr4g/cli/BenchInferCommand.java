@@ -16,6 +16,7 @@ import org.sr4g.diffusion.models.RandomWeights;
 import org.sr4g.diffusion.models.SafetensorsWeights;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.models.UNetConfig;
+import org.sr4g.diffusion.training.TrainBench;
 import org.sr4g.torch.Autograd;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
@@ -113,8 +114,7 @@ final class BenchInferCommand implements Callable<Integer> {
       }
     }
     double loadS = (System.nanoTime() - t0) / 1e9;
-    long params = 0;
-    for (Tensor p : unet.params().list()) params += p.numel();
+    long params = unet.params().numel();
     o.printf(Locale.ROOT, "bench infer: %s, device %s, dtype %s, batch %d (UNet batch %d), res %d (latents %dx%d),"
         + " %d steps + %d warm-up%n", what, dev, Precision.name(dt), batch, 2 * batch, res, latent, latent, steps, warmup);
     o.printf(Locale.ROOT, "unet_parameters: %d%n", params);
@@ -148,7 +148,7 @@ final class BenchInferCommand implements Callable<Integer> {
       }
       if (!Float.isFinite(x.sum().toFloatArray()[0])) o.println("warning: latents became non-finite");
     }
-    double median = median(ms);
+    double median = TrainBench.median(ms);
     o.printf(Locale.ROOT, "step_ms: %s%n", Arrays.toString(Arrays.stream(ms).map(v -> Math.round(v * 10) / 10.0).toArray()));
     o.printf(Locale.ROOT, "unet_step_median_ms: %.1f%n", median);
     o.printf(Locale.ROOT, "images_per_s: %.4f%n", batch / (steps * median / 1000.0));
@@ -156,7 +156,7 @@ final class BenchInferCommand implements Callable<Integer> {
       long peak = Torch.cudaMemory(dev.code())[1];
       o.printf(Locale.ROOT, "peak_memory_mib: %.1f (CUDA caching allocator peak, %s)%n", peak / 1048576.0, dev);
     } else {
-      long kb = org.sr4g.diffusion.training.TrainBench.peakRssKb();
+      long kb = TrainBench.peakRssKb();
       o.printf(Locale.ROOT, "peak_memory_mib: %s (process peak RSS, VmHWM)%n",
           kb < 0 ? "unknown" : String.format(Locale.ROOT, "%.1f", kb / 1024.0));
     }
@@ -166,12 +166,5 @@ final class BenchInferCommand implements Callable<Integer> {
 
   private static void sync(Device dev) {
     if (dev.isCuda()) Torch.cudaSynchronize(dev.code());
-  }
-
-  static double median(double[] v) {
-    double[] s = v.clone();
-    Arrays.sort(s);
-    int n = s.length;
-    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
   }
 }

@@ -36,6 +36,13 @@ public final class Params implements AutoCloseable {
     return Collections.unmodifiableMap(byName);
   }
 
+  /** The number of values over all parameters (what "N parameters" means for a model). */
+  public long numel() {
+    long n = 0;
+    for (Tensor t : byName.values()) n += t.numel();
+    return n;
+  }
+
   /** Drops every gradient (set to none, torch's default), so the next backward starts fresh. */
   public void zeroGrad() {
     Autograd.zeroGrad(list());

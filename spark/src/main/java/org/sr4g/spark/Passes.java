@@ -1,7 +1,5 @@
 package org.sr4g.spark;
 
-import org.sr4g.dataset.TripletKey;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,6 +17,7 @@ import org.sr4g.dataset.ByteBuf;
 import org.sr4g.dataset.EvalImage;
 import org.sr4g.dataset.GenerateOptions;
 import org.sr4g.dataset.ImageRelator;
+import org.sr4g.dataset.TripletKey;
 import org.sr4g.relations.Relation;
 import org.sr4g.relations.RelationKernel;
 
@@ -42,60 +41,70 @@ final class Passes {
     return m;
   }
 
-  /** Training counters (what stats.json and triplets.csv need), without rendering any row. */
-  static final class TrainCounts implements MapPartitionsFunction<Row, Row> {
+  /**
+   * A counting pass: the partition's images in batches, counted into {@link Counters} by {@link #count}, emitted as
+   * (key, value) rows for the driver to sum.
+   */
+  abstract static class CountingPass implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
-    private final JobConfig cfg;
+    final JobConfig cfg;
+    private final boolean eval;
 
-    TrainCounts(JobConfig cfg) {
+    CountingPass(JobConfig cfg, boolean eval) {
       this.cfg = cfg;
+      this.eval = eval;
     }
+
+    /** Counts one batch of images; {@code id} maps the batch's categories to the job's (the identity here). */
+    abstract void count(CocoDataset d, Counters counters, GenerateOptions opt, int[] id, RelationKernel kernel);
 
     @Override
     public Iterator<Row> call(Iterator<Row> groups) {
       int c = cfg.categoryIds.length;
-      Counters counters = new Counters(c, false);
+      Counters counters = new Counters(c, eval);
       ImageBatches in = new ImageBatches(cfg, groups, counters);
       GenerateOptions opt = cfg.options();
       int[] id = identity(c);
       RelationKernel kernel = RelationKernel.best();
-      for (CocoDataset d; (d = in.next()) != null; ) {
-        ImageRelator rel = new ImageRelator(d, opt, id, cfg.unseen, kernel);
-        for (int i = 0; i < d.imageCount(); i++) rel.relate(i, counters.pairs, null, null, null);
-      }
+      for (CocoDataset d; (d = in.next()) != null; ) count(d, counters, opt, id, kernel);
       return counters.toRows().iterator();
     }
   }
 
-  /** Evaluation counters: per triplet, the number of images where it holds. */
-  static final class EvalCounts implements MapPartitionsFunction<Row, Row> {
+  /** Training counters (what stats.json and triplets.csv need), without rendering any row. */
+  static final class TrainCounts extends CountingPass {
     private static final long serialVersionUID = 1L;
-    private final JobConfig cfg;
 
-    EvalCounts(JobConfig cfg) {
-      this.cfg = cfg;
+    TrainCounts(JobConfig cfg) {
+      super(cfg, false);
     }
 
     @Override
-    public Iterator<Row> call(Iterator<Row> groups) {
-      int c = cfg.categoryIds.length;
-      Counters counters = new Counters(c, true);
-      ImageBatches in = new ImageBatches(cfg, groups, counters);
-      GenerateOptions opt = cfg.options();
-      int[] id = identity(c);
-      RelationKernel kernel = RelationKernel.best();
-      for (CocoDataset d; (d = in.next()) != null; ) {
-        EvalImage ev = new EvalImage(d, opt, id, c, kernel);
-        for (int i = 0; i < d.imageCount(); i++) {
-          int k = ev.triplets(i);
-          int[] keys = ev.keys();
-          for (int j = 0; j < k; j++) counters.support[keys[j]]++;
-        }
-        counters.evalEligibleBoxes += ev.eligibleBoxes;
-        counters.evalEligiblePairs += ev.eligiblePairs;
-        for (int j = 0; j < ev.dropped.length; j++) counters.evalDropped[j] += ev.dropped[j];
+    void count(CocoDataset d, Counters counters, GenerateOptions opt, int[] id, RelationKernel kernel) {
+      ImageRelator rel = new ImageRelator(d, opt, id, cfg.unseen, kernel);
+      for (int i = 0; i < d.imageCount(); i++) rel.relate(i, counters.pairs, null, null, null);
+    }
+  }
+
+  /** Evaluation counters: per triplet, the number of images where it holds. */
+  static final class EvalCounts extends CountingPass {
+    private static final long serialVersionUID = 1L;
+
+    EvalCounts(JobConfig cfg) {
+      super(cfg, true);
+    }
+
+    @Override
+    void count(CocoDataset d, Counters counters, GenerateOptions opt, int[] id, RelationKernel kernel) {
+      EvalImage ev = new EvalImage(d, opt, id, cfg.categoryIds.length, kernel);
+      for (int i = 0; i < d.imageCount(); i++) {
+        int k = ev.triplets(i);
+        int[] keys = ev.keys();
+        for (int j = 0; j < k; j++) counters.support[keys[j]]++;
       }
-      return counters.toRows().iterator();
+      counters.evalEligibleBoxes += ev.eligibleBoxes;
+      counters.evalEligiblePairs += ev.eligiblePairs;
+      for (int j = 0; j < ev.dropped.length; j++) counters.evalDropped[j] += ev.dropped[j];
     }
   }
 

@@ -107,8 +107,7 @@ public final class TrainBench {
         AdamW opt = new AdamW(unet.params().list(), 1e-5, 0.9, 0.999, 1e-8, 1e-2)) {
       unet.setGradientCheckpointing(gradientCheckpointing);
       long rssBefore = procStatusKb("VmRSS:");
-      long params = 0;
-      for (Tensor t : unet.params().list()) params += Arrays.stream(t.shape()).reduce(1, (a, b) -> a * b);
+      long params = unet.params().numel();
       SplittableRandom r = new SplittableRandom(seed);
       double[] ms = new double[steps];
       for (int s = -warmup; s < steps; s++) {
@@ -139,13 +138,19 @@ public final class TrainBench {
         }
         if (s >= 0) ms[s] = (System.nanoTime() - t0) / 1e6;
       }
-      double[] sorted = ms.clone();
-      Arrays.sort(sorted);
-      double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
+      double median = median(ms);
       long cudaPeak = dev.isCuda() ? Torch.cudaMemory(dev.code())[1] : -1;
       return new Result(shape, batch, res, device, gradientCheckpointing, params, warmup, ms, median,
           batch * 1000.0 / median, peakRssKb(), rssBefore, cudaPeak);
     }
+  }
+
+  /** The median of {@code v} (the mean of the middle two for an even count); {@code v} is not changed. */
+  public static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    int n = s.length;
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
   }
 
   /** VmHWM of this process in KiB, or -1 where /proc is absent. */

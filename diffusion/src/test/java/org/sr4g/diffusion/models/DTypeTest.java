@@ -110,8 +110,10 @@ class DTypeTest {
 
   @Test
   void builtInConfigsAreTheRealCheckpointLayouts() {
-    assertEquals(859_520_964L, count(UNet2DConditionModel.parameterShapes(BuiltInUNets.config("sd15"))));
-    assertEquals(865_910_724L, count(UNet2DConditionModel.parameterShapes(BuiltInUNets.config("sd21"))));
+    assertEquals(859_520_964L,
+        RealCheckpointLayoutTest.count(UNet2DConditionModel.parameterShapes(BuiltInUNets.config("sd15"))));
+    assertEquals(865_910_724L,
+        RealCheckpointLayoutTest.count(UNet2DConditionModel.parameterShapes(BuiltInUNets.config("sd21"))));
     assertEquals(1024, BuiltInUNets.config("sd21").crossAttentionDim());
     assertEquals(768, BuiltInUNets.config("sd15").crossAttentionDim());
     assertTrue(BuiltInUNets.config("sd21").useLinearProjection());
@@ -131,15 +133,5 @@ class DTypeTest {
       for (float v : a.loadF32("conv_norm_out.weight").toFloatArray()) assertEquals(1f, v);
       assertTrue(UNet2DConditionModel.check(BuiltInUNets.config("tiny"), a).isEmpty());
     }
-  }
-
-  private static long count(Map<String, long[]> shapes) {
-    long n = 0;
-    for (long[] s : shapes.values()) {
-      long k = 1;
-      for (long d : s) k *= d;
-      n += k;
-    }
-    return n;
   }
 }

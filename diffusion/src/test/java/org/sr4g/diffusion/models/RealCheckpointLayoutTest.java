@@ -19,7 +19,8 @@ class RealCheckpointLayoutTest {
     return ConfigJson.of(JSON.readTree(text), "test config");
   }
 
-  private static long count(Map<String, long[]> shapes) {
+  /** The number of values over all shapes. */
+  static long count(Map<String, long[]> shapes) {
     long n = 0;
     for (long[] s : shapes.values()) {
       long k = 1;
@@ -29,17 +30,9 @@ class RealCheckpointLayoutTest {
     return n;
   }
 
-  static final String SD15_UNET = """
-      {"act_fn": "silu", "attention_head_dim": 8, "block_out_channels": [320, 640, 1280, 1280],
-       "center_input_sample": false, "cross_attention_dim": 768,
-       "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
-       "downsample_padding": 1, "flip_sin_to_cos": true, "freq_shift": 0, "in_channels": 4, "layers_per_block": 2,
-       "mid_block_scale_factor": 1, "norm_eps": 1e-05, "norm_num_groups": 32, "out_channels": 4, "sample_size": 64,
-       "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"]}""";
-
   @Test
   void sd15Unet() throws Exception {
-    Map<String, long[]> s = UNet2DConditionModel.parameterShapes(UNetConfig.from(json(SD15_UNET)));
+    Map<String, long[]> s = UNet2DConditionModel.parameterShapes(UNetConfig.from(json(BuiltInUNets.SD15)));
     assertEquals(686, s.size());
     assertEquals(859_520_964L, count(s));
     assertArrayEquals(new long[] {320, 768},
@@ -51,7 +44,7 @@ class RealCheckpointLayoutTest {
 
   @Test
   void sd21UnetWithLinearProjectionsAndHeadList() throws Exception {
-    String cfg = SD15_UNET.replace("\"attention_head_dim\": 8", "\"attention_head_dim\": [5, 10, 20, 20]")
+    String cfg = BuiltInUNets.SD15.replace("\"attention_head_dim\": 8", "\"attention_head_dim\": [5, 10, 20, 20]")
         .replace("\"cross_attention_dim\": 768", "\"cross_attention_dim\": 1024, \"use_linear_projection\": true");
     Map<String, long[]> s = UNet2DConditionModel.parameterShapes(UNetConfig.from(json(cfg)));
     assertEquals(686, s.size());
