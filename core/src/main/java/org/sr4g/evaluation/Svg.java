@@ -31,12 +31,7 @@ final class Svg {
     int bottom = 90;
     double plotW = w - left - right;
     double plotH = h - top - bottom;
-    StringBuilder sb = new StringBuilder();
-    sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(w).append("\" height=\"").append(h)
-        .append("\" viewBox=\"0 0 ").append(w).append(' ').append(h).append("\" role=\"img\" aria-label=\"")
-        .append(esc(title)).append("\" font-family=\"sans-serif\" font-size=\"11\">\n");
-    sb.append("<text x=\"").append(left).append("\" y=\"20\" font-size=\"15\" font-weight=\"bold\">").append(esc(title))
-        .append("</text>\n");
+    StringBuilder sb = open(w, h, left, title);
     for (int t = 0; t <= 4; t++) {
       double v = yMax * t / 4;
       double y = top + plotH - plotH * t / 4;
@@ -94,6 +89,17 @@ final class Svg {
     }
   }
 
+  /** The {@code <svg>} element of a w × h chart and its bold title at x = {@code left}, as every chart here starts. */
+  private static StringBuilder open(int w, int h, int left, String title) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(w).append("\" height=\"").append(h)
+        .append("\" viewBox=\"0 0 ").append(w).append(' ').append(h).append("\" role=\"img\" aria-label=\"")
+        .append(esc(title)).append("\" font-family=\"sans-serif\" font-size=\"11\">\n");
+    sb.append("<text x=\"").append(left).append("\" y=\"20\" font-size=\"15\" font-weight=\"bold\">").append(esc(title))
+        .append("</text>\n");
+    return sb;
+  }
+
   /** Scatter on x in [0, xMax], y in [0, 100]; {@code group} picks the colour, {@code groups} names them. */
   static String scatter(String title, String xLabel, String yLabel, double[] x, double[] y, int[] group,
       String[] groups, String[] tips) {
@@ -108,12 +114,7 @@ final class Svg {
     double xMax = 1;
     for (double v : x) xMax = Math.max(xMax, v);
     xMax = Math.ceil(xMax);
-    StringBuilder sb = new StringBuilder();
-    sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(w).append("\" height=\"").append(h)
-        .append("\" viewBox=\"0 0 ").append(w).append(' ').append(h).append("\" role=\"img\" aria-label=\"")
-        .append(esc(title)).append("\" font-family=\"sans-serif\" font-size=\"11\">\n");
-    sb.append("<text x=\"").append(left).append("\" y=\"20\" font-size=\"15\" font-weight=\"bold\">").append(esc(title))
-        .append("</text>\n");
+    StringBuilder sb = open(w, h, left, title);
     for (int t = 0; t <= 4; t++) {
       double yy = top + plotH - plotH * t / 4;
       sb.append("<line x1=\"").append(left).append("\" x2=\"").append(w - right).append("\" y1=\"").append(n(yy))
