@@ -112,6 +112,14 @@ final class GradientCheckpointing {
     return run(in -> List.of(block.apply(in)), List.of(inputs)).getFirst();
   }
 
+  /**
+   * {@code block} applied to {@code inputs}: a recomputed segment ({@link #run1}) when {@code tape} is given, a plain
+   * call when it is null (no checkpointing, or no grad), so a module writes its forward once for both.
+   */
+  static Tensor segment(GradientCheckpointing tape, Function<List<Tensor>, Tensor> block, Tensor... inputs) {
+    return tape == null ? block.apply(java.util.Arrays.asList(inputs)) : tape.run1(block, inputs);
+  }
+
   boolean isEmpty() {
     return timeline.isEmpty();
   }

@@ -1,5 +1,7 @@
 package org.sr4g.diffusion.models;
 
+import static org.sr4g.diffusion.models.GradientCheckpointing.segment;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -264,13 +266,12 @@ public final class UNet2DConditionModel implements AutoCloseable {
       for (int j = 0; j < resnets.size(); j++) {
         ResnetBlock2D res = resnets.get(j);
         Transformer2D attn = attentions.get(j);
-        h = tape == null ? res.forward(h, emb) : tape.run1(in -> res.forward(in.get(0), in.get(1)), h, emb);
-        if (attn != null)
-          h = tape == null ? attn.forward(h, context) : tape.run1(in -> attn.forward(in.get(0), in.get(1)), h, context);
+        h = segment(tape, in -> res.forward(in.get(0), in.get(1)), h, emb);
+        if (attn != null) h = segment(tape, in -> attn.forward(in.get(0), in.get(1)), h, context);
         skips.push(h);
       }
       if (downsampler != null) {
-        h = tape == null ? downsampler.forward(h) : tape.run1(in -> downsampler.forward(in.get(0)), h);
+        h = segment(tape, in -> downsampler.forward(in.get(0)), h);
         skips.push(h);
       }
       return h;
@@ -291,17 +292,12 @@ public final class UNet2DConditionModel implements AutoCloseable {
     }
 
     Tensor forward(GradientCheckpointing tape, Tensor h, Tensor emb, Tensor context) {
-      if (tape == null) {
-        h = first.forward(h, emb);
-        for (int i = 0; i < attentions.size(); i++) h = resnets.get(i).forward(attentions.get(i).forward(h, context), emb);
-        return h;
-      }
-      h = tape.run1(in -> first.forward(in.get(0), in.get(1)), h, emb);
+      h = segment(tape, in -> first.forward(in.get(0), in.get(1)), h, emb);
       for (int i = 0; i < attentions.size(); i++) {
         Transformer2D attn = attentions.get(i);
         ResnetBlock2D res = resnets.get(i);
-        h = tape.run1(in -> attn.forward(in.get(0), in.get(1)), h, context);
-        h = tape.run1(in -> res.forward(in.get(0), in.get(1)), h, emb);
+        h = segment(tape, in -> attn.forward(in.get(0), in.get(1)), h, context);
+        h = segment(tape, in -> res.forward(in.get(0), in.get(1)), h, emb);
       }
       return h;
     }
@@ -319,13 +315,11 @@ public final class UNet2DConditionModel implements AutoCloseable {
         ResnetBlock2D res = resnets.get(j);
         Transformer2D attn = attentions.get(j);
         Tensor skip = skips.pop();
-        h = tape == null ? res.forward(Tensor.cat(List.of(h, skip), 1), emb)
-            : tape.run1(in -> res.forward(Tensor.cat(List.of(in.get(0), in.get(1)), 1), in.get(2)), h, skip, emb);
-        if (attn != null)
-          h = tape == null ? attn.forward(h, context) : tape.run1(in -> attn.forward(in.get(0), in.get(1)), h, context);
+        h = segment(tape, in -> res.forward(Tensor.cat(List.of(in.get(0), in.get(1)), 1), in.get(2)), h, skip, emb);
+        if (attn != null) h = segment(tape, in -> attn.forward(in.get(0), in.get(1)), h, context);
       }
       if (upsampler == null) return h;
-      return tape == null ? upsampler.forward(h) : tape.run1(in -> upsampler.forward(in.get(0)), h);
+      return segment(tape, in -> upsampler.forward(in.get(0)), h);
     }
   }
 }
