@@ -15,7 +15,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.sr4g.captions.Captions;
-import org.sr4g.evaluation.CocoCategories;
+import org.sr4g.coco.CocoCategories;
 import org.sr4g.relations.Relation;
 
 /**
@@ -26,7 +26,7 @@ import org.sr4g.relations.Relation;
  */
 class EvalCommandTest {
   static final Path DIR = Path.of("target", "eval-e2e");
-  static final List<String> CATS = CocoCategories.NAMES.subList(0, 16);
+  static final List<String> CATS = CocoCategories.names().subList(0, 16);
   static final List<String> UNSEEN = CATS.subList(12, 16);
 
   @BeforeAll

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.sr4g.captions.Articles;
+import org.sr4g.coco.CocoCategories;
 import org.sr4g.relations.Relation;
 
 /**
@@ -37,7 +38,7 @@ public final class Sr2dPrompts {
   private Sr2dPrompts() {}
 
   public static void write(Path out) throws IOException {
-    List<String> names = CocoCategories.NAMES;
+    List<String> names = CocoCategories.names();
     try (Writer w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
       // One prompt a line keeps the file diffable and greppable; each object is written by its own generator.
       w.write("[");
