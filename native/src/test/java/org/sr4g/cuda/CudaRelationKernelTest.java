@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,18 +33,18 @@ class CudaRelationKernelTest {
   @ParameterizedTest
   @FieldSource("org.sr4g.testing.RelationTestTables#GRID_SIZES")
   void allPairsEqualScalarOnTheTieHeavyGrid(int n) {
-    for (BoxTable t : RelationTestTables.tieHeavyGrid(n, 200)) {
-      int[] masks = new int[n * n];
-      kernel.relateAll(t, masks);
-      RelationTestTables.assertOracleMasks(t, masks, kernel.name());
-    }
+    assertAllPairsEqualScalar(RelationTestTables.tieHeavyGrid(n, 200));
   }
 
   @ParameterizedTest
   @FieldSource("org.sr4g.testing.RelationTestTables#RANDOM_SIZES")
   void allPairsEqualScalarOnRandomBoxes(int n) {
-    for (BoxTable t : RelationTestTables.random(n, 300)) {
-      int[] masks = new int[n * n];
+    assertAllPairsEqualScalar(RelationTestTables.random(n, 300));
+  }
+
+  private void assertAllPairsEqualScalar(List<BoxTable> tables) {
+    for (BoxTable t : tables) {
+      int[] masks = new int[t.size() * t.size()];
       kernel.relateAll(t, masks);
       RelationTestTables.assertOracleMasks(t, masks, kernel.name());
     }
