@@ -20,8 +20,7 @@ final class RelationKernels {
 
   private static final Choice CHOICE = choose(
       System.getProperty(KERNEL_PROPERTY), System.getProperty(VECTOR_BITS_PROPERTY),
-      ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent(), RelationKernels::loadVectorKernel,
-      (level, message) -> System.getLogger(RelationKernel.class.getName()).log(level, message));
+      ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent(), RelationKernels::loadVectorKernel, RelationKernels::log);
 
   private RelationKernels() {}
 
@@ -68,7 +67,7 @@ final class RelationKernels {
     String why;
     if (!vectorModulePresent) {
       why = "the " + VECTOR_MODULE + " module is not readable: start java with --add-modules " + VECTOR_MODULE
-          + " (./sr4g and the tests do) to use the vector kernel, about 10x faster";
+          + " (./sr4g and the tests do)";
     } else {
       try {
         return new Choice(vector.load(), null, null);
@@ -102,6 +101,10 @@ final class RelationKernels {
         throw new UserInputException("-D" + VECTOR_BITS_PROPERTY + "=" + property
             + " is not a vector width: expected 128, 256 or 512 (bits), or leave it unset for the CPU's preferred width");
     }
+  }
+
+  private static void log(Level level, String message) {
+    System.getLogger(RelationKernel.class.getName()).log(level, message);
   }
 
   private static RelationKernel loadVectorKernel() throws ReflectiveOperationException {
