@@ -4,7 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.sr4g.UserInputException;
 import org.sr4g.diffusion.models.BuiltInUNets;
 
 /**
@@ -87,6 +91,36 @@ public record PipelineConfigs(String name, JsonNode unet, JsonNode vae, JsonNode
         {"_class_name": "DDIMScheduler", "num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012,
          "beta_schedule": "scaled_linear", "steps_offset": 1, "set_alpha_to_one": false, "clip_sample": false}"""),
         "<|endoftext|>");
+  }
+
+  /**
+   * The configs of the diffusers folder {@code dir} ({@code unet/config.json}, {@code vae/config.json},
+   * {@code text_encoder/config.json}, {@code scheduler/scheduler_config.json}; the pad token from
+   * {@code tokenizer/special_tokens_map.json} when present), for a single file of another architecture or size
+   * (diffusers' {@code from_single_file(config=…)}).
+   */
+  public static PipelineConfigs fromFolder(Path dir) {
+    JsonNode pad = read(dir.resolve("tokenizer/special_tokens_map.json"), true);
+    String padToken = "<|endoftext|>";
+    if (pad != null) {
+      JsonNode p = pad.get("pad_token");
+      if (p != null && p.isObject()) p = p.get("content");
+      if (p != null && p.isTextual()) padToken = p.textValue();
+    }
+    return new PipelineConfigs("config of " + dir, read(dir.resolve("unet/config.json"), false),
+        read(dir.resolve("vae/config.json"), false), read(dir.resolve("text_encoder/config.json"), false),
+        read(dir.resolve("scheduler/scheduler_config.json"), false), padToken);
+  }
+
+  private static JsonNode read(Path file, boolean optional) {
+    if (optional && !Files.isRegularFile(file)) return null;
+    try {
+      JsonNode n = JSON.readTree(file.toFile());
+      if (n == null || !n.isObject()) throw new UserInputException(file + ": not a JSON object");
+      return n;
+    } catch (IOException e) {
+      throw new UserInputException(file + ": cannot read: " + e.getMessage(), e);
+    }
   }
 
   /** The same configs with the scheduler's {@code prediction_type} set. */

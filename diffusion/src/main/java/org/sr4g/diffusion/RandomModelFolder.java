@@ -23,7 +23,7 @@ import org.sr4g.diffusion.tokenizer.ByteVocabulary;
  *
  * <ul>
  *   <li>{@link Shape#TINY}: UNet 32/64 channels, VAE ×2, 2-layer CLIP, DDIM ({@link PipelineConfigs#tiny()}); about
- *       1 MB, written in well under a second; float32.
+ *       4 MB, written in well under a second; float32.
  *   <li>{@link Shape#SD15_RANDOM}: the exact configs of Stable Diffusion 1.5 ({@link PipelineConfigs#sd15()}, 1.07 B
  *       parameters) for trying memory and speed at full size; the weights are stored as float16 (2.1 GB).
  * </ul>

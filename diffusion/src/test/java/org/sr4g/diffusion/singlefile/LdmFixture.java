@@ -13,17 +13,17 @@ import org.sr4g.diffusion.safetensors.SafetensorsWriter;
  * OpenCLIP's q/k/v, unsqueezing the VAE's attention weights to 1×1 convolutions), plus the extra tensors real
  * checkpoints carry that no parameter uses.
  */
-final class LdmFixture {
+public final class LdmFixture {
   private LdmFixture() {}
 
   /** Options of a built file. */
-  record Layout(boolean openClip, boolean emaCopy, boolean regular, Map<String, String> metadata) {
-    static Layout sd1() {
+  public record Layout(boolean openClip, boolean emaCopy, boolean regular, Map<String, String> metadata) {
+    public static Layout sd1() {
       return new Layout(false, false, true, Map.of());
     }
   }
 
-  static Path write(ModelFolder folder, Path out, Layout layout) {
+  public static Path write(ModelFolder folder, Path out, Layout layout) {
     SafetensorsWriter w = new SafetensorsWriter();
     try (SafetensorsFile unet = SafetensorsFile.open(folder.unetWeights());
         SafetensorsFile vae = SafetensorsFile.open(folder.vaeWeights());
