@@ -94,7 +94,8 @@ public final class ModelWriter {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + file.getParent() + ": " + e.getMessage(), e);
     }
-    try (SafetensorsStreamWriter w = SafetensorsStreamWriter.create(file, layout, Map.of("format", "pt"))) {
+    // No __metadata__, as Checkpoints.writeParams: the same tensors give the same bytes whichever writer made them.
+    try (SafetensorsStreamWriter w = SafetensorsStreamWriter.create(file, layout, Map.of())) {
       for (String key : SafetensorsStreamWriter.order(layout)) w.put(key, values.apply(key));
       w.finish();
     }
