@@ -3,11 +3,8 @@ package org.sr4g.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.sr4g.UserInputException;
 import org.sr4g.diffusion.ModelSource;
-import org.sr4g.diffusion.ModelWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -41,25 +38,9 @@ final class ConvertCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter o = spec.commandLine().getOut();
-    String stored = storedDtype(dtype);
     try (ModelSource s = ModelArgs.open(model, variant, singleFile, List.of(), o)) {
-      ModelWriter.write(s, out, stored, line -> {
-        o.println("wrote " + line);
-        o.flush();
-      });
+      ModelArgs.write(s, out, dtype, o);
     }
-    o.println("model: " + out);
-    o.flush();
     return 0;
-  }
-
-  /** f32/f16/bf16 → the safetensors dtype name. */
-  static String storedDtype(String dtype) {
-    return switch (dtype.toLowerCase(Locale.ROOT)) {
-      case "f32", "float32", "fp32" -> "F32";
-      case "f16", "float16", "fp16" -> "F16";
-      case "bf16", "bfloat16" -> "BF16";
-      default -> throw new UserInputException("--dtype must be f32, f16 or bf16, got '" + dtype + "'");
-    };
   }
 }

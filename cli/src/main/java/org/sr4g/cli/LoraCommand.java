@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.sr4g.diffusion.ModelSource;
-import org.sr4g.diffusion.ModelWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -47,15 +46,9 @@ final class LoraCommand implements Runnable {
     @Override
     public Integer call() {
       PrintWriter o = spec.commandLine().getOut();
-      String stored = ConvertCommand.storedDtype(dtype);
       try (ModelSource s = ModelArgs.open(model, variant, singleFile, loras, o)) {
-        ModelWriter.write(s, out, stored, line -> {
-          o.println("wrote " + line);
-          o.flush();
-        });
+        ModelArgs.write(s, out, dtype, o);
       }
-      o.println("model: " + out);
-      o.flush();
       return 0;
     }
   }

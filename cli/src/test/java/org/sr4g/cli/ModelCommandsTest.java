@@ -40,6 +40,14 @@ class ModelCommandsTest {
     return a.toArray(String[]::new);
   }
 
+  /** {@code sr4g init-model --out tmp/tiny}. */
+  private static Path tinyModel(Path tmp) {
+    Path model = tmp.resolve("tiny");
+    CliRun r = CliRun.of("init-model", "--out", model.toString());
+    assertEquals(0, r.code(), r.out() + r.err());
+    return model;
+  }
+
   private static byte[] image(Path out) throws Exception {
     return Files.readAllBytes(out.resolve("0_0.png"));
   }
@@ -74,8 +82,7 @@ class ModelCommandsTest {
   @Test
   void hubIdsResolveFromTheLocalCache(@TempDir Path tmp) throws Exception {
     NativeAssume.torch();
-    Path model = tmp.resolve("tiny");
-    assertEquals(0, CliRun.of("init-model", "--out", model.toString()).code());
+    Path model = tinyModel(tmp);
     // The cache as huggingface_hub lays it out: every file of the snapshot a link into blobs/.
     String commit = "8d9a3b1f0c5e4d7a6b2c1e0f9a8b7c6d5e4f3a2b";
     Path repo = tmp.resolve("hub/models--someone--tiny-sd");
@@ -123,8 +130,7 @@ class ModelCommandsTest {
   @Test
   void singleFileSamplesLikeItsFolderConvertsAndIsRefusedByTrain(@TempDir Path tmp) throws Exception {
     NativeAssume.torch();
-    Path model = tmp.resolve("tiny");
-    assertEquals(0, CliRun.of("init-model", "--out", model.toString()).code());
+    Path model = tinyModel(tmp);
     Path file = LdmFixture.write(ModelFolder.open(model, null), tmp.resolve("tiny-ldm.safetensors"), LdmFixture.Layout.sd1());
     CliRun r = CliRun.of(sample(file.toString(), tmp.resolve("no-config")));
     assertEquals(2, r.code());
@@ -156,8 +162,7 @@ class ModelCommandsTest {
   @Test
   void loraOnTheFlyMergedAndAtScaleZero(@TempDir Path tmp) throws Exception {
     NativeAssume.torch();
-    Path model = tmp.resolve("tiny");
-    assertEquals(0, CliRun.of("init-model", "--out", model.toString()).code());
+    Path model = tinyModel(tmp);
     Path lora = tmp.resolve("pytorch_lora_weights.safetensors");
     List<LoraAdapter> adapters = new ArrayList<>();
     try (Generator g = new Generator(Device.CPU, 5)) {
@@ -190,8 +195,7 @@ class ModelCommandsTest {
   @Test
   void tokenizerLargerThanTheEmbeddingsIsAOneLineUserError(@TempDir Path tmp) throws Exception {
     NativeAssume.torch();
-    Path model = tmp.resolve("tiny");
-    assertEquals(0, CliRun.of("init-model", "--out", model.toString()).code());
+    Path model = tinyModel(tmp);
     Path vocab = model.resolve("tokenizer/vocab.json");
     ObjectMapper json = new ObjectMapper();
     ObjectNode v = (ObjectNode) json.readTree(vocab.toFile());
@@ -207,8 +211,7 @@ class ModelCommandsTest {
   @Test
   void crossAttentionAndLatentChannelMismatchesAreUserErrors(@TempDir Path tmp) throws Exception {
     NativeAssume.torch();
-    Path model = tmp.resolve("tiny");
-    assertEquals(0, CliRun.of("init-model", "--out", model.toString()).code());
+    Path model = tinyModel(tmp);
     Path unet = model.resolve("unet/config.json");
     String original = Files.readString(unet);
     Files.writeString(unet, original.replace("\"cross_attention_dim\" : 32", "\"cross_attention_dim\" : 48"));

@@ -147,15 +147,21 @@ public final class ModelWriter {
    * is deleted. {@code out} must not exist (an existing empty folder is replaced).
    */
   public static Path staged(Path out, FolderContent content) {
+    return staged(out, false, content);
+  }
+
+  /** As {@link #staged(Path, FolderContent)}; with {@code replace} an existing {@code out} is replaced at the end. */
+  static Path staged(Path out, boolean replace, FolderContent content) {
     Path abs = out.toAbsolutePath().normalize();
     if (abs.getParent() == null) throw new UserInputException(out + ": cannot write a model at the file system root");
-    if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !isEmptyDir(abs))
+    if (!replace && Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !isEmptyDir(abs))
       throw new UserInputException(out + ": already exists; choose a new --out folder");
     Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
     try {
       deleteTree(tmp);
       Files.createDirectories(tmp);
       content.writeInto(tmp);
+      if (replace) deleteTree(abs);
       Files.deleteIfExists(abs);
       try {
         Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);

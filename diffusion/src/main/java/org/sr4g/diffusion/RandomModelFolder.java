@@ -59,15 +59,19 @@ public final class RandomModelFolder {
     }
   }
 
-  /** The tiny model at {@code dir} (the tests' model). */
+  /** The tiny model at {@code dir} (the tests' model), replacing whatever is there. */
   public static Path write(Path dir, long seed) {
-    return write(dir, Shape.TINY, seed, line -> {});
+    return write(dir, Shape.TINY, seed, true, line -> {});
   }
 
   /** Writes {@code shape} with random weights from {@code seed} into {@code dir} (new or empty), all or nothing. */
   public static Path write(Path dir, Shape shape, long seed, Consumer<String> progress) {
+    return write(dir, shape, seed, false, progress);
+  }
+
+  private static Path write(Path dir, Shape shape, long seed, boolean replace, Consumer<String> progress) {
     PipelineConfigs c = shape.configs();
-    return ModelWriter.staged(dir, tmp -> {
+    return ModelWriter.staged(dir, replace, tmp -> {
       ModelWriter.writeJson(tmp.resolve("model_index.json"), ModelWriter.modelIndex(c.scheduler().path("_class_name").asText()));
       ModelWriter.writeJson(tmp.resolve("unet/config.json"), c.unet());
       ModelWriter.writeJson(tmp.resolve("vae/config.json"), c.vae());

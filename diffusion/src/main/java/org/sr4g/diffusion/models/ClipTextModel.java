@@ -60,9 +60,7 @@ public final class ClipTextModel implements AutoCloseable {
     try {
       ParamLoader p = ParamLoader.loading(weights, device, dtype, params).withAdapters(adapters);
       ClipTextModel m = new ClipTextModel(config, params, p);
-      if (!p.unusedAdapters().isEmpty())
-        throw new org.sr4g.UserInputException("CLIP text encoder: adapters for layers it does not have: "
-            + String.join(", ", p.unusedAdapters().subList(0, Math.min(10, p.unusedAdapters().size()))));
+      p.requireAdaptersUsed("CLIP text encoder");
       return m;
     } catch (RuntimeException e) {
       params.close();

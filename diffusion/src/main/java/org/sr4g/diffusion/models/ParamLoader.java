@@ -107,6 +107,14 @@ public final class ParamLoader {
     return adapters.keySet().stream().filter(k -> !usedAdapters.contains(k)).sorted().toList();
   }
 
+  /** Throws a {@link UserInputException} naming (up to 10 of) the {@link #unusedAdapters()} of {@code what}, if any. */
+  void requireAdaptersUsed(String what) {
+    List<String> unused = unusedAdapters();
+    if (!unused.isEmpty())
+      throw new UserInputException(what + ": adapters for layers it does not have: "
+          + String.join(", ", unused.subList(0, Math.min(10, unused.size()))));
+  }
+
   /** Every key requested so far with the shape its module expects, in module order. */
   public Map<String, long[]> expectedShapes() {
     return Collections.unmodifiableMap(expected);

@@ -119,9 +119,7 @@ public final class UNet2DConditionModel implements AutoCloseable {
     try {
       ParamLoader p = ParamLoader.loading(weights, device, dtype, params).withAdapters(adapters);
       UNet2DConditionModel m = new UNet2DConditionModel(config, params, p);
-      if (!p.unusedAdapters().isEmpty())
-        throw new org.sr4g.UserInputException("UNet: adapters for layers it does not have: "
-            + String.join(", ", p.unusedAdapters().subList(0, Math.min(10, p.unusedAdapters().size()))));
+      p.requireAdaptersUsed("UNet");
       return m;
     } catch (RuntimeException e) {
       params.close();

@@ -89,15 +89,23 @@ class LoraTest {
     a.values().forEach(l -> l.forEach(LoraAdapter::close));
   }
 
+  /** {@link #adapters} written in the diffusers layout to {@code file}. */
+  static Path writeLora(ModelFolder folder, Path file, long seed) {
+    Map<Part, List<LoraAdapter>> a = adapters(folder, 1.0, seed);
+    try {
+      LoraWriter.write(file, a);
+    } finally {
+      close(a);
+    }
+    return file;
+  }
+
   @Test
   void mergedUnetAndTextEncoderEqualTheBaseWithAdaptersAttached(@TempDir Path tmp) throws Exception {
     NativeAssume.torch();
     Path model = RandomModelFolder.write(tmp.resolve("model"), 2);
     ModelFolder folder = ModelFolder.open(model, null);
-    Path file = tmp.resolve(LoraWriter.FILE_NAME);
-    Map<Part, List<LoraAdapter>> written = adapters(folder, 1.0, 9);
-    LoraWriter.write(file, written);
-    close(written);
+    Path file = writeLora(folder, tmp.resolve(LoraWriter.FILE_NAME), 9);
     long live = Torch.liveTensors();
     try (LoraSource lora = LoraSource.open(FolderSource.open(folder), List.of(new LoraSource.Spec(file, 0.7)));
         FolderSource plain = FolderSource.open(folder);
@@ -145,10 +153,7 @@ class LoraTest {
     NativeAssume.torch();
     Path model = RandomModelFolder.write(tmp.resolve("model"), 2);
     ModelFolder folder = ModelFolder.open(model, null);
-    Path file = tmp.resolve("l.safetensors");
-    Map<Part, List<LoraAdapter>> written = adapters(folder, 1.0, 9);
-    LoraWriter.write(file, written);
-    close(written);
+    Path file = writeLora(folder, tmp.resolve("l.safetensors"), 9);
     byte[] base, zero, one;
     try (FolderSource s = FolderSource.open(folder)) {
       base = png(s);
@@ -314,10 +319,7 @@ class LoraTest {
     NativeAssume.torch();
     Path model = RandomModelFolder.write(tmp.resolve("model"), 2);
     ModelFolder folder = ModelFolder.open(model, null);
-    Path file = tmp.resolve("l.safetensors");
-    Map<Part, List<LoraAdapter>> a = adapters(folder, 1.0, 6);
-    LoraWriter.write(file, a);
-    close(a);
+    Path file = writeLora(folder, tmp.resolve("l.safetensors"), 6);
     Path out = tmp.resolve("merged");
     byte[] live;
     try (LoraSource s = LoraSource.open(FolderSource.open(folder), List.of(new LoraSource.Spec(file, 0.8)))) {
@@ -354,10 +356,7 @@ class LoraTest {
           c.getKey() + ": " + e.getMessage());
     }
     // A LoRA trained for v-prediction (kohya's metadata) on an epsilon model: refused at load, naming both files.
-    Path v = tmp.resolve("v.safetensors");
-    Map<Part, List<LoraAdapter>> a = adapters(folder, 1.0, 7);
-    LoraWriter.write(v, a);
-    close(a);
+    Path v = writeLora(folder, tmp.resolve("v.safetensors"), 7);
     SafetensorsWriter w = new SafetensorsWriter();
     try (SafetensorsFile in = SafetensorsFile.open(v)) {
       for (String k : in.keys()) w.putF32(k, in.readFloats(k), in.info(k).shape());
