@@ -1,7 +1,6 @@
 package org.sr4g.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.sr4g.diffusion.ModelSource;
@@ -29,9 +28,7 @@ final class ConvertCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, paramLabel = "MODEL",
       description = "single-file checkpoint, diffusers folder or Hugging Face id") String model;
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "new diffusers folder (must not exist)") Path out;
-  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f16|bf16",
-      description = "stored weight type (default: ${DEFAULT-VALUE})") String dtype;
+  @Mixin FolderOutput output;
   @Option(names = "--variant", paramLabel = "NAME", description = "weights variant of a model folder, e.g. fp16") String variant;
   @Mixin SingleFileOptions singleFile;
 
@@ -39,7 +36,7 @@ final class ConvertCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter o = spec.commandLine().getOut();
     try (ModelSource s = ModelArgs.open(model, variant, singleFile, List.of(), o)) {
-      ModelArgs.write(s, out, dtype, o);
+      output.write(s, o);
     }
     return 0;
   }

@@ -1,7 +1,6 @@
 package org.sr4g.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.sr4g.diffusion.ModelSource;
@@ -37,9 +36,7 @@ final class LoraCommand implements Runnable {
         description = "diffusers folder, Hugging Face id or single-file checkpoint") String model;
     @Option(names = "--lora", required = true, paramLabel = "FILE[:SCALE]",
         description = "LoRA file and scale (default 1); repeatable") List<String> loras;
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "new diffusers folder (must not exist)") Path out;
-    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f16|bf16",
-        description = "stored weight type (default: ${DEFAULT-VALUE})") String dtype;
+    @Mixin FolderOutput output;
     @Option(names = "--variant", paramLabel = "NAME", description = "weights variant of a model folder, e.g. fp16") String variant;
     @Mixin SingleFileOptions singleFile;
 
@@ -47,7 +44,7 @@ final class LoraCommand implements Runnable {
     public Integer call() {
       PrintWriter o = spec.commandLine().getOut();
       try (ModelSource s = ModelArgs.open(model, variant, singleFile, loras, o)) {
-        ModelArgs.write(s, out, dtype, o);
+        output.write(s, o);
       }
       return 0;
     }

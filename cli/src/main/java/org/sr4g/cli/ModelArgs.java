@@ -11,22 +11,6 @@ import org.sr4g.diffusion.singlefile.SingleFileSource;
 final class ModelArgs {
   private ModelArgs() {}
 
-  /** Writes {@code s} to {@code out} as a diffusers folder in {@code dtype} (f32/f16/bf16), one line per file. */
-  static void write(ModelSource s, java.nio.file.Path out, String dtype, PrintWriter o) {
-    String stored = switch (dtype.toLowerCase(java.util.Locale.ROOT)) {
-      case "f32", "float32", "fp32" -> "F32";
-      case "f16", "float16", "fp16" -> "F16";
-      case "bf16", "bfloat16" -> "BF16";
-      default -> throw new org.sr4g.UserInputException("--dtype must be f32, f16 or bf16, got '" + dtype + "'");
-    };
-    org.sr4g.diffusion.ModelWriter.write(s, out, stored, line -> {
-      o.println("wrote " + line);
-      o.flush();
-    });
-    o.println("model: " + out);
-    o.flush();
-  }
-
   /** The model {@code spec} with every {@code loras} value ({@code FILE[:SCALE]}) applied; notes go to {@code out}. */
   static ModelSource open(String spec, String variant, SingleFileOptions single, List<String> loras, PrintWriter out) {
     ModelSource s = ModelSources.open(spec, variant, single == null ? null : single.toOptions());
