@@ -112,8 +112,12 @@ final class SampleCommand implements Callable<Integer> {
       o.flush();
       return 0;
     }
-    try (ModelSource source = ModelArgs.open(model, variant, singleFile, loras, o);
-        DiffusersModel m = DiffusersModel.load(source, dev, dt)) {
+    DiffusersModel loaded;
+    // The source (file mappings, LoRA tensors) is closed once the model holds its own copies of the weights.
+    try (ModelSource source = ModelArgs.open(model, variant, singleFile, loras, o)) {
+      loaded = DiffusersModel.load(source, dev, dt);
+    }
+    try (DiffusersModel m = loaded) {
       Txt2Img pipe = new Txt2Img(m, dev);
       int done = 0;
       for (Job j : todo) {
