@@ -3,6 +3,7 @@ package org.sr4g.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.sr4g.diffusion.ModelSources;
 import org.sr4g.diffusion.training.LatentCache;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Spec;
 final class CacheCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "diffusers model folder") Path model;
+  @Option(names = "--model", required = true, paramLabel = "MODEL",
+      description = "diffusers folder or Hugging Face id org/name[@rev] (local cache)") String model;
   @Option(names = "--data", required = true, paramLabel = "FILE", description = "train.jsonl of sr4g generate") Path data;
   @Option(names = "--images", required = true, paramLabel = "DIR", description = "folder of the rows' file_name images")
   Path images;
@@ -37,7 +39,7 @@ final class CacheCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter w = spec.commandLine().getOut();
-    LatentCache.BuildResult r = LatentCache.build(model, data, images, out, resolution, device, shardSize, batch, line -> {
+    LatentCache.BuildResult r = LatentCache.build(ModelSources.folder(model, "--model"), data, images, out, resolution, device, shardSize, batch, line -> {
       if (quiet) return;
       w.println(line);
       w.flush();

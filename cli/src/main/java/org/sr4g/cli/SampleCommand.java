@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.DiffusersModel;
+import org.sr4g.diffusion.ModelSource;
 import org.sr4g.diffusion.Precision;
 import org.sr4g.diffusion.Txt2Img;
 import org.sr4g.evaluation.EvalPrompt;
@@ -20,6 +21,7 @@ import org.sr4g.evaluation.PromptReader;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,7 +32,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     header = "Generate images for a prompt file with a Stable Diffusion model folder (resumable).",
     description = "Text-to-image with classifier-free guidance, as diffusers' StableDiffusionPipeline, on a diffusers"
-        + " folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/). Writes"
+        + " folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/), a Hugging Face id from the"
+        + " local cache or a single-file checkpoint, optionally with LoRA files. Writes"
         + " <unique_id>_<k>.png for k = 0..N-1 into --out; images already there are skipped, so an interrupted run"
         + " resumes where it stopped. Image k of a prompt is seeded from (--seed, unique_id, k) alone: a resumed or"
         + " partial run gives the same pixels as an uninterrupted one. Models: docs/diffusion.md.",
@@ -38,12 +41,20 @@ import picocli.CommandLine.Spec;
       "",
       "Examples:",
       "  sr4g sample --model sd-v1-5 --prompts text_spatial_rel_phrases.json --out images --limit 100",
-      "  sr4g sample --model sd-v1-5 --prompt 'a cat to the left of a dog' --out images --images-per-prompt 2"
+      "  sr4g sample --model sd-v1-5 --prompt 'a cat to the left of a dog' --out images --images-per-prompt 2",
+      "  sr4g sample --model runwayml/stable-diffusion-v1-5 --lora pytorch_lora_weights.safetensors:0.8 --prompt 'a cat' --out images",
+      "  sr4g sample --model v1-5-pruned-emaonly.safetensors --prompt 'a cat' --out images"
     })
 final class SampleCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "diffusers model folder") Path model;
+  @Option(names = "--model", required = true, paramLabel = "MODEL",
+      description = "diffusers folder, Hugging Face id org/name[@rev] (from the local cache, offline) or single-file"
+          + " SD 1.x/2.x checkpoint (.safetensors)") String model;
+  @Option(names = "--lora", paramLabel = "FILE[:SCALE]",
+      description = "apply a LoRA file (diffusers, PEFT or kohya layout) with this scale (default 1); repeatable")
+  List<String> loras;
+  @Mixin SingleFileOptions singleFile;
   @Option(names = "--variant", paramLabel = "NAME", description = "weights variant, e.g. fp16 (widened to float32)")
   String variant;
   @Option(names = "--prompts", paramLabel = "FILE",
@@ -101,7 +112,12 @@ final class SampleCommand implements Callable<Integer> {
       o.flush();
       return 0;
     }
-    try (DiffusersModel m = DiffusersModel.load(model, variant, dev, dt)) {
+    DiffusersModel loaded;
+    // The source (file mappings, LoRA tensors) is closed once the model holds its own copies of the weights.
+    try (ModelSource source = ModelArgs.open(model, variant, singleFile, loras, o)) {
+      loaded = DiffusersModel.load(source, dev, dt);
+    }
+    try (DiffusersModel m = loaded) {
       Txt2Img pipe = new Txt2Img(m, dev);
       int done = 0;
       for (Job j : todo) {

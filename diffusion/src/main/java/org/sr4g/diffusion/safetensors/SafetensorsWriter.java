@@ -118,22 +118,35 @@ public final class SafetensorsWriter {
   }
 
   private byte[] headerBytes() {
+    Map<String, Entry> layout = new TreeMap<>();
+    tensors.forEach((k, p) -> layout.put(k, new Entry(p.dtype(), p.shape(), p.bytes().length)));
+    return header(layout, metadata);
+  }
+
+  /** One tensor of a header: its dtype, shape and byte length (data in key order, back to back). */
+  record Entry(SafetensorsDType dtype, long[] shape, long bytes) {}
+
+  /**
+   * The header bytes for {@code layout} (sorted by key: the data follows in that order) and {@code metadata}, padded
+   * with spaces to a multiple of 8 so the data section starts 8-aligned. Shared with {@link SafetensorsStreamWriter}.
+   */
+  static byte[] header(Map<String, Entry> layout, Map<String, String> metadata) {
     ObjectMapper json = new ObjectMapper();
     ObjectNode root = json.createObjectNode();
     if (!metadata.isEmpty()) {
       ObjectNode m = root.putObject(SafetensorsHeader.METADATA_KEY);
-      metadata.forEach(m::put);
+      new TreeMap<>(metadata).forEach(m::put);
     }
     long offset = 0;
-    for (Map.Entry<String, Pending> e : tensors.entrySet()) {
-      Pending p = e.getValue();
+    for (Map.Entry<String, Entry> e : layout.entrySet()) {
+      Entry p = e.getValue();
       ObjectNode t = root.putObject(e.getKey());
       t.put("dtype", p.dtype().name());
       ArrayNode shape = t.putArray("shape");
       for (long d : p.shape()) shape.add(d);
       ArrayNode offsets = t.putArray("data_offsets");
       offsets.add(offset);
-      offset += p.bytes().length;
+      offset += p.bytes();
       offsets.add(offset);
     }
     byte[] raw;
@@ -147,5 +160,4 @@ public final class SafetensorsWriter {
     Arrays.fill(out, raw.length, padded, (byte) ' ');
     return out;
   }
-
 }

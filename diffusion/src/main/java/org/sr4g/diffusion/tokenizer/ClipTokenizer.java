@@ -244,6 +244,12 @@ public final class ClipTokenizer {
     return idToToken[id];
   }
 
+  /** The id of {@code token}, or -1 when the vocabulary lacks it. */
+  public int id(String token) {
+    Integer id = vocab.get(token);
+    return id == null ? -1 : id;
+  }
+
   /** BPE of one regex piece; special tokens pass through whole. */
   private String[] bpe(String piece) {
     if (piece.equalsIgnoreCase(START_TOKEN) || piece.equalsIgnoreCase(END_TOKEN))
