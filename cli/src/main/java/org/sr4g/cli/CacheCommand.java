@@ -3,6 +3,7 @@ package org.sr4g.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.sr4g.UserInputException;
 import org.sr4g.diffusion.training.LatentCache;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,12 +33,17 @@ final class CacheCommand implements Callable<Integer> {
       description = "images (captions) per shard (default: ${DEFAULT-VALUE})") int shardSize;
   @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N", description = "encoder batch (default: ${DEFAULT-VALUE})")
   int batch;
+  @Option(names = "--max-image-pixels", defaultValue = "89478485", paramLabel = "N",
+      description = "refuse images of more pixels, read from their header before decoding (decompression bombs;"
+          + " Pillow's limit; default: ${DEFAULT-VALUE})") long maxImagePixels;
   @Option(names = "--quiet", description = "no progress lines") boolean quiet;
 
   @Override
   public Integer call() {
     PrintWriter w = spec.commandLine().getOut();
-    LatentCache.BuildResult r = LatentCache.build(model, data, images, out, resolution, device, shardSize, batch, line -> {
+    if (maxImagePixels < 1) throw new UserInputException("--max-image-pixels must be at least 1");
+    LatentCache.BuildResult r = LatentCache.build(model, data, images, out, resolution, device, shardSize, batch,
+        maxImagePixels, line -> {
       if (quiet) return;
       w.println(line);
       w.flush();

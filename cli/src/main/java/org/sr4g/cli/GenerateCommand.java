@@ -50,7 +50,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ./sr4g-sample for the built-in sample).")
   Path out;
 
-  @Option(names = "--force", description = "Replace a non-empty output directory.")
+  @Option(names = "--force", description = "Replace a previous sr4g output in --out (never a folder sr4g did not write).")
   boolean force;
 
   @Option(names = "--emit", paramLabel = "one|all", defaultValue = "one",
@@ -121,7 +121,10 @@ final class GenerateCommand implements Callable<Integer> {
     }
     ProgressBar bar = new ProgressBar(System.err, quiet);
     GenerateResult r;
-    try (OutputDir dir = OutputDir.prepare(target, forceIt)) {
+    List<Path> inputs = new ArrayList<>(train);
+    inputs.addAll(eval);
+    if (unseenFile != null) inputs.add(unseenFile);
+    try (OutputDir dir = OutputDir.prepare("generate", target, forceIt, inputs)) {
       r = new Sr4gGenerator(opt).onProgress(bar).run(trainSources, evalSources, unseenFile == null ? null : unseenFile.toString(), dir);
       dir.commit();
     } finally {

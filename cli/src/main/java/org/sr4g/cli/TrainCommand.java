@@ -101,6 +101,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--mixed-precision", defaultValue = "no", paramLabel = "no|bf16|fp16",
       description = "autocast the UNet forward and loss (float32 weights); bf16: CPU or CUDA; fp16: CUDA, with dynamic"
           + " loss scaling (default: ${DEFAULT-VALUE})") String mixedPrecision;
+  @Option(names = "--max-image-pixels", defaultValue = "89478485", paramLabel = "N",
+      description = "refuse images of more pixels, read from their header before decoding (decompression bombs;"
+          + " Pillow's limit; default: ${DEFAULT-VALUE})") long maxImagePixels;
   @Option(names = "--workers", defaultValue = "2", paramLabel = "N", description = "image decoding threads (default: ${DEFAULT-VALUE})") int workers;
   @Option(names = "--prefetch", defaultValue = "8", paramLabel = "N", description = "examples decoded ahead (default: ${DEFAULT-VALUE})") int prefetch;
   @Option(names = "--halt-after-step", defaultValue = "0", hidden = true,
@@ -152,6 +155,7 @@ final class TrainCommand implements Callable<Integer> {
     o.mixedPrecision = mixedPrecision;
     o.workers = workers;
     o.prefetch = prefetch;
+    o.maxImagePixels = maxImagePixels;
     o.haltAfterStep = haltAfterStep;
     PrintWriter w = spec.commandLine().getOut();
     Trainer.Result r = Trainer.train(o, new Trainer.Listener() {

@@ -3,6 +3,8 @@ package org.sr4g.evaluation;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
+import org.sr4g.io.AtomicFiles;
+import org.sr4g.io.OutputRules;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,7 +40,9 @@ public final class Sr2dPrompts {
 
   public static void write(Path out) throws IOException {
     List<String> names = CocoCategories.NAMES;
-    try (Writer w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
+    OutputRules.checkFile(out);
+    AtomicFiles.write(out, os -> {
+      Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(os, StandardCharsets.UTF_8));
       // One prompt a line keeps the file diffable and greppable; each object is written by its own generator.
       w.write("[");
       Line g = new Line(w);
@@ -59,7 +63,8 @@ public final class Sr2dPrompts {
       }
       for (String name : names) prompt(g, id++, 1, name, null, "single", Articles.withArticle(name));
       w.write("\n]\n");
-    }
+      w.flush();
+    });
   }
 
   /** Writes one object a line, separated by commas. */

@@ -7,6 +7,7 @@ import org.sr4g.diffusion.models.SafetensorsWeights;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.schedulers.Scheduler;
 import org.sr4g.diffusion.schedulers.SchedulerConfig;
+import org.sr4g.UserInputException;
 import org.sr4g.diffusion.tokenizer.ClipTokenizer;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
@@ -56,8 +57,15 @@ public final class DiffusersModel implements AutoCloseable {
       DType vaeDtype) {
     for (DType d : new DType[] {textEncoderDtype, unetDtype, vaeDtype}) Precision.require(d, device);
     folder.requireValid();
-    DiffusersModel m = new DiffusersModel(folder, ClipTokenizer.fromFolder(folder.tokenizerDir()),
-        folder.schedulerConfig());
+    ClipTokenizer tokenizer = ClipTokenizer.fromFolder(folder.tokenizerDir());
+    // Every id the tokenizer can produce must index the text encoder's embedding table (whose row count the weight
+    // loader checks against config.json): a larger vocabulary failed deep in libtorch ("index out of range in self").
+    int rows = folder.textEncoderConfig().vocabSize();
+    if (tokenizer.vocabSize() > rows)
+      throw new UserInputException(folder.tokenizerDir().resolve("vocab.json") + ": " + tokenizer.vocabSize()
+          + " tokens, but the text encoder's embedding table (" + folder.root().resolve("text_encoder/config.json")
+          + " vocab_size) has " + rows + " rows");
+    DiffusersModel m = new DiffusersModel(folder, tokenizer, folder.schedulerConfig());
     try {
       try (SafetensorsWeights w = SafetensorsWeights.open(folder.textEncoderWeights())) {
         m.textEncoder = ClipTextModel.load(folder.textEncoderConfig(), w, device, textEncoderDtype);

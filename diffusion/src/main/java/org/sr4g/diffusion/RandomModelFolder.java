@@ -100,7 +100,8 @@ public final class RandomModelFolder {
    * The 256 byte characters of GPT-2's bytes_to_unicode, each also with {@code </w>}, then the start and end tokens
    * (ids 512, 513); no merges, so every character is its own token.
    */
-  private static void tokenizer(Path dir) throws IOException {
+  /** Writes the 514-token byte-level tokenizer (vocab.json, merges.txt) into {@code dir}. */
+  public static void tokenizer(Path dir) throws IOException {
     Files.createDirectories(dir);
     Map<String, Integer> vocab = new LinkedHashMap<>();
     char[] chars = bytesToUnicode();
