@@ -3,14 +3,13 @@ package org.sr4g.evaluation;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
-import org.sr4g.io.AtomicFiles;
-import org.sr4g.io.OutputRules;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.sr4g.captions.Articles;
+import org.sr4g.io.AtomicFiles;
+import org.sr4g.io.OutputRules;
 import org.sr4g.relations.Relation;
 
 /**

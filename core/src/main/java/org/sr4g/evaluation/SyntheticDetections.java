@@ -1,16 +1,15 @@
 package org.sr4g.evaluation;
 
 import java.io.BufferedWriter;
-import java.io.OutputStreamWriter;
-import org.sr4g.io.AtomicFiles;
-import org.sr4g.io.OutputRules;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.sr4g.geometry.NormalizedBox;
+import org.sr4g.io.AtomicFiles;
+import org.sr4g.io.OutputRules;
 import org.sr4g.relations.RelationRules;
 
 /**

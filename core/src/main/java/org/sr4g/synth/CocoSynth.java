@@ -1,19 +1,14 @@
 package org.sr4g.synth;
 
 import java.io.IOException;
-import org.sr4g.io.AtomicFiles;
-import org.sr4g.io.OutputRules;
 import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.sr4g.UserInputException;
-import org.sr4g.coco.CocoCategories;
 import org.sr4g.coco.CocoCategories.Category;
+import org.sr4g.coco.CocoCategories;
+import org.sr4g.io.AtomicFiles;
+import org.sr4g.io.OutputRules;
 
 /**
  * Writes a synthetic COCO instance-annotation file ({@code instances_*.json} layout, same fields in the same order,

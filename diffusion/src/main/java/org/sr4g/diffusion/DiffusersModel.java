@@ -1,13 +1,13 @@
 package org.sr4g.diffusion;
 
 import java.nio.file.Path;
+import org.sr4g.UserInputException;
 import org.sr4g.diffusion.models.AutoencoderKl;
 import org.sr4g.diffusion.models.ClipTextModel;
 import org.sr4g.diffusion.models.SafetensorsWeights;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.schedulers.Scheduler;
 import org.sr4g.diffusion.schedulers.SchedulerConfig;
-import org.sr4g.UserInputException;
 import org.sr4g.diffusion.tokenizer.ClipTokenizer;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
