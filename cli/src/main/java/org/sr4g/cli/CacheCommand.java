@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.training.LatentCache;
+import org.sr4g.io.Escape;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -51,7 +52,7 @@ final class CacheCommand implements Callable<Integer> {
     w.println("cached " + r.samples() + " sample(s): " + r.images() + " image(s), " + r.captions() + " caption(s); skipped "
         + r.skippedFiles().size() + " unreadable or missing image(s) (" + r.skippedRows() + " row(s))"
         + (r.skippedFiles().isEmpty() ? "" : ": " + String.join(", ", r.skippedFiles().subList(0,
-            Math.min(5, r.skippedFiles().size())))));
+            Math.min(5, r.skippedFiles().size())).stream().map(Escape::text).toList())));
     w.println("cache: " + r.dir());
     w.flush();
     return 0;

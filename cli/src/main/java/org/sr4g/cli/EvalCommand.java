@@ -20,6 +20,7 @@ import org.sr4g.evaluation.OutcomeJudge;
 import org.sr4g.evaluation.PromptReader;
 import org.sr4g.evaluation.PromptSet;
 import org.sr4g.evaluation.TripletCounts;
+import org.sr4g.io.Escape;
 import org.sr4g.io.InputPaths;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -139,7 +140,7 @@ final class EvalCommand implements Callable<Integer> {
         MetricsJson.writeComparison(dir.file("comparison.json"), r);
         HtmlReport.writeComparison(dir.file("report.html"), r);
         dir.commit();
-        if (!quiet) stdout.print(MarkdownSummary.of(r));
+        if (!quiet) stdout.print(Escape.lines(MarkdownSummary.of(r)));
       }
       stdout.println("wrote " + out.resolve("comparison.json") + " and " + out.resolve("report.html"));
       stdout.flush();
@@ -190,7 +191,7 @@ final class EvalCommand implements Callable<Integer> {
     MetricsJson.write(dir.file("metrics.json"), e, cfg);
     HtmlReport.write(dir.file("report.html"), e, cfg);
     phase("write");
-    if (!quiet) stdout.print(MarkdownSummary.of(e));
+    if (!quiet) stdout.print(Escape.lines(MarkdownSummary.of(e)));
   }
 
   static Path requireFile(Path p, String option) {

@@ -12,6 +12,7 @@ import org.sr4g.dataset.GenerateResult;
 import org.sr4g.dataset.OutputDir;
 import org.sr4g.dataset.Sr4gGenerator;
 import org.sr4g.dataset.UnseenNames;
+import org.sr4g.io.Escape;
 import org.sr4g.relations.Family;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -155,7 +156,7 @@ final class GenerateCommand implements Callable<Integer> {
     sb.append(String.format(fmt, "prompts_val.jsonl", r.promptsVal()));
     sb.append(String.format(fmt, "prompts_test.jsonl", r.promptsTest()));
     sb.append(String.format(fmt, "prompts_test_unseen.jsonl", r.promptsTestUnseen()));
-    sb.append(String.format("  %-28s %s%n", "unseen categories", String.join(", ", r.unseenCategories())));
+    sb.append(String.format("  %-28s %s%n", "unseen categories", String.join(", ", r.unseenCategories().stream().map(Escape::text).toList())));
     sb.append(String.format("  %-28s %15s%n", "relation kernel", r.kernel()));
     sb.append(String.format("  %-28s %15.2f s (read %.2f s, relate+write %.2f s)%n", "time", secs, r.parseNanos() / 1e9, r.relateNanos() / 1e9));
     sb.append(String.format("  %-28s %,15.0f pairs/s, %.0f MB/s input%n", "throughput", r.eligiblePairs() / secs, r.inputBytes() / 1e6 / secs));

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.sr4g.diffusion.training.TrainOptions;
 import org.sr4g.diffusion.training.Trainer;
+import org.sr4g.io.Escape;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -179,7 +180,7 @@ final class TrainCommand implements Callable<Integer> {
     w.println(String.format(Locale.ROOT, "trained steps %d..%d; data wait %.0f ms in all; skipped %d unreadable or missing"
         + " image(s)%s", r.startStep() + 1, r.endStep(), r.dataWaitMs(), r.skips(),
         r.skippedFiles().isEmpty() ? "" : " (" + String.join(", ", r.skippedFiles().subList(0,
-            Math.min(5, r.skippedFiles().size()))) + (r.skippedFiles().size() > 5 ? ", …" : "") + ")"));
+            Math.min(5, r.skippedFiles().size())).stream().map(Escape::text).toList()) + (r.skippedFiles().size() > 5 ? ", …" : "") + ")"));
     w.println("model: " + r.finalModel());
     w.flush();
     return 0;

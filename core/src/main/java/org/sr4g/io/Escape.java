@@ -37,6 +37,22 @@ public final class Escape {
     return b.toString();
   }
 
+  /**
+   * A multi-line report (a Markdown summary quoting names from input): every line kept, every other control
+   * character escaped as in {@link #text}, nothing cut.
+   */
+  public static String lines(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    int from = 0;
+    for (int nl = s.indexOf('\n'); ; nl = s.indexOf('\n', from)) {
+      String line = s.substring(from, nl < 0 ? s.length() : nl);
+      b.append(text(line, Integer.MAX_VALUE));
+      if (nl < 0) return b.toString();
+      b.append('\n');
+      from = nl + 1;
+    }
+  }
+
   /** {@code 's'}, escaped and cut: how a name from a file appears in a message. */
   public static String quote(String s) {
     return "'" + text(s) + "'";

@@ -21,6 +21,11 @@ class EscapeTest {
   }
 
   @Test
+  void reportsKeepTheirLinesAndLoseEverythingElse() {
+    assertEquals("| cat\\u001b[2J | 3 |\n| dog\\u0007 | 1 |\n", Escape.lines("| cat\u001b[2J | 3 |\n| dog\u0007 | 1 |\n"));
+  }
+
+  @Test
   void everyUserErrorIsOneLineEvenFromJacksonsTwoLineMessages() throws Exception {
     String jackson;
     try {
