@@ -7,6 +7,8 @@
 # that is not one clean line, OutOfMemoryError past the small heap, an input slower than the timeout) stops it and is
 # written to fuzz/target/fuzz/<Target>/ as crash-*/timeout-*. Add a finding to the seeds once it is fixed: the normal
 # build replays every seed as a regression test. The last lines (libFuzzer's final stats) give executions and coverage.
+# scripts/fuzz.sh TARGET merge: adds to the seeds only those working-corpus inputs that reach new coverage (libFuzzer's
+# -merge=1), which keeps the committed corpus small.
 #
 # Environment: FUZZ_HEAP (default 384m: an input that needs more is a finding), FUZZ_TIMEOUT (seconds per input,
 # default 25: the first inputs also load and instrument the parser classes), FUZZ_MAX_LEN (bytes per input, default 16384), FUZZ_SKIP_BUILD=1 (use the classes already built), FUZZ_KEEP_GOING=N (go on past N-1 distinct findings).
@@ -38,6 +40,11 @@ for e in fuzz/target/test-classes $(tr ':' ' ' < fuzz/target/fuzz.classpath); do
     *) cpath="$cpath:$e" ;;
   esac
 done
+if [ "$minutes" = merge ]; then
+  set -- -merge=1 "$seeds" "$work/corpus"
+else
+  set -- -max_total_time="$(awk -v m="$minutes" 'BEGIN { printf "%d", m * 60 }')" "$work/corpus" "$seeds"
+fi
 # Instrument sr4g and Jackson (the JSON/CSV parsers sr4g's readers drive); nothing else.
 exec "$JAVA_HOME/bin/java" -Xmx"${FUZZ_HEAP:-384m}" -Xss4m -XX:+EnableDynamicAgentLoading -XX:-OmitStackTraceInFastThrow \
   --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
@@ -45,6 +52,5 @@ exec "$JAVA_HOME/bin/java" -Xmx"${FUZZ_HEAP:-384m}" -Xss4m -XX:+EnableDynamicAge
   --target_class="$cls" --target_method=fuzz \
   --instrumentation_includes='org.sr4g.**:com.fasterxml.jackson.**' \
   --reproducer_path="$work" --keep_going="${FUZZ_KEEP_GOING:-1}" \
-  -artifact_prefix="$work/" -max_total_time="$(awk -v m="$minutes" 'BEGIN { printf "%d", m * 60 }')" -timeout="${FUZZ_TIMEOUT:-25}" \
-  -max_len="${FUZZ_MAX_LEN:-16384}" -print_final_stats=1 -rss_limit_mb=4096 \
-  "$work/corpus" "$seeds"
+  -artifact_prefix="$work/" -timeout="${FUZZ_TIMEOUT:-25}" \
+  -max_len="${FUZZ_MAX_LEN:-16384}" -print_final_stats=1 -rss_limit_mb=4096 "$@"
