@@ -7,8 +7,8 @@
 # that is not one clean line, OutOfMemoryError past the small heap, an input slower than the timeout) stops it and is
 # written to fuzz/target/fuzz/<Target>/ as crash-*/timeout-*. Add a finding to the seeds once it is fixed: the normal
 # build replays every seed as a regression test. The last lines (libFuzzer's final stats) give executions and coverage.
-# scripts/fuzz.sh TARGET merge: adds to the seeds only those working-corpus inputs that reach new coverage (libFuzzer's
-# -merge=1), which keeps the committed corpus small.
+# scripts/fuzz.sh TARGET merge: adds to the seeds a smallest set of working-corpus inputs covering every edge they
+# reach (libFuzzer's -set_cover_merge=1, hit counts ignored), which keeps the committed corpus small.
 #
 # Environment: FUZZ_HEAP (default 512m: an input that needs more is a finding), FUZZ_TIMEOUT (seconds per input,
 # default 60: the first input also loads and instruments the parser classes; the final stats give the slowest input), FUZZ_MAX_LEN (bytes per input, default 16384), FUZZ_SKIP_BUILD=1 (use the classes already built), FUZZ_KEEP_GOING=N (go on past N-1 distinct findings).
@@ -40,16 +40,21 @@ for e in fuzz/target/test-classes $(tr ':' ' ' < fuzz/target/fuzz.classpath); do
     *) cpath="$cpath:$e" ;;
   esac
 done
+jvm=("$JAVA_HOME/bin/java" -Xmx"${FUZZ_HEAP:-512m}" -Xss4m -XX:+EnableDynamicAgentLoading -XX:-OmitStackTraceInFastThrow
+  --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "${cpath#:}" com.code_intelligence.jazzer.Jazzer)
 if [ "$minutes" = merge ]; then
-  set -- -merge=1 "$seeds" "$work/corpus"
+  # libFuzzer's merge runs its inner pass as a child process named by argv[0], "jazzer": give it one.
+  mkdir -p "$work/bin"
+  printf '#!/bin/sh\nexec %s "$@"\n' "$(printf '%q ' "${jvm[@]}")" > "$work/bin/jazzer"
+  chmod +x "$work/bin/jazzer"
+  export PATH="$PWD/$work/bin:$PATH"
+  set -- -set_cover_merge=1 -use_counters=0 "$seeds" "$work/corpus"
 else
   set -- -max_total_time="$(awk -v m="$minutes" 'BEGIN { printf "%d", m * 60 }')" "$work/corpus" "$seeds"
 fi
 # Instrument sr4g and Jackson's streaming parsers (JSON, CSV), which sr4g's readers drive; not jackson-databind, whose
 # instrumentation alone outlasted the timeout of the first input on a loaded 2-core machine.
-exec "$JAVA_HOME/bin/java" -Xmx"${FUZZ_HEAP:-512m}" -Xss4m -XX:+EnableDynamicAgentLoading -XX:-OmitStackTraceInFastThrow \
-  --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-  -cp "${cpath#:}" com.code_intelligence.jazzer.Jazzer \
+exec "${jvm[@]}" \
   --target_class="$cls" --target_method=fuzz \
   --instrumentation_includes='org.sr4g.**:com.fasterxml.jackson.core.**:com.fasterxml.jackson.dataformat.**' \
   --reproducer_path="$work" --keep_going="${FUZZ_KEEP_GOING:-1}" \

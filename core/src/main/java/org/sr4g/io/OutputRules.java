@@ -55,7 +55,8 @@ public final class OutputRules {
     if (resumable) {
       if (ours) return Existing.SR4G_OUTPUT;
       throw new UserInputException(shown + ": folder is not empty and is not an sr4g output (no " + MARKER
-          + "); choose another --out");
+          + "); choose another --out (an earlier sr4g run's folder from before the marker: add an empty " + MARKER
+          + " file to it)");
     }
     if (!ours)
       throw new UserInputException(shown + ": folder is not empty and is not an sr4g output (no " + MARKER
@@ -98,9 +99,14 @@ public final class OutputRules {
     }
   }
 
-  /** True when {@code dir} holds the marker, or is a generate output from before the marker (its manifest). */
+  /**
+   * True when {@code dir} holds the marker, or is an output from before the marker: a generate output (its manifest
+   * names sr4g) or a train run (metrics.jsonl beside checkpoints/).
+   */
   public static boolean isSr4gOutput(Path dir) {
     if (Files.isRegularFile(dir.resolve(MARKER), LinkOption.NOFOLLOW_LINKS)) return true;
+    if (Files.isRegularFile(dir.resolve("metrics.jsonl"), LinkOption.NOFOLLOW_LINKS)
+        && Files.isDirectory(dir.resolve("checkpoints"), LinkOption.NOFOLLOW_LINKS)) return true;
     Path manifest = dir.resolve("manifest.json");
     try {
       if (!Files.isRegularFile(manifest, LinkOption.NOFOLLOW_LINKS) || Files.size(manifest) > (1 << 20)) return false;

@@ -57,4 +57,15 @@ class HostileEvalInputTest {
     assertTrue(d.outcomes().get(0).correct());
     assertEquals(1, d.warnings().count("images_with_boxes_cut_to_top_" + OutcomeJudge.MAX_BOXES_PER_OBJECT));
   }
+
+  @Test
+  void anEmptyImageListIsAUserErrorNotANullPointer() {
+    // Found by DetectionsFuzzTest: readTree gave null for an empty --images file.
+    PromptSet ps = TestFiles.prompts(tmp, TestFiles.prompt(0, 2, "cat", "dog", "to the left of"));
+    java.nio.file.Path images = TestFiles.write(tmp, "images.json", "");
+    java.nio.file.Path dets = TestFiles.write(tmp, "dets.json", "[]");
+    String m = org.junit.jupiter.api.Assertions.assertThrows(org.sr4g.UserInputException.class,
+        () -> DetectionReaders.readCoco(dets, images, ps, new OutcomeJudge(0.1, false), 1)).getMessage();
+    assertTrue(m.endsWith("images.json: empty file"), m);
+  }
 }

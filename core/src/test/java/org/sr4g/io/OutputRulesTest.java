@@ -63,6 +63,18 @@ class OutputRulesTest {
   }
 
   @Test
+  void runsFromBeforeTheMarkerAreStillRecognised() throws Exception {
+    Path run = Files.createDirectories(tmp.resolve("run/checkpoints"));
+    Files.writeString(tmp.resolve("run/metrics.jsonl"), "{}\n");
+    assertEquals(OutputRules.Existing.SR4G_OUTPUT, OutputRules.checkFolder(run.getParent(), false, true, List.of()));
+    Path gen = Files.createDirectories(tmp.resolve("gen"));
+    Files.writeString(gen.resolve("manifest.json"), "{\n  \"tool\" : \"sr4g\",\n  \"command\" : \"generate\"\n}");
+    assertTrue(OutputRules.isSr4gOutput(gen));
+    Files.writeString(gen.resolve("manifest.json"), "{\"tool\": \"other\"}");
+    assertFalse(OutputRules.isSr4gOutput(gen));
+  }
+
+  @Test
   void aFailedRunLeavesNeitherStagingNorTheParentsItCreated() throws Exception {
     Path target = tmp.resolve("a/b/c/out");
     try (OutputDir d = OutputDir.prepare("generate", target, false, List.of())) {
