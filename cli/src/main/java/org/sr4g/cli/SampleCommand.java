@@ -18,6 +18,8 @@ import org.sr4g.diffusion.Precision;
 import org.sr4g.diffusion.Txt2Img;
 import org.sr4g.evaluation.EvalPrompt;
 import org.sr4g.evaluation.PromptReader;
+import org.sr4g.io.Escape;
+import org.sr4g.io.OutputRules;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import picocli.CommandLine.Command;
@@ -86,13 +88,13 @@ final class SampleCommand implements Callable<Integer> {
     if ((prompts == null) == (prompt == null)) throw new UserInputException("give exactly one of --prompts and --prompt");
     if (perPrompt < 1) throw new UserInputException("--images-per-prompt must be at least 1");
     if (limit != null && limit < 1) throw new UserInputException("--limit must be at least 1");
+    OutputRules.checkFolder(out, false, true, List.of()); // an sr4g output to continue, an empty folder or nothing
     Device dev = Device.forUser(device);
     DType dt = Precision.parse(dtype);
     Precision.require(dt, dev); // before any work: a refused dtype is an error at once
     List<EvalPrompt> list = prompts != null ? PromptReader.read(prompts, Set.of()).all()
         : List.of(new EvalPrompt(0, 1, prompt, null, "", prompt, null, false));
     if (limit != null && limit < list.size()) list = list.subList(0, limit);
-    Files.createDirectories(out);
     List<Job> todo = new ArrayList<>();
     int present = 0;
     for (EvalPrompt p : list) {
@@ -120,6 +122,7 @@ final class SampleCommand implements Callable<Integer> {
     try (DiffusersModel m = loaded) {
       Txt2Img pipe = new Txt2Img(m, dev);
       int done = 0;
+      OutputRules.createResumable(out, "sample"); // now: a refused model or prompt left nothing behind
       for (Job j : todo) {
         BufferedImage img = pipe.generate(new Txt2Img.Request(j.text(), negative, width, height, steps, guidance,
             imageSeed(seed, j.uniqueId(), j.k()), clipSkip));
@@ -128,7 +131,7 @@ final class SampleCommand implements Callable<Integer> {
         ImageIO.write(img, "png", tmp.toFile());
         Files.move(tmp, j.file(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         done++;
-        o.println("[" + done + "/" + todo.size() + "] " + j.file().getFileName() + "  " + j.text());
+        o.println("[" + done + "/" + todo.size() + "] " + j.file().getFileName() + "  " + Escape.text(j.text()));
         o.flush();
       }
     }

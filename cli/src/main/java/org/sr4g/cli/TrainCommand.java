@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import org.sr4g.diffusion.ModelSources;
 import org.sr4g.diffusion.training.TrainOptions;
 import org.sr4g.diffusion.training.Trainer;
+import org.sr4g.io.Escape;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -104,6 +105,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = {"--mixed-precision", "--mixed_precision"}, defaultValue = "no", paramLabel = "no|bf16|fp16",
       description = "autocast the UNet forward and loss (float32 weights); bf16: CPU or CUDA; fp16: CUDA, with dynamic"
           + " loss scaling (default: ${DEFAULT-VALUE})") String mixedPrecision;
+  @Option(names = "--max-image-pixels", defaultValue = "89478485", paramLabel = "N",
+      description = "refuse images of more pixels, read from their header before decoding (decompression bombs;"
+          + " Pillow's limit; default: ${DEFAULT-VALUE})") long maxImagePixels;
   @Option(names = {"--workers", "--dataloader_num_workers"}, defaultValue = "2", paramLabel = "N", description = "image decoding threads (default: ${DEFAULT-VALUE})") int workers;
   @Option(names = "--prefetch", defaultValue = "8", paramLabel = "N", description = "examples decoded ahead (default: ${DEFAULT-VALUE})") int prefetch;
   @Option(names = "--halt-after-step", defaultValue = "0", hidden = true,
@@ -155,6 +159,7 @@ final class TrainCommand implements Callable<Integer> {
     o.mixedPrecision = mixedPrecision;
     o.workers = workers;
     o.prefetch = prefetch;
+    o.maxImagePixels = maxImagePixels;
     o.haltAfterStep = haltAfterStep;
     PrintWriter w = spec.commandLine().getOut();
     Trainer.Result r = Trainer.train(o, new Trainer.Listener() {
@@ -178,7 +183,7 @@ final class TrainCommand implements Callable<Integer> {
     w.println(String.format(Locale.ROOT, "trained steps %d..%d; data wait %.0f ms in all; skipped %d unreadable or missing"
         + " image(s)%s", r.startStep() + 1, r.endStep(), r.dataWaitMs(), r.skips(),
         r.skippedFiles().isEmpty() ? "" : " (" + String.join(", ", r.skippedFiles().subList(0,
-            Math.min(5, r.skippedFiles().size()))) + (r.skippedFiles().size() > 5 ? ", …" : "") + ")"));
+            Math.min(5, r.skippedFiles().size())).stream().map(Escape::text).toList()) + (r.skippedFiles().size() > 5 ? ", …" : "") + ")"));
     w.println("model: " + r.finalModel());
     w.flush();
     return 0;

@@ -4,17 +4,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
+import org.sr4g.io.AtomicFiles;
 
 /**
  * Collects tensors and writes them as one safetensors file: header keys sorted, data in key order, the header padded
@@ -86,34 +83,20 @@ public final class SafetensorsWriter {
     return this;
   }
 
-  /** Writes the file (replacing {@code file} if it exists) via a temporary file and a rename. */
+  /**
+   * Writes the file (replacing {@code file} if it exists) via a temporary file and a rename ({@link AtomicFiles}: the
+   * user's umask, not a temp file's 0600, so other tools of the user can read it).
+   */
   public void write(Path file) {
     byte[] header = headerBytes();
-    Path dir = file.toAbsolutePath().getParent();
-    Path tmp = null;
     try {
-      tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-      try (OutputStream out = Files.newOutputStream(tmp)) {
+      AtomicFiles.write(file.toAbsolutePath(), out -> {
         out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
         out.write(header);
         for (Pending p : tensors.values()) out.write(p.bytes());
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-      tmp = null;
+      });
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // the original failure is the one worth reporting
-        }
-      }
     }
   }
 
