@@ -195,6 +195,6 @@ class HostileTrainInputTest {
     String v = Files.readString(vocab);
     Files.writeString(vocab, v.substring(0, v.lastIndexOf('}')) + ",\"extra</w>\":514}");
     String m = assertThrows(UserInputException.class, () -> DiffusersModel.load(model, null, Device.CPU).close()).getMessage();
-    assertTrue(m.contains("vocab.json: 515 tokens") && m.contains("text_encoder/config.json") && m.contains("514 rows"), m);
+    assertTrue(m.contains("vocab.json has 515 tokens") && m.contains("text_encoder/config.json has vocab_size 514"), m);
   }
 }
