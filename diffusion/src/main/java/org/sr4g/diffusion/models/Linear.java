@@ -4,15 +4,15 @@ import org.sr4g.torch.Nn;
 import org.sr4g.torch.Tensor;
 
 /** torch.nn.Linear: {@code <prefix>.weight [out, in]}, {@code <prefix>.bias [out]} (optional). */
-final class Linear {
+public final class Linear {
   final Tensor weight, bias;
 
-  Linear(ParamLoader p, String prefix, long in, long out, boolean bias) {
+  public Linear(ParamLoader p, String prefix, long in, long out, boolean bias) {
     this.weight = p.param(prefix + ".weight", out, in);
     this.bias = bias ? p.param(prefix + ".bias", out) : null;
   }
 
-  Tensor forward(Tensor x) {
+  public Tensor forward(Tensor x) {
     return Nn.linear(x, weight, bias);
   }
 }
