@@ -13,7 +13,7 @@ import org.sr4g.diffusion.ModelFolder;
 import org.sr4g.diffusion.Precision;
 import org.sr4g.diffusion.models.BuiltInUNets;
 import org.sr4g.diffusion.models.RandomWeights;
-import org.sr4g.diffusion.models.SafetensorsWeights;
+import org.sr4g.diffusion.models.WeightsFile;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.models.UNetConfig;
 import org.sr4g.diffusion.training.TrainBench;
@@ -104,7 +104,7 @@ final class BenchInferCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     UNet2DConditionModel unet;
     if (source.model != null) {
-      try (SafetensorsWeights w = SafetensorsWeights.open(ModelFolder.open(source.model, variant).unetWeights())) {
+      try (WeightsFile w = WeightsFile.open(ModelFolder.open(source.model, variant).unetWeights())) {
         unet = UNet2DConditionModel.load(config, w, dev, dt);
       }
     } else {

@@ -3,7 +3,7 @@ package org.sr4g.diffusion;
 import java.nio.file.Path;
 import org.sr4g.diffusion.models.AutoencoderKl;
 import org.sr4g.diffusion.models.ClipTextModel;
-import org.sr4g.diffusion.models.SafetensorsWeights;
+import org.sr4g.diffusion.models.WeightsFile;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.schedulers.Scheduler;
 import org.sr4g.diffusion.schedulers.SchedulerConfig;
@@ -59,13 +59,13 @@ public final class DiffusersModel implements AutoCloseable {
     DiffusersModel m = new DiffusersModel(folder, ClipTokenizer.fromFolder(folder.tokenizerDir()),
         folder.schedulerConfig());
     try {
-      try (SafetensorsWeights w = SafetensorsWeights.open(folder.textEncoderWeights())) {
+      try (WeightsFile w = WeightsFile.open(folder.textEncoderWeights())) {
         m.textEncoder = ClipTextModel.load(folder.textEncoderConfig(), w, device, textEncoderDtype);
       }
-      try (SafetensorsWeights w = SafetensorsWeights.open(folder.unetWeights())) {
+      try (WeightsFile w = WeightsFile.open(folder.unetWeights())) {
         m.unet = UNet2DConditionModel.load(folder.unetConfig(), w, device, unetDtype);
       }
-      try (SafetensorsWeights w = SafetensorsWeights.open(folder.vaeWeights())) {
+      try (WeightsFile w = WeightsFile.open(folder.vaeWeights())) {
         m.vae = AutoencoderKl.load(folder.vaeConfig(), w, device, vaeDtype);
       }
       return m;
