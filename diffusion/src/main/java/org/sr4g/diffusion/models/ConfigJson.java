@@ -74,6 +74,11 @@ public final class ConfigJson {
     return n.textValue();
   }
 
+  /** The raw JSON value of {@code key} (null when absent). */
+  public JsonNode node(String key) {
+    return root.get(key);
+  }
+
   /** The nested object {@code key} (e.g. OWL-ViT's {@code text_config}); an empty one when absent, as transformers defaults it. */
   public ConfigJson object(String key) {
     if (!has(key)) return new ConfigJson(MAPPER.createObjectNode(), source + " " + key);
