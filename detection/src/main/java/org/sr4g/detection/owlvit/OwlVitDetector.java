@@ -2,7 +2,6 @@ package org.sr4g.detection.owlvit;
 
 import java.util.List;
 import java.util.Map;
-import org.sr4g.UserInputException;
 import org.sr4g.diffusion.models.ClipTextModel;
 import org.sr4g.diffusion.models.ClipTextTransformer;
 import org.sr4g.diffusion.models.LayerNorm;
@@ -154,11 +153,5 @@ public final class OwlVitDetector implements AutoCloseable {
   @Override
   public void close() {
     params.close();
-  }
-
-  /** Builds a user error for a query that does not fit the text tower. */
-  static UserInputException tooLong(String query, int tokens, int max) {
-    return new UserInputException("query \"" + query + "\" is " + tokens + " tokens; OWL-ViT's text tower takes at most "
-        + max + " (start and end tokens included)");
   }
 }
