@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
       EvalCommand.class,
       PromptsCommand.class,
       SampleCommand.class,
+      DetectCommand.class,
+      EvaluateCommand.class,
       TrainCommand.class,
       CacheCommand.class,
       BenchCommand.class,

@@ -61,11 +61,19 @@ public final class Detector implements AutoCloseable {
 
   /** Every patch of every image, boxes in each image's own pixels. {@code queries.get(i)} are image i's (≥ 1). */
   public List<PostProcess.Patches> detect(List<RgbImage> images, List<List<String>> queries) {
+    return run(prepare(images, queries));
+  }
+
+  /** A batch ready for the model: pixel values, token ids and masks (CPU work, may run ahead on another thread). */
+  public record Batch(int images, int queries, float[] pixels, long[] ids, long[] mask, int[] widths, int[] heights) {}
+
+  /** Preprocesses and tokenizes a batch; images with fewer queries than the most get padded queries. */
+  public Batch prepare(List<RgbImage> images, List<List<String>> queries) {
     int b = images.size();
     if (b == 0 || queries.size() != b) throw new IllegalArgumentException(b + " images, " + queries.size() + " query lists");
-    int q = queries.stream().mapToInt(List::size).max().orElse(0);
     if (queries.stream().anyMatch(List::isEmpty)) throw new IllegalArgumentException("an image without queries");
-    int s = processor.width(), plane = 3 * s * processor.height();
+    int q = queries.stream().mapToInt(List::size).max().orElse(0);
+    int plane = 3 * processor.width() * processor.height();
     float[] pixels = new float[b * plane];
     IntStream.range(0, b).parallel().forEach(i -> processor.pixelValues(images.get(i), pixels, i * plane));
     int len = tokenizer.maxLength();
@@ -76,18 +84,25 @@ public final class Detector implements AutoCloseable {
         System.arraycopy(e.ids(), 0, ids, (i * q + j) * len, len);
         System.arraycopy(e.mask(), 0, mask, (i * q + j) * len, len);
       }
+    return new Batch(b, q, pixels, ids, mask, images.stream().mapToInt(RgbImage::width).toArray(),
+        images.stream().mapToInt(RgbImage::height).toArray());
+  }
+
+  /** One forward pass without gradients, then every patch of every image. */
+  public List<PostProcess.Patches> run(Batch batch) {
+    int b = batch.images(), q = batch.queries(), len = tokenizer.maxLength();
     float[] logits, boxes;
     try (ModeGuard ng = Autograd.noGrad(); TensorScope scope = TensorScope.open()) {
-      Tensor px = Tensor.of(pixels, b, 3, processor.height(), s).to(model.dtype(), device);
-      OwlVitDetector.Output o = model.forward(px, Tensor.of(ids, (long) b * q, len).to(device),
-          Tensor.of(mask, (long) b * q, len).to(device));
+      Tensor px = Tensor.of(batch.pixels(), b, 3, processor.height(), processor.width()).to(model.dtype(), device);
+      OwlVitDetector.Output o = model.forward(px, Tensor.of(batch.ids(), (long) b * q, len).to(device),
+          Tensor.of(batch.mask(), (long) b * q, len).to(device));
       logits = o.logits().to(DType.F32, Device.CPU).toFloatArray();
       boxes = o.predBoxes().to(DType.F32, Device.CPU).toFloatArray();
     }
     int patches = model.config().vision().patches();
     List<PostProcess.Patches> out = new ArrayList<>(b);
     for (int i = 0; i < b; i++)
-      out.add(PostProcess.of(logits, boxes, i, patches, q, images.get(i).width(), images.get(i).height()));
+      out.add(PostProcess.of(logits, boxes, i, patches, q, batch.widths()[i], batch.heights()[i]));
     return out;
   }
 
