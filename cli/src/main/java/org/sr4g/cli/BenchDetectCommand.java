@@ -20,7 +20,6 @@ import org.sr4g.torch.Device;
 import org.sr4g.torch.ModeGuard;
 import org.sr4g.torch.Tensor;
 import org.sr4g.torch.TensorScope;
-import org.sr4g.torch.Torch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -109,9 +108,9 @@ final class BenchDetectCommand implements Callable<Integer> {
       Tensor idsT = Tensor.of(ids, (long) batch * QUERIES, len).to(dev), maskT = Tensor.of(mask, (long) batch * QUERIES, len).to(dev);
       for (int i = 0; i < warmup + steps; i++) {
         try (TensorScope step = TensorScope.open()) {
-          sync(dev);
+          BenchInferCommand.sync(dev);
           long a = System.nanoTime();
-          OwlVitDetector.Output out = model.forward(pixels, idsT, maskT);
+          OwlVitDetector.Output out = model.forward(pixels, idsT, maskT, false);
           out.logits().to(DType.F32, Device.CPU).toFloatArray(); // what post-processing reads back
           out.predBoxes().to(DType.F32, Device.CPU).toFloatArray();
           long b = System.nanoTime();
@@ -125,14 +124,7 @@ final class BenchDetectCommand implements Callable<Integer> {
     o.printf(Locale.ROOT, "images_per_s: %.3f%n", batch / (median / 1000.0));
     o.printf(Locale.ROOT, "preprocess_ms_per_image: %.1f (%d px -> %d px bicubic + normalise, one CPU thread)%n",
         preprocessMs, imagePx, s);
-    if (dev.isCuda()) {
-      long peak = Torch.cudaMemory(dev.code())[1];
-      o.printf(Locale.ROOT, "peak_memory_mib: %.1f (CUDA caching allocator peak, %s)%n", peak / 1048576.0, dev);
-    } else {
-      long kb = TrainBench.peakRssKb();
-      o.printf(Locale.ROOT, "peak_memory_mib: %s (process peak RSS, VmHWM)%n",
-          kb < 0 ? "unknown" : String.format(Locale.ROOT, "%.1f", kb / 1024.0));
-    }
+    BenchInferCommand.printPeakMemory(o, dev);
     o.flush();
     return 0;
   }
@@ -151,9 +143,5 @@ final class BenchDetectCommand implements Callable<Integer> {
       ms[i] = (System.nanoTime() - a) / 1e6;
     }
     return TrainBench.median(ms);
-  }
-
-  private static void sync(Device dev) {
-    if (dev.isCuda()) Torch.cudaSynchronize(dev.code());
   }
 }

@@ -152,6 +152,13 @@ final class BenchInferCommand implements Callable<Integer> {
     o.printf(Locale.ROOT, "step_ms: %s%n", Arrays.toString(Arrays.stream(ms).map(v -> Math.round(v * 10) / 10.0).toArray()));
     o.printf(Locale.ROOT, "unet_step_median_ms: %.1f%n", median);
     o.printf(Locale.ROOT, "images_per_s: %.4f%n", batch / (steps * median / 1000.0));
+    printPeakMemory(o, dev);
+    o.flush();
+    return 0;
+  }
+
+  /** {@code peak_memory_mib}: the CUDA caching allocator's peak on a GPU, the process's peak RSS (VmHWM) on the CPU. */
+  static void printPeakMemory(PrintWriter o, Device dev) {
     if (dev.isCuda()) {
       long peak = Torch.cudaMemory(dev.code())[1];
       o.printf(Locale.ROOT, "peak_memory_mib: %.1f (CUDA caching allocator peak, %s)%n", peak / 1048576.0, dev);
@@ -160,11 +167,9 @@ final class BenchInferCommand implements Callable<Integer> {
       o.printf(Locale.ROOT, "peak_memory_mib: %s (process peak RSS, VmHWM)%n",
           kb < 0 ? "unknown" : String.format(Locale.ROOT, "%.1f", kb / 1024.0));
     }
-    o.flush();
-    return 0;
   }
 
-  private static void sync(Device dev) {
+  static void sync(Device dev) {
     if (dev.isCuda()) Torch.cudaSynchronize(dev.code());
   }
 }

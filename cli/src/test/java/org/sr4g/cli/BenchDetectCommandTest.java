@@ -3,8 +3,6 @@ package org.sr4g.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.sr4g.detection.owlvit.OwlVitConfig;
 import org.sr4g.detection.owlvit.OwlVitDetector;
@@ -14,9 +12,7 @@ import org.sr4g.torch.NativeAssume;
 class BenchDetectCommandTest {
 
   private static double field(String out, String name) {
-    Matcher m = Pattern.compile("(?m)^" + name + ": ([0-9.]+)").matcher(out);
-    assertTrue(m.find(), "no " + name + " in:\n" + out);
-    return Double.parseDouble(m.group(1));
+    return BenchInferCommandTest.field(out, name);
   }
 
   @Test

@@ -95,7 +95,7 @@ public final class Detector implements AutoCloseable {
     try (ModeGuard ng = Autograd.noGrad(); TensorScope scope = TensorScope.open()) {
       Tensor px = Tensor.of(batch.pixels(), b, 3, processor.height(), processor.width()).to(model.dtype(), device);
       OwlVitDetector.Output o = model.forward(px, Tensor.of(batch.ids(), (long) b * q, len).to(device),
-          Tensor.of(batch.mask(), (long) b * q, len).to(device));
+          Tensor.of(batch.mask(), (long) b * q, len).to(device), false);
       logits = o.logits().to(DType.F32, Device.CPU).toFloatArray();
       boxes = o.predBoxes().to(DType.F32, Device.CPU).toFloatArray();
     }

@@ -9,6 +9,7 @@ import org.sr4g.UserInputException;
 import org.sr4g.detection.image.ImageProcessor;
 import org.sr4g.detection.owlvit.OwlVitConfig;
 import org.sr4g.detection.owlvit.OwlVitDetector;
+import org.sr4g.diffusion.ModelFolder;
 import org.sr4g.diffusion.models.ConfigJson;
 import org.sr4g.diffusion.models.WeightsFile;
 import org.sr4g.diffusion.tokenizer.ClipTokenizer;
@@ -108,11 +109,7 @@ public final class OwlVitFolder {
 
   /** Throws one UserInputException listing every problem (at most 30 shown, with the total). */
   public void requireValid() {
-    List<String> all = problems();
-    if (all.isEmpty()) return;
-    int shown = Math.min(all.size(), 30);
-    throw new UserInputException(root + ": " + all.size() + " problem(s) in the OWL-ViT folder:\n  "
-        + String.join("\n  ", all.subList(0, shown)) + (all.size() > shown ? "\n  … and " + (all.size() - shown) + " more" : ""));
+    ModelFolder.requireNone(root, "the OWL-ViT folder", problems());
   }
 
   public Path root() {

@@ -179,11 +179,16 @@ public final class ModelFolder {
 
   /** Throws one UserInputException listing every problem (at most 30 shown, with the total). */
   public void requireValid() {
-    List<String> all = problems();
-    if (all.isEmpty()) return;
-    int shown = Math.min(all.size(), 30);
-    throw new UserInputException(root + ": " + all.size() + " problem(s) in the model folder:\n  "
-        + String.join("\n  ", all.subList(0, shown)) + (all.size() > shown ? "\n  … and " + (all.size() - shown) + " more" : ""));
+    requireNone(root, "the model folder", problems());
+  }
+
+  /** Throws one UserInputException listing {@code problems} of {@code what} (at most 30 shown, with the total), if any. */
+  public static void requireNone(Path root, String what, List<String> problems) {
+    if (problems.isEmpty()) return;
+    int shown = Math.min(problems.size(), 30);
+    throw new UserInputException(root + ": " + problems.size() + " problem(s) in " + what + ":\n  "
+        + String.join("\n  ", problems.subList(0, shown))
+        + (problems.size() > shown ? "\n  … and " + (problems.size() - shown) + " more" : ""));
   }
 
   public UNetConfig unetConfig() {

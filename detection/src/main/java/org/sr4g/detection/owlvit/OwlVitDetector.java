@@ -103,6 +103,15 @@ public final class OwlVitDetector implements AutoCloseable {
    * @param attentionMask int64 [B·Q, L] of 0/1
    */
   public Output forward(Tensor pixelValues, Tensor inputIds, Tensor attentionMask) {
+    return forward(pixelValues, inputIds, attentionMask, true);
+  }
+
+  /**
+   * As {@link #forward(Tensor, Tensor, Tensor)}; without {@code keepHidden} the vision tower's hidden states are not
+   * kept ({@code debug().visionHidden()} is empty) and each layer's activations are freed as the next layer runs —
+   * what detection runs use, since a tower's hidden states are most of the memory at full size.
+   */
+  public Output forward(Tensor pixelValues, Tensor inputIds, Tensor attentionMask, boolean keepHidden) {
     long b = pixelValues.size(0);
     int s = config.vision().imageSize(), g = config.vision().grid(), w = config.vision().hiddenSize();
     if (pixelValues.dim() != 4 || pixelValues.size(1) != 3 || pixelValues.size(2) != s || pixelValues.size(3) != s)
@@ -111,7 +120,8 @@ public final class OwlVitDetector implements AutoCloseable {
       throw new IllegalArgumentException("input ids must be [B·Q, L] with B = " + b + ", got " + inputIds);
     long q = inputIds.size(0) / b;
 
-    VisionTransformer.Output v = vision.forward(pixelValues.dtype() == dtype ? pixelValues : pixelValues.to(dtype));
+    VisionTransformer.Output v = vision.forward(pixelValues.dtype() == dtype ? pixelValues : pixelValues.to(dtype),
+        keepHidden);
     long tokens = v.tokens().size(1);
     Tensor cls = v.tokens().slice(1, 0, 1, 1);
     Tensor features = layerNorm.forward(v.tokens().slice(1, 1, tokens, 1).mul(cls)); // [B, P, W]

@@ -7,6 +7,7 @@ import org.sr4g.diffusion.models.LayerNorm;
 import org.sr4g.diffusion.models.ParamLoader;
 import org.sr4g.torch.Nn;
 import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
 
 /**
  * {@code owlvit.vision_model}: patch embedding (a Conv2d without bias, stride = kernel = patch size; patches in
@@ -37,8 +38,12 @@ final class VisionTransformer {
   /** Hidden states after pre_layernorm and after each layer; {@code tokens} = post_layernorm of the last, all tokens. */
   record Output(List<Tensor> hidden, Tensor tokens) {}
 
-  /** pixels [B, 3, S, S] in the parameters' dtype → tokens [B, 1 + patches, width] (token 0: the class token). */
-  Output forward(Tensor pixels) {
+  /**
+   * pixels [B, 3, S, S] in the parameters' dtype → tokens [B, 1 + patches, width] (token 0: the class token).
+   * {@code keepHidden}: also return every hidden state (parity checks); otherwise each layer's input is freed as soon
+   * as the next exists, so memory holds about one layer's activations.
+   */
+  Output forward(Tensor pixels, boolean keepHidden) {
     long b = pixels.size(0), w = c.hiddenSize();
     Tensor patches = Nn.conv2d(pixels, patchEmbedding, null, c.patchSize(), 0, 1)
         .reshape(b, w, c.patches()).permute(0, 2, 1);
@@ -47,10 +52,14 @@ final class VisionTransformer {
     Tensor x = Tensor.cat(List.of(cls, patches), 1).add(positionEmbedding);
     x = preLayerNorm.forward(x);
     List<Tensor> hidden = new ArrayList<>();
-    hidden.add(x);
+    if (keepHidden) hidden.add(x);
     for (ClipEncoderLayer layer : layers) {
-      x = layer.forward(x, null, false);
-      hidden.add(x);
+      try (TensorScope scope = TensorScope.open()) {
+        Tensor in = x;
+        x = scope.keep(layer.forward(x, null, false));
+        if (!keepHidden) in.close(); // the caller's scope owned it; closing early is allowed and idempotent
+      }
+      if (keepHidden) hidden.add(x);
     }
     return new Output(hidden, postLayerNorm.forward(x));
   }

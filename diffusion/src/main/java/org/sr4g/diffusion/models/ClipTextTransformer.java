@@ -6,6 +6,7 @@ import org.sr4g.UserInputException;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Nn;
 import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
 
 /**
  * The CLIP text transformer under a key prefix ({@code text_model.} in {@code CLIPTextModel}, {@code
@@ -53,7 +54,11 @@ public final class ClipTextTransformer {
     List<Tensor> hidden = new ArrayList<>();
     hidden.add(x);
     for (ClipEncoderLayer layer : layers) {
-      x = mask == null ? layer.forward(x, null, true) : layer.forward(x, mask, false);
+      // A scope per layer frees its temporaries (attention scores, MLP activations) at once; autograd keeps what it
+      // saved, so this is as safe for training as for inference.
+      try (TensorScope scope = TensorScope.open()) {
+        x = scope.keep(mask == null ? layer.forward(x, null, true) : layer.forward(x, mask, false));
+      }
       hidden.add(x);
     }
     Tensor last = finalLayerNorm.forward(x);
