@@ -20,7 +20,7 @@ sr4g=("$JAVA_HOME/bin/java" -Xmx2g --add-modules jdk.incubator.vector --enable-n
 {
   echo "date: $(date -u +%FT%TZ)"
   echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, $(free -g | awk '/Mem:/{print $2}') GB RAM"
-  echo "blas: ${BLAS_DIR:-system default} ($(ldconfig -p | grep -m1 'libblas.so.3 ' | sed 's/.*=> //'))"
+  echo "blas: ${BLAS_DIR:-the system's libblas.so.3: $(readlink -f "$(ldconfig -p | grep -m1 'libblas.so.3 ' | sed 's/.*=> //')")}"
   echo "java: $("$JAVA_HOME/bin/java" -version 2>&1 | head -1)"
   echo "python torch: $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"
 } >"$out"

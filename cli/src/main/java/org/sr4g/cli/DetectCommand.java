@@ -48,7 +48,8 @@ final class DetectCommand implements Callable<Integer> {
       description = "keep detections with score > T, as VISOR (default: ${DEFAULT-VALUE})") double threshold;
   @Option(names = "--keep-all", description = "write every patch's best query whatever its score (for sr4g eval --threshold sweeps)")
   boolean keepAll;
-  @Option(names = "--batch", defaultValue = "4", paramLabel = "N", description = "images per forward pass (default: ${DEFAULT-VALUE})")
+  @Option(names = "--batch", defaultValue = "1", paramLabel = "N",
+      description = "images per forward pass: raise it on a GPU; on the CPU batching does not pay (default: ${DEFAULT-VALUE})")
   int batch;
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
   String device;

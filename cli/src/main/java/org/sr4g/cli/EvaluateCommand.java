@@ -66,7 +66,7 @@ final class EvaluateCommand implements Callable<Integer> {
   String device;
   @Option(names = "--threshold", defaultValue = "0.1", paramLabel = "T", description = "detection score threshold (default: ${DEFAULT-VALUE})")
   double threshold;
-  @Option(names = "--detect-batch", defaultValue = "4", paramLabel = "N", description = "images per detector pass (default: ${DEFAULT-VALUE})")
+  @Option(names = "--detect-batch", defaultValue = "1", paramLabel = "N", description = "images per detector pass (default: ${DEFAULT-VALUE})")
   int detectBatch;
   @Option(names = "--detector-dtype", defaultValue = "f32", paramLabel = "T", description = "f32, f16 or bf16 (default: ${DEFAULT-VALUE})")
   String detectorDtype;
