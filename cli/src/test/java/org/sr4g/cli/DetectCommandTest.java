@@ -235,6 +235,18 @@ class DetectCommandTest {
   }
 
   @Test
+  void anOutputFileAmongTheImagesIsNotTakenForOne(@TempDir Path tmp) throws Exception {
+    Setup s = setup(tmp);
+    Path out = s.images.resolve("dets.jsonl");
+    for (int run = 0; run < 2; run++) {
+      CliRun r = CliRun.of(args(s, out));
+      assertEquals(0, r.code(), r.out() + r.err());
+      assertFalse(r.err().contains("match no prompt"), r.err());
+    }
+    assertEquals(2, lines(out).size());
+  }
+
+  @Test
   void badOptionsAreOneLineErrors(@TempDir Path tmp) throws Exception {
     Setup s = setup(tmp);
     Path out = tmp.resolve("dets.jsonl");

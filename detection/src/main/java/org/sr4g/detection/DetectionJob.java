@@ -113,6 +113,8 @@ public final class DetectionJob {
       for (Path f : files.sorted().toList()) {
         String name = f.getFileName().toString();
         if (name.startsWith(".") || !Files.isRegularFile(f)) continue; // temp files of a running `sample`, folders
+        Path abs = f.toAbsolutePath().normalize(), out = o.out().toAbsolutePath().normalize();
+        if (abs.equals(out) || abs.equals(metaFile(out))) continue; // --out kept beside the images
         Matcher m = NAME.matcher(name);
         int pi = m.matches() ? prompts.indexOf(Integer.parseInt(m.group(1))) : -1;
         if (pi < 0) {
