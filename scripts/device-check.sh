@@ -3,13 +3,14 @@
 #
 #   scripts/device-check.sh --prepare      here (JDK 25 + Maven): builds the jars and writes .device/ with a jlink
 #                                          runtime (jre.tar.xz), sr4g.jar, benchmarks.jar, the test classes (native,
-#                                          core, diffusion), the golden fixtures, the JUnit console launcher and the
-#                                          fatbin built here.
+#                                          core, diffusion, detection), the golden fixtures, the JUnit console
+#                                          launcher and the fatbin built here.
 #   scripts/device-check.sh [out-dir]      on a machine with CUDA and PyTorch but no Java (carry .device/): unpacks
 #                                          the runtime, builds the C layer against the machine's PyTorch, runs
-#                                          `sr4g doctor`, the native and diffusion tests (the CUDA ones run there),
-#                                          the relation-kernel benchmark, `sr4g bench infer` / `bench train` on the SD
-#                                          1.5 shape, and the per-op overhead benchmark on that machine's CPU, and
+#                                          `sr4g doctor`, the native, diffusion and detection tests (the CUDA ones run
+#                                          there), the relation-kernel benchmark, `sr4g bench infer` / `bench train` on
+#                                          the SD 1.5 shape, `sr4g bench detect` on the OWL-ViT shapes, and the per-op
+#                                          overhead benchmark on that machine's CPU, and
 #                                          writes the results to out-dir (default $OUT or .device/out).
 #   QUICK=1 scripts/device-check.sh        the same without the benchmarks (tests and doctor only).
 # Every step runs even if an earlier one failed; summary.txt lists each step's exit code.
@@ -38,6 +39,7 @@ if [ "${1:-}" = "--prepare" ]; then
   cp cli/target/sr4g.jar bench/target/benchmarks.jar "$dev/"
   jar cf "$dev/native-tests.jar" -C native/target/test-classes .
   jar cf "$dev/diffusion-tests.jar" -C diffusion/target/test-classes .
+  jar cf "$dev/detection-tests.jar" -C detection/target/test-classes .
   cp core/target/sr4g-core-*-tests.jar "$dev/core-tests.jar"
   # The golden fixtures (6 MB) for the CUDA parity tests: the GPU machine has no ../shared.
   golden="${SR4G_GOLDEN_DIR:-$root/../shared/golden}"
@@ -110,6 +112,11 @@ step diffusion-gpu-tests diffusion-gpu-tests.txt env CI=true SR4G_GOLDEN_DIR="$d
   --class-path "$dev/diffusion-tests.jar:$dev/native-tests.jar:$dev/core-tests.jar:$dev/sr4g.jar" \
   --select-package org.sr4g.diffusion --include-classname '.*(Cuda.*|MixedPrecisionTest)' \
   --details=tree --disable-banner --reports-dir "$out/junit-diffusion"
+# OWL-ViT on CUDA: float32 parity with the golden fixture (TF32 off), f16/bf16 close to float32.
+step detection-gpu-tests detection-gpu-tests.txt env CI=true SR4G_GOLDEN_DIR="$dev/golden" "${J[@]}" \
+  -jar "$dev/junit-platform-console-standalone-$junit_version.jar" execute \
+  --class-path "$dev/detection-tests.jar:$dev/diffusion-tests.jar:$dev/native-tests.jar:$dev/core-tests.jar:$dev/sr4g.jar" \
+  --select-class org.sr4g.detection.CudaOwlVitTest --details=tree --disable-banner --reports-dir "$out/junit-detection"
 if [ "${QUICK:-0}" != 1 ]; then
   step relation-bench relation-bench.txt "${J[@]}" -cp "$dev/benchmarks.jar" org.sr4g.bench.GpuRelationKernelBench 100 1000 4000
   S=("${J[@]}" -jar "$dev/sr4g.jar")
@@ -121,6 +128,12 @@ if [ "${QUICK:-0}" != 1 ]; then
       step "train-sd15-$mp${gc:+-gc}" "train-sd15-$mp${gc:+-gc}.txt" "${S[@]}" bench train --shape sd15 --batch 4 --res 512 \
         --steps 6 --device cuda --mixed-precision "$mp" $gc
     done
+  done
+  for dt in f32 f16; do
+    for b in 1 8 32; do
+      step "detect-b32-$dt-b$b" "detect-b32-$dt-b$b.txt" "${S[@]}" bench detect --shape owlvit-b32 --batch "$b" --steps 10 --device cuda --dtype "$dt"
+    done
+    step "detect-l14-$dt-b8" "detect-l14-$dt-b8.txt" "${S[@]}" bench detect --shape owlvit-l14 --batch 8 --steps 5 --device cuda --dtype "$dt"
   done
   # The binding's per-op cost on this machine's (quiet, 16-core) CPU, against the same ops in C++, in one JMH run.
   # (-jvmArgsAppend replaces the @Fork arguments, so it repeats --enable-native-access.)

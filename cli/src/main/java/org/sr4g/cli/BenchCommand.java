@@ -11,8 +11,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code sr4g bench}: performance measurements, one subcommand per question (infer: UNet denoising; train: steps). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    header = "Measure performance: sr4g bench infer (UNet denoising steps), sr4g bench train (training steps).",
-    subcommands = {BenchInferCommand.class, BenchCommand.Train.class})
+    header = "Measure performance: sr4g bench infer (UNet denoising steps), sr4g bench train (training steps),"
+        + " sr4g bench detect (OWL-ViT detection).",
+    subcommands = {BenchInferCommand.class, BenchCommand.Train.class, BenchDetectCommand.class})
 final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 

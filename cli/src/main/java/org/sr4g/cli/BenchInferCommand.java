@@ -14,7 +14,7 @@ import org.sr4g.diffusion.ModelSources;
 import org.sr4g.diffusion.Precision;
 import org.sr4g.diffusion.models.BuiltInUNets;
 import org.sr4g.diffusion.models.RandomWeights;
-import org.sr4g.diffusion.models.SafetensorsWeights;
+import org.sr4g.diffusion.models.WeightsFile;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.models.UNetConfig;
 import org.sr4g.diffusion.training.TrainBench;
@@ -105,7 +105,7 @@ final class BenchInferCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     UNet2DConditionModel unet;
     if (source.model != null) {
-      try (SafetensorsWeights w = SafetensorsWeights.open(
+      try (WeightsFile w = WeightsFile.open(
           ModelFolder.open(ModelSources.folder(source.model, "--model"), variant).unetWeights())) {
         unet = UNet2DConditionModel.load(config, w, dev, dt);
       }
@@ -154,6 +154,13 @@ final class BenchInferCommand implements Callable<Integer> {
     o.printf(Locale.ROOT, "step_ms: %s%n", Arrays.toString(Arrays.stream(ms).map(v -> Math.round(v * 10) / 10.0).toArray()));
     o.printf(Locale.ROOT, "unet_step_median_ms: %.1f%n", median);
     o.printf(Locale.ROOT, "images_per_s: %.4f%n", batch / (steps * median / 1000.0));
+    printPeakMemory(o, dev);
+    o.flush();
+    return 0;
+  }
+
+  /** {@code peak_memory_mib}: the CUDA caching allocator's peak on a GPU, the process's peak RSS (VmHWM) on the CPU. */
+  static void printPeakMemory(PrintWriter o, Device dev) {
     if (dev.isCuda()) {
       long peak = Torch.cudaMemory(dev.code())[1];
       o.printf(Locale.ROOT, "peak_memory_mib: %.1f (CUDA caching allocator peak, %s)%n", peak / 1048576.0, dev);
@@ -162,11 +169,9 @@ final class BenchInferCommand implements Callable<Integer> {
       o.printf(Locale.ROOT, "peak_memory_mib: %s (process peak RSS, VmHWM)%n",
           kb < 0 ? "unknown" : String.format(Locale.ROOT, "%.1f", kb / 1024.0));
     }
-    o.flush();
-    return 0;
   }
 
-  private static void sync(Device dev) {
+  static void sync(Device dev) {
     if (dev.isCuda()) Torch.cudaSynchronize(dev.code());
   }
 }

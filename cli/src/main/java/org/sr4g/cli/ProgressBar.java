@@ -21,6 +21,11 @@ final class ProgressBar implements Progress {
 
   @Override
   public void update(String phase, long done, long total) {
+    update(phase, done, total, "");
+  }
+
+  /** As {@link #update(String, long, long)} with {@code detail} (e.g. a rate) after the percentage. */
+  void update(String phase, long done, long total, String detail) {
     if (!enabled) return;
     long now = System.nanoTime();
     if (phase.equals(lastPhase) && now - lastDraw < 100_000_000L && done < total) return;
@@ -29,7 +34,8 @@ final class ProgressBar implements Progress {
     int width = 30;
     double f = total <= 0 ? 0 : Math.min(1.0, (double) done / total);
     int full = (int) Math.round(f * width);
-    err.print("\r" + String.format("%-14s [%s%s] %3d%%", phase, "#".repeat(full), " ".repeat(width - full), Math.round(f * 100)));
+    err.print("\r" + String.format("%-14s [%s%s] %3d%%", phase, "#".repeat(full), " ".repeat(width - full), Math.round(f * 100))
+        + (detail.isEmpty() ? "" : " " + detail));
     err.flush();
     drawn = true;
   }
@@ -37,7 +43,7 @@ final class ProgressBar implements Progress {
   /** Clears the bar's line so the summary starts on a clean line. */
   void finish() {
     if (enabled && drawn) {
-      err.print("\r" + " ".repeat(60) + "\r");
+      err.print("\r" + " ".repeat(80) + "\r");
       err.flush();
     }
   }

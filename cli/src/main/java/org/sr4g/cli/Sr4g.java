@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
       PromptsCommand.class,
       InitModelCommand.class,
       SampleCommand.class,
+      DetectCommand.class,
+      EvaluateCommand.class,
       TrainCommand.class,
       CacheCommand.class,
       ConvertCommand.class,

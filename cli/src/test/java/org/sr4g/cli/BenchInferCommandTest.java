@@ -22,7 +22,7 @@ class BenchInferCommandTest {
     NativeAssume.torch();
   }
 
-  private static double field(String out, String name) {
+  static double field(String out, String name) {
     Matcher m = Pattern.compile("(?m)^" + name + ": ([0-9.]+)").matcher(out);
     assertTrue(m.find(), "no " + name + " in:\n" + out);
     return Double.parseDouble(m.group(1));

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.models.AutoencoderKlConfig;
 import org.sr4g.diffusion.models.ClipTextConfig;
-import org.sr4g.diffusion.models.SafetensorsWeights;
+import org.sr4g.diffusion.models.WeightsFile;
 import org.sr4g.diffusion.models.UNetConfig;
 import org.sr4g.diffusion.models.Weights;
 import org.sr4g.diffusion.schedulers.SchedulerConfig;
@@ -21,7 +21,7 @@ public final class FolderSource implements ModelSource {
   private final ModelFolder folder;
   private final String name;
   private final ClipTokenizer tokenizer;
-  private final Map<Part, SafetensorsWeights> open = new EnumMap<>(Part.class);
+  private final Map<Part, WeightsFile> open = new EnumMap<>(Part.class);
 
   private FolderSource(ModelFolder folder, String name) {
     this.folder = folder;
@@ -103,12 +103,12 @@ public final class FolderSource implements ModelSource {
       case TEXT_ENCODER -> folder.textEncoderWeights();
       default -> throw new IllegalArgumentException(part + " has no weights");
     };
-    return open.computeIfAbsent(part, p -> SafetensorsWeights.open(file));
+    return open.computeIfAbsent(part, p -> WeightsFile.open(file));
   }
 
   @Override
   public void close() {
-    open.values().forEach(SafetensorsWeights::close);
+    open.values().forEach(WeightsFile::close);
     open.clear();
   }
 }

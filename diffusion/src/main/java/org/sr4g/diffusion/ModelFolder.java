@@ -14,7 +14,7 @@ import org.sr4g.diffusion.models.AutoencoderKl;
 import org.sr4g.diffusion.models.AutoencoderKlConfig;
 import org.sr4g.diffusion.models.ClipTextConfig;
 import org.sr4g.diffusion.models.ClipTextModel;
-import org.sr4g.diffusion.models.SafetensorsWeights;
+import org.sr4g.diffusion.models.WeightsFile;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.models.UNetConfig;
 import org.sr4g.diffusion.schedulers.Scheduler;
@@ -46,7 +46,8 @@ public final class ModelFolder {
   /**
    * Locates the components of {@code root}. {@code variant} null reads {@code diffusion_pytorch_model.safetensors} /
    * {@code model.safetensors} (falling back to the {@code .fp16} files when only those exist); "fp16" prefers
-   * {@code *.fp16.safetensors} and falls back to the plain file per component. Half-precision weights are widened to float32 on load. Problems are collected, not
+   * {@code *.fp16.safetensors} and falls back to the plain file per component; a component with no safetensors file
+   * is read from PyTorch's {@code diffusion_pytorch_model.bin} / {@code pytorch_model.bin} the same way. Half-precision weights are widened to float32 on load. Problems are collected, not
    * thrown: see {@link #problems()}.
    */
   public static ModelFolder open(Path root, String variant) {
@@ -82,9 +83,9 @@ public final class ModelFolder {
     unetConfig = config("unet/config.json", UNetConfig::read);
     vaeConfig = config("vae/config.json", AutoencoderKlConfig::read);
     textConfig = config("text_encoder/config.json", ClipTextConfig::read);
-    unetWeights = weights("unet", "diffusion_pytorch_model");
-    vaeWeights = weights("vae", "diffusion_pytorch_model");
-    textWeights = weights("text_encoder", "model");
+    unetWeights = weights("unet", "diffusion_pytorch_model", "diffusion_pytorch_model");
+    vaeWeights = weights("vae", "diffusion_pytorch_model", "diffusion_pytorch_model");
+    textWeights = weights("text_encoder", "model", "pytorch_model");
     tokenizerDir = root.resolve("tokenizer");
     for (String f : List.of("vocab.json", "merges.txt"))
       if (!Files.isRegularFile(tokenizerDir.resolve(f))) problems.add(tokenizerDir.resolve(f) + ": missing");
@@ -129,16 +130,19 @@ public final class ModelFolder {
 
   /**
    * The requested variant's file, else the plain one (diffusers, too, falls back per component when a variant file is
-   * absent), else with no variant requested the {@code .fp16} file.
+   * absent), else with no variant requested the {@code .fp16} file; safetensors first, then PyTorch's {@code .bin}
+   * ({@code binStem}: {@code pytorch_model} for transformers components), read by the weights-only reader.
    */
-  private Path weights(String dir, String stem) {
+  private Path weights(String dir, String stem, String binStem) {
     Path d = root.resolve(dir);
-    Path plain = d.resolve(stem + ".safetensors");
-    Path alt = d.resolve(stem + "." + (variant == null ? "fp16" : variant) + ".safetensors");
-    for (Path p : variant == null ? List.of(plain, alt) : List.of(alt, plain)) if (Files.isRegularFile(p)) return p;
+    for (String file : List.of(stem + ".safetensors", binStem + ".bin")) {
+      int dot = file.lastIndexOf('.');
+      Path plain = d.resolve(file);
+      Path alt = d.resolve(file.substring(0, dot) + "." + (variant == null ? "fp16" : variant) + file.substring(dot));
+      for (Path p : variant == null ? List.of(plain, alt) : List.of(alt, plain)) if (Files.isRegularFile(p)) return p;
+    }
     String why = Files.isRegularFile(d.resolve(stem + ".safetensors.index.json"))
-        ? " (sharded checkpoints are not supported)"
-        : Files.isRegularFile(d.resolve(stem + ".bin")) ? " (only safetensors is read; found " + stem + ".bin)" : "";
+        || Files.isRegularFile(d.resolve(binStem + ".bin.index.json")) ? " (sharded checkpoints are not supported)" : "";
     problems.add(d.resolve(stem + (variant == null ? "" : "." + variant) + ".safetensors") + ": missing" + why);
     return null;
   }
@@ -160,8 +164,8 @@ public final class ModelFolder {
     return Collections.unmodifiableList(all);
   }
 
-  private static void checkWeights(List<String> all, Path file, Function<SafetensorsWeights, List<String>> check) {
-    try (SafetensorsWeights w = SafetensorsWeights.open(file)) {
+  private static void checkWeights(List<String> all, Path file, Function<WeightsFile, List<String>> check) {
+    try (WeightsFile w = WeightsFile.open(file)) {
       for (String p : check.apply(w)) all.add(file + ": " + p);
     } catch (UserInputException e) {
       all.add(e.getMessage());
@@ -170,11 +174,16 @@ public final class ModelFolder {
 
   /** Throws one UserInputException listing every problem (at most 30 shown, with the total). */
   public void requireValid() {
-    List<String> all = problems();
-    if (all.isEmpty()) return;
-    int shown = Math.min(all.size(), 30);
-    throw new UserInputException(root + ": " + all.size() + " problem(s) in the model folder:\n  "
-        + String.join("\n  ", all.subList(0, shown)) + (all.size() > shown ? "\n  … and " + (all.size() - shown) + " more" : ""));
+    requireNone(root, "the model folder", problems());
+  }
+
+  /** Throws one UserInputException listing {@code problems} of {@code what} (at most 30 shown, with the total), if any. */
+  public static void requireNone(Path root, String what, List<String> problems) {
+    if (problems.isEmpty()) return;
+    int shown = Math.min(problems.size(), 30);
+    throw new UserInputException(root + ": " + problems.size() + " problem(s) in " + what + ":\n  "
+        + String.join("\n  ", problems.subList(0, shown))
+        + (problems.size() > shown ? "\n  … and " + (problems.size() - shown) + " more" : ""));
   }
 
   public UNetConfig unetConfig() {

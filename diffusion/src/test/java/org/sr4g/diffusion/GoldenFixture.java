@@ -67,6 +67,22 @@ public final class GoldenFixture implements AutoCloseable {
     return new GoldenFixture(dir, name, side, io);
   }
 
+  /**
+   * A fixture laid out as a folder ({@code owlvit_a/}): its sidecar is {@code fixture.json}, its I/O file the sidecar's
+   * {@code files.io}; the name is the folder's.
+   */
+  public static GoldenFixture folder(Path dir) {
+    JsonNode side;
+    try {
+      side = JSON.readTree(dir.resolve("fixture.json").toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read sidecar " + dir.resolve("fixture.json"), e);
+    }
+    JsonNode ioName = side.path("files").get("io");
+    SafetensorsFile io = ioName != null && ioName.isTextual() ? SafetensorsFile.open(dir.resolve(ioName.asText())) : null;
+    return new GoldenFixture(dir, dir.getFileName().toString(), side, io);
+  }
+
   /** A fixture with no sidecar (the tokenizer cases file): only {@link #dir()} and {@link #name()} are meaningful. */
   public static GoldenFixture withoutSidecar(Path dir, String name, String kind) {
     ObjectNode side = JsonNodeFactory.instance.objectNode().put("fixture", name).put("kind", kind);

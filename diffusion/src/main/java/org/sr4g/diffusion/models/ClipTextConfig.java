@@ -10,8 +10,7 @@ public record ClipTextConfig(int vocabSize, int hiddenSize, int intermediateSize
   public ClipTextConfig {
     if (hiddenSize % numHeads != 0)
       throw new UserInputException("CLIP config: hidden_size " + hiddenSize + " not divisible by " + numHeads + " heads");
-    if (!hiddenAct.equals("quick_gelu") && !hiddenAct.equals("gelu"))
-      throw new UserInputException("CLIP config: hidden_act \"" + hiddenAct + "\" not supported (quick_gelu, gelu)");
+    ClipEncoderLayer.requireActivation(hiddenAct, "CLIP config");
   }
 
   public static ClipTextConfig read(Path configJson) {
@@ -24,7 +23,7 @@ public record ClipTextConfig(int vocabSize, int hiddenSize, int intermediateSize
     return from(ConfigJson.of(json, source));
   }
 
-  static ClipTextConfig from(ConfigJson c) {
+  public static ClipTextConfig from(ConfigJson c) {
     // Defaults are transformers' CLIPTextConfig defaults (SD 1.x's text encoder).
     return new ClipTextConfig(c.integer("vocab_size", 49408), c.integer("hidden_size", 512),
         c.integer("intermediate_size", 2048), c.integer("num_hidden_layers", 12), c.integer("num_attention_heads", 8),

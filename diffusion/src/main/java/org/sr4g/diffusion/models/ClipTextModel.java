@@ -1,42 +1,32 @@
 package org.sr4g.diffusion.models;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.sr4g.UserInputException;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
-import org.sr4g.torch.Nn;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
 
 /**
- * The CLIP text transformer (Hugging Face {@code CLIPTextModel}); fields mirror the checkpoint keys under
- * {@code text_model.}: {@code embeddings.{token,position}_embedding}, {@code encoder.layers.{i}.*},
- * {@code final_layer_norm}. Pre-LayerNorm transformer with a causal mask and no padding mask (as SD uses it).
- * Owns its parameters; {@link #forward} must run inside the caller's {@code TensorScope}, which gets every result and
- * temporary.
+ * The CLIP text encoder (Hugging Face {@code CLIPTextModel}): a {@link ClipTextTransformer} under {@code text_model.}
+ * (keys {@code text_model.embeddings.{token,position}_embedding}, {@code text_model.encoder.layers.{i}.*},
+ * {@code text_model.final_layer_norm}), causal and without a padding mask as SD uses it. Owns its parameters;
+ * {@link #forward} must run inside the caller's {@code TensorScope}, which gets every result and temporary.
  */
 public final class ClipTextModel implements AutoCloseable {
   private static final String P = "text_model.";
   private final ClipTextConfig config;
   private final Params params;
   private final DType dtype;
-  private final Tensor tokenEmbedding, positionEmbedding;
-  private final List<EncoderLayer> layers = new ArrayList<>();
-  private final LayerNorm finalLayerNorm;
+  private final ClipTextTransformer transformer;
 
   private ClipTextModel(ClipTextConfig c, Params params, ParamLoader p) {
     this.dtype = p.dtype();
     this.config = c;
     this.params = params;
-    int d = c.hiddenSize();
-    tokenEmbedding = p.param(P + "embeddings.token_embedding.weight", c.vocabSize(), d);
-    positionEmbedding = p.param(P + "embeddings.position_embedding.weight", c.maxPositions(), d);
-    p.ignore(P + "embeddings.position_ids"); // a buffer (0..76) some checkpoints carry; the positions are implied
-    for (int i = 0; i < c.numLayers(); i++) layers.add(new EncoderLayer(p, P + "encoder.layers." + i, c));
-    finalLayerNorm = new LayerNorm(p, P + "final_layer_norm", d, c.layerNormEps());
+    this.transformer = new ClipTextTransformer(p, P, c);
   }
 
   /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
@@ -105,26 +95,12 @@ public final class ClipTextModel implements AutoCloseable {
 
   /** ids: int64 [B, L] with L ≤ max_position_embeddings. */
   public Output forward(Tensor ids) {
-    if (ids.dim() != 2 || ids.dtype() != DType.I64)
-      throw new IllegalArgumentException("input ids must be int64 [batch, length], got " + ids);
-    long b = ids.size(0), len = ids.size(1);
-    if (len > config.maxPositions())
-      throw new UserInputException(len + " tokens exceed the text encoder's " + config.maxPositions() + " positions");
-    Tensor positions = positionEmbedding.slice(0, 0, len, 1);
-    Tensor x = Nn.embedding(tokenEmbedding, ids).add(positions);
-    List<Tensor> hidden = new ArrayList<>();
-    hidden.add(x);
-    for (EncoderLayer layer : layers) {
-      x = layer.forward(x);
-      hidden.add(x);
-    }
-    Tensor last = finalLayerNorm.forward(x);
-    return new Output(hidden, last, pool(last, ids.toLongArray(), b, len));
+    return transformer.forward(ids, null);
   }
 
   /** final_layer_norm(hidden) — e.g. of {@code hiddenStates.get(numLayers - 1)}, SD 2.x's penultimate layer. */
   public Tensor finalLayerNorm(Tensor hidden) {
-    return finalLayerNorm.forward(hidden);
+    return transformer.finalLayerNorm(hidden);
   }
 
   /**
@@ -138,61 +114,8 @@ public final class ClipTextModel implements AutoCloseable {
     return clipSkip == 1 ? o.lastHiddenState() : finalLayerNorm(o.hiddenStates().get(config.numLayers() + 1 - clipSkip));
   }
 
-  /**
-   * The hidden state at each row's end token, as transformers does: the first position of eos_token_id, except for
-   * the legacy eos_token_id 2 of older configs, where the end token is the largest id (argmax).
-   */
-  private Tensor pool(Tensor last, long[] ids, long b, long len) {
-    long[] rows = new long[(int) b];
-    for (int r = 0; r < b; r++) {
-      int best = 0;
-      for (int i = 0; i < len; i++) {
-        long id = ids[(int) (r * len + i)];
-        if (config.eosTokenId() == 2 ? id > ids[(int) (r * len + best)] : id == config.eosTokenId()) {
-          best = i;
-          if (config.eosTokenId() != 2) break;
-        }
-      }
-      rows[r] = r * len + best;
-    }
-    Tensor index = Tensor.of(rows, b).to(last.device());
-    return last.reshape(b * len, last.size(2)).indexSelect(0, index);
-  }
-
   @Override
   public void close() {
     params.close();
-  }
-
-  /** {@code text_model.encoder.layers.{i}}: pre-LN self-attention and MLP, each with a residual. */
-  private static final class EncoderLayer {
-    private final LayerNorm layerNorm1, layerNorm2;
-    private final Linear qProj, kProj, vProj, outProj, fc1, fc2;
-    private final int heads;
-    private final boolean quickGelu;
-
-    EncoderLayer(ParamLoader p, String prefix, ClipTextConfig c) {
-      int d = c.hiddenSize();
-      layerNorm1 = new LayerNorm(p, prefix + ".layer_norm1", d, c.layerNormEps());
-      qProj = new Linear(p, prefix + ".self_attn.q_proj", d, d, true);
-      kProj = new Linear(p, prefix + ".self_attn.k_proj", d, d, true);
-      vProj = new Linear(p, prefix + ".self_attn.v_proj", d, d, true);
-      outProj = new Linear(p, prefix + ".self_attn.out_proj", d, d, true);
-      layerNorm2 = new LayerNorm(p, prefix + ".layer_norm2", d, c.layerNormEps());
-      fc1 = new Linear(p, prefix + ".mlp.fc1", d, c.intermediateSize(), true);
-      fc2 = new Linear(p, prefix + ".mlp.fc2", c.intermediateSize(), d, true);
-      heads = c.numHeads();
-      quickGelu = c.hiddenAct().equals("quick_gelu");
-    }
-
-    Tensor forward(Tensor x) {
-      Tensor h = layerNorm1.forward(x);
-      Tensor a = Attention.multiHead(qProj.forward(h), kProj.forward(h), vProj.forward(h), heads, true);
-      x = x.add(outProj.forward(a));
-      Tensor m = fc1.forward(layerNorm2.forward(x));
-      // quick_gelu(x) = x·σ(1.702x), the OpenAI approximation the SD 1.x encoder was trained with; "gelu" is exact erf.
-      m = quickGelu ? m.mul(m.mul(1.702).sigmoid()) : m.gelu();
-      return x.add(fc2.forward(m));
-    }
   }
 }

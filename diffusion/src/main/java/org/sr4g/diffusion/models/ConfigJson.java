@@ -9,7 +9,7 @@ import java.util.List;
 import org.sr4g.UserInputException;
 
 /** Reads the config.json files of Hugging Face / diffusers folders, naming the file and key in every error. */
-final class ConfigJson {
+public final class ConfigJson {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private final JsonNode root;
   private final String source;
@@ -19,7 +19,7 @@ final class ConfigJson {
     this.source = source;
   }
 
-  static ConfigJson read(Path file) {
+  public static ConfigJson read(Path file) {
     try {
       JsonNode n = MAPPER.readTree(file.toFile());
       if (n == null || !n.isObject()) throw new UserInputException(file + ": not a JSON object");
@@ -29,11 +29,11 @@ final class ConfigJson {
     }
   }
 
-  static ConfigJson of(JsonNode root, String source) {
+  public static ConfigJson of(JsonNode root, String source) {
     return new ConfigJson(root, source);
   }
 
-  boolean has(String key) {
+  public boolean has(String key) {
     JsonNode n = root.get(key);
     return n != null && !n.isNull();
   }
@@ -43,42 +43,55 @@ final class ConfigJson {
     return root.get(key);
   }
 
-  int integer(String key) {
+  public int integer(String key) {
     JsonNode n = need(key);
     if (!n.canConvertToInt() || !n.isIntegralNumber()) throw bad(key, "an integer");
     return n.intValue();
   }
 
-  int integer(String key, int dflt) {
+  public int integer(String key, int dflt) {
     return has(key) ? integer(key) : dflt;
   }
 
-  double number(String key, double dflt) {
+  public double number(String key, double dflt) {
     if (!has(key)) return dflt;
     JsonNode n = root.get(key);
     if (!n.isNumber()) throw bad(key, "a number");
     return n.doubleValue();
   }
 
-  boolean bool(String key, boolean dflt) {
+  public boolean bool(String key, boolean dflt) {
     if (!has(key)) return dflt;
     JsonNode n = root.get(key);
     if (!n.isBoolean()) throw bad(key, "true or false");
     return n.booleanValue();
   }
 
-  String string(String key, String dflt) {
+  public String string(String key, String dflt) {
     if (!has(key)) return dflt;
     JsonNode n = root.get(key);
     if (!n.isTextual()) throw bad(key, "a string");
     return n.textValue();
   }
 
-  boolean isArray(String key) {
+  /** The raw JSON value of {@code key} (null when absent). */
+  public JsonNode node(String key) {
+    return root.get(key);
+  }
+
+  /** The nested object {@code key} (e.g. OWL-ViT's {@code text_config}); an empty one when absent, as transformers defaults it. */
+  public ConfigJson object(String key) {
+    if (!has(key)) return new ConfigJson(MAPPER.createObjectNode(), source + " " + key);
+    JsonNode n = root.get(key);
+    if (!n.isObject()) throw bad(key, "an object");
+    return new ConfigJson(n, source + " " + key);
+  }
+
+  public boolean isArray(String key) {
     return has(key) && root.get(key).isArray();
   }
 
-  List<Integer> integers(String key) {
+  public List<Integer> integers(String key) {
     JsonNode n = need(key);
     if (!n.isArray()) throw bad(key, "a list of integers");
     List<Integer> r = new ArrayList<>();
@@ -89,7 +102,7 @@ final class ConfigJson {
     return r;
   }
 
-  List<String> strings(String key) {
+  public List<String> strings(String key) {
     JsonNode n = need(key);
     if (!n.isArray()) throw bad(key, "a list of strings");
     List<String> r = new ArrayList<>();
@@ -100,11 +113,11 @@ final class ConfigJson {
     return r;
   }
 
-  UserInputException bad(String key, String want) {
+  public UserInputException bad(String key, String want) {
     return new UserInputException(source + ": \"" + key + "\" must be " + want + ", got " + root.get(key));
   }
 
-  String source() {
+  public String source() {
     return source;
   }
 }

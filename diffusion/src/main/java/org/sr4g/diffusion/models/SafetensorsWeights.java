@@ -7,7 +7,7 @@ import org.sr4g.diffusion.safetensors.SafetensorsFile;
 import org.sr4g.torch.Tensor;
 
 /** Weights read from one safetensors file; owns the file (its mapping) and closes it. */
-public final class SafetensorsWeights implements Weights, AutoCloseable {
+public final class SafetensorsWeights implements WeightsFile {
   private final SafetensorsFile file;
 
   private SafetensorsWeights(SafetensorsFile file) {
@@ -23,6 +23,7 @@ public final class SafetensorsWeights implements Weights, AutoCloseable {
     return file;
   }
 
+  @Override
   public Path path() {
     return file.path();
   }

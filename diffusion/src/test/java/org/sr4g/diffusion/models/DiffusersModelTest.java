@@ -88,9 +88,41 @@ class DiffusersModelTest {
     assertEquals(List.of(), fp16.problems());
     assertTrue(fp16.vaeWeights().endsWith("vae/diffusion_pytorch_model.safetensors"));
     Files.delete(plain.resolve("vae/diffusion_pytorch_model.safetensors"));
+    assertEquals(List.of(plain.resolve("vae/diffusion_pytorch_model.fp16.safetensors") + ": missing"),
+        ModelFolder.open(plain, "fp16").problems());
+    // Without safetensors the PyTorch checkpoint is read, and a damaged one is reported by name.
     Files.writeString(plain.resolve("vae/diffusion_pytorch_model.bin"), "pickle");
-    assertEquals(List.of(plain.resolve("vae/diffusion_pytorch_model.fp16.safetensors")
-        + ": missing (only safetensors is read; found diffusion_pytorch_model.bin)"), ModelFolder.open(plain, "fp16").problems());
+    ModelFolder withBin = ModelFolder.open(plain, "fp16");
+    assertTrue(withBin.vaeWeights().endsWith("vae/diffusion_pytorch_model.bin"));
+    assertEquals(List.of(plain.resolve("vae/diffusion_pytorch_model.bin") + ": 6 bytes is too short for a zip archive:"
+        + " truncated or not a PyTorch checkpoint"), withBin.problems());
+  }
+
+  /** A folder that ships only PyTorch checkpoints ({@code .bin}) loads to the same model as its safetensors twin. */
+  @Test
+  void pytorchBinComponentsLoadLikeSafetensors(@TempDir Path tmp) throws IOException {
+    ModelGolden.requireTorch();
+    Path dir = buildFolder(tmp, false);
+    for (String[] c : new String[][] {{"unet", "diffusion_pytorch_model"}, {"vae", "diffusion_pytorch_model"},
+        {"text_encoder", "pytorch_model"}}) {
+      Path st = dir.resolve(c[0]).resolve(c[0].equals("text_encoder") ? "model.safetensors" : c[1] + ".safetensors");
+      org.sr4g.diffusion.pytorch.TorchZipWriter.fromSafetensors(st, dir.resolve(c[0]).resolve(c[1] + ".bin"));
+      Files.delete(st);
+    }
+    ModelFolder folder = ModelFolder.open(dir, null);
+    assertEquals(List.of(), folder.problems());
+    assertTrue(folder.textEncoderWeights().endsWith("text_encoder/pytorch_model.bin"));
+    try (DiffusersModel m = DiffusersModel.load(dir, null, Device.CPU);
+        ModelGolden clip = ModelGolden.open("clip_text");
+        ModelGolden vae = ModelGolden.open("vae");
+        ModelGolden unet = ModelGolden.open("unet_a");
+        ModeGuard ng = Autograd.noGrad();
+        TensorScope scope = TensorScope.open()) {
+      clip.check("output/last_hidden_state", m.textEncoder().forward(clip.input("input/input_ids")).lastHiddenState());
+      vae.check("output/decoded", m.vae().decode(vae.input("input/latent")));
+      unet.check("output/sample", m.unet().forward(unet.input("input/sample"), unet.input("input/timestep"),
+          unet.input("input/encoder_hidden_states")));
+    }
   }
 
   @Test

@@ -1,0 +1,179 @@
+package org.sr4g.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.sr4g.UserInputException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Unmatched;
+
+/**
+ * {@code sr4g evaluate}: sample → detect → eval in one command, each stage run by its own command ({@code sr4g
+ * sample}, {@code sr4g detect}, {@code sr4g eval}) and skipped when complete, so an interrupted or repeated run does
+ * only what is missing.
+ */
+@Command(
+    name = "evaluate",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    header = "Sample, detect and score a model in one command: metrics.json, report.html (and a comparison).",
+    description = "Runs sr4g sample (images in OUT/images), sr4g detect with the OWL-ViT --detector"
+        + " (OUT/detections.jsonl) and sr4g eval (OUT/metrics.json, OUT/report.html); with --baseline, compares with"
+        + " another evaluate folder (OUT/comparison/). Each stage resumes where it stopped and is skipped when"
+        + " complete. Any other option is passed to sr4g sample (--steps, --guidance, --seed, --width, --height,"
+        + " --dtype, --variant, --negative-prompt, --clip-skip, --limit: see sr4g sample --help).",
+    footer = {
+      "",
+      "Examples:",
+      "  sr4g evaluate --model sd-v1-5 --detector owlvit-base-patch32 --prompts prompts_test.jsonl \\",
+      "      --images-per-prompt 4 --out eval/base --device cuda",
+      "  sr4g evaluate --model run/model --detector owlvit-base-patch32 --prompts prompts_test.jsonl \\",
+      "      --images-per-prompt 4 --out eval/tuned --baseline eval/base --device cuda --steps 50"
+    })
+final class EvaluateCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "diffusers Stable Diffusion folder")
+  Path model;
+  @Option(names = "--detector", required = true, paramLabel = "DIR", description = "OWL-ViT model folder") Path detector;
+  @Option(names = "--prompts", required = true, paramLabel = "FILE",
+      description = "prompts_*.jsonl of sr4g generate, or VISOR's text_spatial_rel_phrases.json") Path prompts;
+  @Option(names = "--images-per-prompt", defaultValue = "4", paramLabel = "N", description = "default: ${DEFAULT-VALUE}")
+  int perPrompt;
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "evaluation folder (created)") Path out;
+  @Option(names = "--baseline", paramLabel = "DIR", description = "another evaluate folder: paired comparison with it")
+  Path baseline;
+  @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "for sampling and detection (default: ${DEFAULT-VALUE})")
+  String device;
+  @Option(names = "--threshold", defaultValue = "0.1", paramLabel = "T", description = "detection score threshold (default: ${DEFAULT-VALUE})")
+  double threshold;
+  @Option(names = "--detect-batch", defaultValue = "1", paramLabel = "N", description = "images per detector pass (default: ${DEFAULT-VALUE})")
+  int detectBatch;
+  @Option(names = "--detector-dtype", defaultValue = "f32", paramLabel = "T", description = "f32, f16 or bf16 (default: ${DEFAULT-VALUE})")
+  String detectorDtype;
+  @Unmatched List<String> sampleOptions = new ArrayList<>();
+
+  @Override
+  public Integer call() throws IOException {
+    if (perPrompt < 1) throw new UserInputException("--images-per-prompt must be at least 1");
+    if (!Files.isRegularFile(prompts)) throw new UserInputException("--prompts " + prompts + ": no such file");
+    if (baseline != null && !Files.isRegularFile(baseline.resolve("metrics.json")))
+      throw new UserInputException("--baseline " + baseline + ": no metrics.json (an sr4g evaluate or sr4g eval folder)");
+    Path images = out.resolve("images"), detections = out.resolve("detections.jsonl");
+    List<String> sample = new ArrayList<>(List.of("sample", "--model", model.toString(), "--prompts", prompts.toString(),
+        "--images-per-prompt", String.valueOf(perPrompt), "--out", images.toString(), "--device", device));
+    sample.addAll(sampleOptions);
+    checkSampleOptions(sample);
+    Files.createDirectories(out);
+    PrintWriter w = spec.commandLine().getOut();
+
+    int rc = stage(w, "sample", "images in " + images, sample);
+    if (rc != 0) return rc;
+    rc = stage(w, "detect", "detections in " + detections, List.of("detect", "--model", detector.toString(), "--images",
+        images.toString(), "--prompts", prompts.toString(), "--out", detections.toString(), "--device", device,
+        "--threshold", String.valueOf(threshold), "--batch", String.valueOf(detectBatch), "--dtype", detectorDtype,
+        "--quiet"));
+    if (rc != 0) return rc;
+
+    Path state = out.resolve("evaluate.json");
+    ObjectNode now = JSON.createObjectNode();
+    now.put("prompts_sha256", sha256(prompts));
+    now.put("detections_sha256", sha256(detections));
+    now.put("threshold", threshold);
+    now.put("images_per_prompt", perPrompt);
+    if (upToDate(state, now, out.resolve("metrics.json"), out.resolve("report.html"))) {
+      heading(w, "eval", "up to date: " + out.resolve("metrics.json") + " (nothing to do)");
+    } else {
+      rc = stage(w, "eval", "metrics in " + out, List.of("eval", "--prompts", prompts.toString(), "--detections",
+          detections.toString(), "--images-per-prompt", String.valueOf(perPrompt), "--threshold",
+          String.valueOf(threshold), "--out", out.toString()));
+      if (rc != 0) return rc;
+      writeState(state, now);
+    }
+    if (baseline != null) {
+      Path cmp = out.resolve("comparison");
+      ObjectNode pair = JSON.createObjectNode();
+      pair.put("base_sha256", sha256(baseline.resolve("metrics.json")));
+      pair.put("tuned_sha256", sha256(out.resolve("metrics.json")));
+      Path cmpState = cmp.resolve("evaluate.json");
+      if (upToDate(cmpState, pair, cmp.resolve("comparison.json"), cmp.resolve("report.html"))) {
+        heading(w, "compare", "up to date: " + cmp.resolve("comparison.json") + " (nothing to do)");
+      } else {
+        rc = stage(w, "compare", baseline + " (base) vs " + out + " (tuned)", List.of("eval", "--compare",
+            baseline.resolve("metrics.json").toString(), out.resolve("metrics.json").toString(), "--out", cmp.toString()));
+        if (rc != 0) return rc;
+        writeState(cmpState, pair);
+      }
+    }
+    w.println("evaluate: done: " + out.resolve("metrics.json") + ", " + out.resolve("report.html")
+        + (baseline != null ? ", " + out.resolve("comparison/comparison.json") : ""));
+    w.flush();
+    return 0;
+  }
+
+  /** Refuses, before any work, an option that sr4g sample would refuse. */
+  private static void checkSampleOptions(List<String> args) {
+    try {
+      new CommandLine(new SampleCommand()).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
+    } catch (CommandLine.ParameterException e) {
+      throw new UserInputException(e.getMessage() + " (options evaluate does not know are passed to sr4g sample)");
+    }
+  }
+
+  /** Runs one stage as its own command, printing to this command's streams; returns its exit code. */
+  private int stage(PrintWriter w, String name, String what, List<String> args) {
+    heading(w, name, what);
+    CommandLine cl = Sr4g.commandLine();
+    cl.setOut(spec.commandLine().getOut());
+    cl.setErr(spec.commandLine().getErr());
+    return cl.execute(args.toArray(String[]::new));
+  }
+
+  private static void heading(PrintWriter w, String name, String what) {
+    w.println("== " + name + ": " + what);
+    w.flush();
+  }
+
+  /** True when {@code state} records the same inputs and every output exists. */
+  private static boolean upToDate(Path state, ObjectNode now, Path... outputs) throws IOException {
+    for (Path p : outputs) if (!Files.isRegularFile(p)) return false;
+    if (!Files.isRegularFile(state)) return false;
+    JsonNode was = JSON.readTree(state.toFile());
+    return now.equals(was);
+  }
+
+  private static void writeState(Path state, ObjectNode now) throws IOException {
+    Path tmp = state.resolveSibling("." + state.getFileName() + ".tmp");
+    Files.createDirectories(state.getParent());
+    JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), now);
+    Files.move(tmp, state, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static String sha256(Path file) throws IOException {
+    try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
