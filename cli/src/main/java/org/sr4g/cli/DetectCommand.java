@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.sr4g.diffusion.ModelSources;
 import org.sr4g.detection.DetectionJob;
 import org.sr4g.detection.Detector;
 import org.sr4g.detection.OwlVitFolder;
@@ -30,14 +31,16 @@ import picocli.CommandLine.Spec;
     footer = {
       "",
       "Examples:",
-      "  sr4g detect --model owlvit-base-patch32 --images images --prompts prompts_test.jsonl --out dets.jsonl",
-      "  sr4g detect --model owlvit-base-patch32 --images images --prompts text_spatial_rel_phrases.json \\",
+      "  sr4g detect --model google/owlvit-base-patch32 --images images --prompts prompts_test.jsonl --out dets.jsonl",
+      "  sr4g detect --model google/owlvit-base-patch32 --images images --prompts text_spatial_rel_phrases.json \\",
       "      --out dets-all.jsonl --keep-all --device cuda --batch 16    # every patch, for sr4g eval --threshold"
     })
 final class DetectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "OWL-ViT model folder") Path model;
+  @Option(names = "--model", required = true, paramLabel = "MODEL",
+      description = "OWL-ViT: a Hugging Face folder, or an id org/name[@rev] found in the local Hugging Face cache")
+  String modelSpec;
   @Option(names = "--images", required = true, paramLabel = "DIR", description = "folder of <unique_id>_<k>.png images")
   Path images;
   @Option(names = "--prompts", required = true, paramLabel = "FILE",
@@ -63,6 +66,7 @@ final class DetectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    Path model = ModelSources.folder(modelSpec, "--model");
     DetectionJob.Options o = new DetectionJob.Options(model, images, prompts, out, threshold, batch, template, keepAll, strict);
     Device dev = Device.forUser(device);
     DType dt = Precision.parse(dtype);

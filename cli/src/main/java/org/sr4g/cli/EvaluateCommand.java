@@ -17,6 +17,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.sr4g.UserInputException;
+import org.sr4g.io.OutputRules;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,9 +43,9 @@ import picocli.CommandLine.Unmatched;
     footer = {
       "",
       "Examples:",
-      "  sr4g evaluate --model sd-v1-5 --detector owlvit-base-patch32 --prompts prompts_test.jsonl \\",
+      "  sr4g evaluate --model sd-v1-5 --detector google/owlvit-base-patch32 --prompts prompts_test.jsonl \\",
       "      --images-per-prompt 4 --out eval/base --device cuda",
-      "  sr4g evaluate --model run/model --detector owlvit-base-patch32 --prompts prompts_test.jsonl \\",
+      "  sr4g evaluate --model run/model --detector google/owlvit-base-patch32 --prompts prompts_test.jsonl \\",
       "      --images-per-prompt 4 --out eval/tuned --baseline eval/base --device cuda --steps 50"
     })
 final class EvaluateCommand implements Callable<Integer> {
@@ -52,9 +53,11 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "diffusers Stable Diffusion folder")
-  Path model;
-  @Option(names = "--detector", required = true, paramLabel = "DIR", description = "OWL-ViT model folder") Path detector;
+  @Option(names = "--model", required = true, paramLabel = "MODEL",
+      description = "Stable Diffusion: a diffusers folder, a Hugging Face id (org/name[@rev], from the local cache) or a"
+          + " single-file checkpoint") String model;
+  @Option(names = "--detector", required = true, paramLabel = "MODEL",
+      description = "OWL-ViT: a Hugging Face folder or id (org/name[@rev], from the local cache)") String detector;
   @Option(names = "--prompts", required = true, paramLabel = "FILE",
       description = "prompts_*.jsonl of sr4g generate, or VISOR's text_spatial_rel_phrases.json") Path prompts;
   @Option(names = "--images-per-prompt", defaultValue = "4", paramLabel = "N", description = "default: ${DEFAULT-VALUE}")
@@ -76,19 +79,21 @@ final class EvaluateCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     if (perPrompt < 1) throw new UserInputException("--images-per-prompt must be at least 1");
     if (!Files.isRegularFile(prompts)) throw new UserInputException("--prompts " + prompts + ": no such file");
-    if (baseline != null && !Files.isRegularFile(baseline.resolve("metrics.json")))
-      throw new UserInputException("--baseline " + baseline + ": no metrics.json (an sr4g evaluate or sr4g eval folder)");
-    Path images = out.resolve("images"), detections = out.resolve("detections.jsonl");
-    List<String> sample = new ArrayList<>(List.of("sample", "--model", model.toString(), "--prompts", prompts.toString(),
+    Path baselineMetrics = baseline == null ? null : metricsOf(baseline);
+    // OUT holds one folder per stage: images/ (sample), detections.jsonl (detect), eval/ (eval, replaced as a whole
+    // when its inputs change), comparison/ (--baseline). OUT itself is only ever added to, so it is resumable.
+    Path images = out.resolve("images"), detections = out.resolve("detections.jsonl"), evalDir = out.resolve("eval");
+    Path metrics = evalDir.resolve("metrics.json");
+    List<String> sample = new ArrayList<>(List.of("sample", "--model", model, "--prompts", prompts.toString(),
         "--images-per-prompt", String.valueOf(perPrompt), "--out", images.toString(), "--device", device));
     sample.addAll(sampleOptions);
     checkSampleOptions(sample);
-    Files.createDirectories(out);
+    OutputRules.createResumable(out, "evaluate");
     PrintWriter w = spec.commandLine().getOut();
 
     int rc = stage(w, "sample", "images in " + images, sample);
     if (rc != 0) return rc;
-    rc = stage(w, "detect", "detections in " + detections, List.of("detect", "--model", detector.toString(), "--images",
+    rc = stage(w, "detect", "detections in " + detections, List.of("detect", "--model", detector, "--images",
         images.toString(), "--prompts", prompts.toString(), "--out", detections.toString(), "--device", device,
         "--threshold", String.valueOf(threshold), "--batch", String.valueOf(detectBatch), "--dtype", detectorDtype,
         "--quiet"));
@@ -100,34 +105,50 @@ final class EvaluateCommand implements Callable<Integer> {
     now.put("detections_sha256", sha256(detections));
     now.put("threshold", threshold);
     now.put("images_per_prompt", perPrompt);
-    if (upToDate(state, now, out.resolve("metrics.json"), out.resolve("report.html"))) {
-      heading(w, "eval", "up to date: " + out.resolve("metrics.json") + " (nothing to do)");
+    if (upToDate(state, now, metrics, evalDir.resolve("report.html"))) {
+      heading(w, "eval", "up to date: " + metrics + " (nothing to do)");
     } else {
-      rc = stage(w, "eval", "metrics in " + out, List.of("eval", "--prompts", prompts.toString(), "--detections",
-          detections.toString(), "--images-per-prompt", String.valueOf(perPrompt), "--threshold",
-          String.valueOf(threshold), "--out", out.toString()));
+      rc = stage(w, "eval", "metrics in " + evalDir, withForceIfPresent(evalDir, List.of("eval", "--prompts",
+          prompts.toString(), "--detections", detections.toString(), "--images-per-prompt", String.valueOf(perPrompt),
+          "--threshold", String.valueOf(threshold), "--out", evalDir.toString())));
       if (rc != 0) return rc;
       writeState(state, now);
     }
     if (baseline != null) {
       Path cmp = out.resolve("comparison");
       ObjectNode pair = JSON.createObjectNode();
-      pair.put("base_sha256", sha256(baseline.resolve("metrics.json")));
-      pair.put("tuned_sha256", sha256(out.resolve("metrics.json")));
+      pair.put("base_sha256", sha256(baselineMetrics));
+      pair.put("tuned_sha256", sha256(metrics));
       Path cmpState = cmp.resolve("evaluate.json");
       if (upToDate(cmpState, pair, cmp.resolve("comparison.json"), cmp.resolve("report.html"))) {
         heading(w, "compare", "up to date: " + cmp.resolve("comparison.json") + " (nothing to do)");
       } else {
-        rc = stage(w, "compare", baseline + " (base) vs " + out + " (tuned)", List.of("eval", "--compare",
-            baseline.resolve("metrics.json").toString(), out.resolve("metrics.json").toString(), "--out", cmp.toString()));
+        rc = stage(w, "compare", baseline + " (base) vs " + out + " (tuned)", withForceIfPresent(cmp, List.of("eval",
+            "--compare", baselineMetrics.toString(), metrics.toString(), "--out", cmp.toString())));
         if (rc != 0) return rc;
         writeState(cmpState, pair);
       }
     }
-    w.println("evaluate: done: " + out.resolve("metrics.json") + ", " + out.resolve("report.html")
+    w.println("evaluate: done: " + metrics + ", " + evalDir.resolve("report.html")
         + (baseline != null ? ", " + out.resolve("comparison/comparison.json") : ""));
     w.flush();
     return 0;
+  }
+
+  /** The metrics.json of an sr4g evaluate folder (in eval/) or of an sr4g eval folder. */
+  private static Path metricsOf(Path dir) {
+    for (Path m : List.of(dir.resolve("eval/metrics.json"), dir.resolve("metrics.json")))
+      if (Files.isRegularFile(m)) return m;
+    throw new UserInputException("--baseline " + dir + ": no eval/metrics.json or metrics.json (an sr4g evaluate or"
+        + " sr4g eval folder)");
+  }
+
+  /** A stage's own output folder is sr4g's and is replaced when its inputs changed. */
+  private static List<String> withForceIfPresent(Path stageOut, List<String> args) {
+    if (!Files.exists(stageOut)) return args;
+    List<String> forced = new ArrayList<>(args);
+    forced.add("--force");
+    return forced;
   }
 
   /** Refuses, before any work, an option that sr4g sample would refuse. */

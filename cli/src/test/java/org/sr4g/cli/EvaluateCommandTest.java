@@ -64,10 +64,10 @@ class EvaluateCommandTest {
       assertEquals(6, s.filter(p -> p.toString().endsWith(".png")).count());
     }
     assertEquals(6, Files.readAllLines(out.resolve("detections.jsonl")).size());
-    JsonNode metrics = JSON.readTree(out.resolve("metrics.json").toFile());
+    JsonNode metrics = JSON.readTree(out.resolve("eval/metrics.json").toFile());
     assertEquals(6, metrics.path("overall").path("images").asInt(), metrics.path("overall").toString());
     assertEquals(3, metrics.path("overall").path("prompts").asInt());
-    assertTrue(Files.size(out.resolve("report.html")) > 1000);
+    assertTrue(Files.size(out.resolve("eval/report.html")) > 1000);
 
     Map<String, FileTime> before = times(out);
     r = CliRun.of(args(sd, owl, prompts, out, "--seed", "1"));
