@@ -17,6 +17,15 @@ public final class NativeAssume {
     Assumptions.abort(why);
   }
 
+  /** Distributed tests need the Gloo backend (libgloo-dev at build time): skip without it, fail under CI=true. */
+  public static void gloo() {
+    torch();
+    var why = ProcessGroup.unavailableReason(ProcessGroup.Backend.GLOO);
+    if (why.isEmpty()) return;
+    if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail(why.get() + " — required when CI=true");
+    Assumptions.abort(why.get());
+  }
+
   /** GPU tests skip (never fail) without a CUDA device: CI has none. */
   public static void cudaTorch() {
     torch();
