@@ -49,7 +49,6 @@ final class DistributedMixin {
   @Option(names = "--dist-timeout", defaultValue = "30m", paramLabel = "DURATION",
       description = "the longest any rank waits for the others (joining, every collective); 90s, 30m, 2h (default: ${DEFAULT-VALUE})")
   String distTimeout;
-  @Option(names = "--no-grad-sync", hidden = true, description = "test hook: no gradient averaging") boolean noGradSync;
 
   /** This process's world from torchrun's variables, or empty when it is not a worker. */
   static Optional<World> worker() {
@@ -63,7 +62,7 @@ final class DistributedMixin {
 
   /** The options a process trains with: the worker's world, or one process. */
   DistributedOptions options(Optional<World> worker) {
-    return new DistributedOptions(worker.orElse(World.SINGLE), distInit, timeout(), !noGradSync);
+    return new DistributedOptions(worker.orElse(World.SINGLE), distInit, timeout(), true);
   }
 
   Duration timeout() {

@@ -10,12 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,31 +38,6 @@ class ProcessGroupTest {
     assertEquals(tensorsBefore, Torch.liveTensors(), "tensor handles leaked");
   }
 
-  /** Runs {@code body(rank)} for ranks 0..n-1 at once, each on its own thread; rethrows the first failure. */
-  static <T> List<T> onRanks(int n, IntFunction<T> body) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(n);
-    try {
-      List<Future<T>> fs = new ArrayList<>();
-      for (int r = 0; r < n; r++) {
-        int rank = r;
-        fs.add(pool.submit(() -> body.apply(rank)));
-      }
-      List<T> out = new ArrayList<>();
-      for (Future<T> f : fs) {
-        try {
-          out.add(f.get(120, TimeUnit.SECONDS));
-        } catch (ExecutionException e) {
-          if (e.getCause() instanceof Exception x) throw x;
-          throw e;
-        }
-      }
-      return out;
-    } finally {
-      pool.shutdownNow();
-      assertTrue(pool.awaitTermination(30, TimeUnit.SECONDS));
-    }
-  }
-
   private String init(String name) {
     return "file://" + tmp.resolve(name);
   }
@@ -75,7 +45,7 @@ class ProcessGroupTest {
   @Test
   void collectivesAndTheStore() throws Exception {
     String init = init("store");
-    List<Object[]> r = onRanks(2, rank -> {
+    List<Object[]> r = OnRanks.run(2, rank -> {
       try (ProcessGroup g = ProcessGroup.join(init, rank, 2, ProcessGroup.Backend.GLOO, Device.CPU, TIMEOUT);
           TensorScope s = TensorScope.open()) {
         double[] d = {rank + 1, 0.25};
@@ -183,7 +153,7 @@ class ProcessGroupTest {
   @Test
   void reducerAveragesWithNoSyncAccumulationAndASegmentedBackward() throws Exception {
     String init = init("reducer");
-    List<List<float[][]>> r = onRanks(2, rank -> {
+    List<List<float[][]>> r = OnRanks.run(2, rank -> {
       List<float[][]> out = new ArrayList<>();
       try (ProcessGroup g = ProcessGroup.join(init, rank, 2, ProcessGroup.Backend.GLOO, Device.CPU, TIMEOUT);
           Mlp m = new Mlp();
@@ -250,7 +220,7 @@ class ProcessGroupTest {
   @Test
   void aPeerThatLeavesFailsTheNextCollectiveInsteadOfHanging() throws Exception {
     String init = init("leave");
-    List<String> r = onRanks(2, rank -> {
+    List<String> r = OnRanks.run(2, rank -> {
       try (ProcessGroup g = ProcessGroup.join(init, rank, 2, ProcessGroup.Backend.GLOO, Device.CPU,
           Duration.ofSeconds(20))) {
         g.barrier();
