@@ -15,7 +15,6 @@
 #include <vector>
 
 #ifdef SR4G_WITH_DIST
-#include <ATen/ops/cat.h>
 #include <ATen/ops/from_blob.h>
 #include <c10/core/GradMode.h>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
@@ -63,12 +62,21 @@ namespace {
 using Ms = std::chrono::milliseconds;
 constexpr size_t kBroadcastBucketBytes = 250u * 1024u * 1024u;  // DDP's broadcast_bucket_size for the initial sync
 
+// Flat bucket buffers of sr4g_dist_allreduce_grads, kept from call to call for the same parameters (as DDP's Reducer
+// keeps its buckets): a fresh 40 MB buffer per call made a 10M-float all-reduce ~10x slower here (page faults).
+struct GradBuckets {
+  std::vector<int64_t> key;  // numel of every gradient, then the two bucket limits
+  std::vector<std::vector<size_t>> plan;
+  std::vector<at::Tensor> flat;
+};
+
 struct Group {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroup> pg;
   int rank = 0, size = 1, backend = 0, device = -1;
   Ms timeout{0};
   std::string init;
+  GradBuckets grad_buckets;
 };
 
 Group& G(sr4g_pg h) {
@@ -413,17 +421,36 @@ sr4g_err sr4g_dist_allreduce_grads(sr4g_pg pg, const sr4g_t* params, int64_t n, 
     grads.push_back(gr);
   }
   c10::AutoGradMode no_grad(false);
-  auto plan = buckets(grads, {static_cast<size_t>(first_bytes), static_cast<size_t>(bucket_bytes)}).first;
+  GradBuckets& gb = g.grad_buckets;
+  std::vector<int64_t> key;
+  for (const at::Tensor& gr : grads) key.push_back(gr.numel());
+  key.push_back(first_bytes);
+  key.push_back(bucket_bytes);
+  if (key != gb.key || gb.flat.empty() || !gb.flat[0].options().type_equal(grads[0].options())) {
+    gb.plan = buckets(grads, {static_cast<size_t>(first_bytes), static_cast<size_t>(bucket_bytes)}).first;
+    gb.flat.clear();
+    for (const auto& bucket : gb.plan) {
+      int64_t total = 0;
+      for (size_t i : bucket) total += grads[i].numel();
+      gb.flat.push_back(at::empty({total}, grads[bucket[0]].options()));
+    }
+    gb.key = key;
+  }
   const double scale = 1.0 / g.size;  // divided before the sum, as DDP's Reducer does
-  for (const auto& bucket : plan) {
-    std::vector<at::Tensor> flat;
-    for (size_t i : bucket) flat.push_back(grads[i].reshape({-1}));
-    std::vector<at::Tensor> b{at::cat(flat).mul_(scale)};
-    wait(g.pg->allreduce(b));
+  for (size_t b = 0; b < gb.plan.size(); b++) {
+    at::Tensor& flat = gb.flat[b];
     int64_t off = 0;
-    for (size_t i : bucket) {
+    for (size_t i : gb.plan[b]) {
       int64_t k = grads[i].numel();
-      grads[i].copy_(b[0].narrow(0, off, k).view(grads[i].sizes()));
+      flat.narrow(0, off, k).view(grads[i].sizes()).copy_(grads[i]).mul_(scale);
+      off += k;
+    }
+    std::vector<at::Tensor> one{flat};
+    wait(g.pg->allreduce(one));
+    off = 0;
+    for (size_t i : gb.plan[b]) {
+      int64_t k = grads[i].numel();
+      grads[i].copy_(flat.narrow(0, off, k).view(grads[i].sizes()));
       off += k;
     }
   }

@@ -93,7 +93,12 @@ final class DistributedMixin {
    * naming it.
    */
   int launch(CommandSpec spec, Consumer<String> rank0Out) {
-    if (nprocPerNode < 1 || nnodes < 1 || nodeRank < 0 || nodeRank >= nnodes)
+    return launch(spec, rank0Out, nprocPerNode);
+  }
+
+  /** {@link #launch(CommandSpec, Consumer)} with {@code nproc} workers instead of --nproc-per-node's. */
+  int launch(CommandSpec spec, Consumer<String> rank0Out, int nproc) {
+    if (nproc < 1 || nnodes < 1 || nodeRank < 0 || nodeRank >= nnodes)
       throw new UserInputException("--nproc-per-node and --nnodes must be at least 1, --node-rank in [0, --nnodes)");
     timeout(); // a bad value is refused here, once, not by every worker
     if (nnodes > 1 && distInit == null && (masterAddr.startsWith("127.") || masterAddr.equals("localhost")))
@@ -106,9 +111,9 @@ final class DistributedMixin {
     Map<String, String> env = new HashMap<>();
     // torchrun's default: without it every worker would start one compute thread per core (oversubscribed).
     if (System.getenv("OMP_NUM_THREADS") == null)
-      env.put("OMP_NUM_THREADS", Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors() / nprocPerNode)));
+      env.put("OMP_NUM_THREADS", Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors() / nproc)));
     PrintStream out = System.out, err = System.err;
-    WorkerLauncher.Failure f = new WorkerLauncher(out, err, rank0Out).run(workerCommand(spec), nprocPerNode, nnodes,
+    WorkerLauncher.Failure f = new WorkerLauncher(out, err, rank0Out).run(workerCommand(spec), nproc, nnodes,
         nodeRank, masterAddr, port, env);
     if (f == null) return 0;
     err.println(spec.qualifiedName() + ": " + f.describe() + "; stopped the other worker(s)");
