@@ -132,6 +132,23 @@ class DistributedTrainCommandTest {
     // Without the all-reduce the ranks part: DistributedTrainerTest (two ranks on threads, a test hook).
   }
 
+  /** A user mistake every worker makes: the launcher stops them and exits 2 with the first one's one-line message. */
+  @Test
+  void aUserErrorInTheWorkersIsOneLineAndExitCode2(@TempDir Path tmp) throws Exception {
+    TrainCommandTest.setup(tmp);
+    Files.writeString(tmp.resolve("train.jsonl"), "{\"file_name\":\"im0.png\"}\n");
+    CliRun r = run(args(tmp, "bad", 2, "--nproc-per-node", "2"));
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertTrue(Pattern.compile("sr4g train: rank [01] \\(pid \\d+\\) failed \\(exit 2\\): sr4g train: error: .*train.jsonl:1:"
+        + " missing or empty string field 'caption'; stopped the other worker\\(s\\)").matcher(r.err()).find(), r.err());
+    List<String> a = args(tmp, "bad", 2, "--nproc-per-node", "2");
+    a.set(a.indexOf("120s"), "soon");
+    CliRun badTimeout = run(a);
+    assertEquals(2, badTimeout.code(), badTimeout.err());
+    assertTrue(badTimeout.err().contains("--dist-timeout soon: expected a positive duration such as 90s, 30m or 2h"),
+        badTimeout.err());
+  }
+
   /**
    * (b) With gradient accumulation (no sync on the first micro-batch), gradient checkpointing (a backward of many
    * passes), EMA and bf16 autocast. In float32 the same flags meet the 1e-6 bounds (DistributedTrainerTest, two ranks on

@@ -44,44 +44,47 @@ import org.sr4g.torch.TorchException;
  */
 public final class DistributedTraining implements AutoCloseable {
   private final World world;
-  private final ProcessGroup group;
-  private final boolean syncGradients;
+  private final DistributedOptions options;
+  private final Device device;
+  private ProcessGroup group;
   private GradientReducer reducer;
   private long step;
   private long collectives;
   private String current = "joining";
 
-  private DistributedTraining(World world, ProcessGroup group, boolean syncGradients) {
-    this.world = world;
-    this.group = group;
-    this.syncGradients = syncGradients;
+  private DistributedTraining(DistributedOptions options, Device device) {
+    this.world = options.world();
+    this.options = options;
+    this.device = device;
   }
 
   /**
-   * Joins the run {@code d} describes (nothing to join for one process): Gloo for the CPU, NCCL for CUDA
-   * ({@code device} must be this rank's own GPU). A rank that does not join within the timeout is named.
+   * The run {@code d} describes, on {@code device} (this rank's own GPU with CUDA). Nothing is joined yet: each rank
+   * first reads its options, data and model, so a user mistake is reported by every rank without a rendezvous; the
+   * group is joined by {@link #attach}. Checks here that the backend is in this build (Gloo for the CPU, NCCL for CUDA).
    */
   public static DistributedTraining open(DistributedOptions d, Device device) {
-    World w = d.world();
-    if (!w.isDistributed()) return new DistributedTraining(w, null, d.syncGradients());
-    ProcessGroup.Backend backend = ProcessGroup.Backend.forDevice(device);
-    ProcessGroup.unavailableReason(backend).ifPresent(why -> {
-      throw new UserInputException("distributed training on " + device + ": " + why);
-    });
-    ProcessGroup g;
+    if (d.world().isDistributed())
+      ProcessGroup.unavailableReason(ProcessGroup.Backend.forDevice(device)).ifPresent(why -> {
+        throw new UserInputException("distributed training on " + device + ": " + why);
+      });
+    return new DistributedTraining(d, device);
+  }
+
+  /** Joins the group (a rank that does not join within the timeout is named) and leaves this rank's address. */
+  private void join() {
+    current = "joining";
     try {
-      g = ProcessGroup.join(d.rendezvous(), w.rank(), w.size(), backend, device, d.timeout());
+      group = ProcessGroup.join(options.rendezvous(), world.rank(), world.size(),
+          ProcessGroup.Backend.forDevice(device), device, options.timeout());
     } catch (TorchException e) {
       throw new DistributedFailure(firstLine(e.getMessage()), e);
     }
-    DistributedTraining t = new DistributedTraining(w, g, d.syncGradients());
     try {
-      g.storeSet(hostKey(w.rank()), host() + " " + ProcessHandle.current().pid());
+      group.storeSet(hostKey(world.rank()), host() + " " + ProcessHandle.current().pid());
     } catch (RuntimeException e) {
-      t.close();
-      throw t.explain(e);
+      throw explain(e);
     }
-    return t;
   }
 
   public World world() {
@@ -155,14 +158,15 @@ public final class DistributedTraining implements AutoCloseable {
   // ---- gradients --------------------------------------------------------------------------------------------------
 
   /**
-   * Makes every rank start from rank 0's weights (DDP's initial sync; also after a resume, which every rank loaded
-   * from the same checkpoint) and puts DDP's Reducer on {@code trainable}; the Reducer first checks that all ranks have
-   * the same parameter shapes.
+   * Joins the group, makes every rank start from rank 0's weights (DDP's initial sync; also after a resume, which every
+   * rank loaded from the same checkpoint) and puts DDP's Reducer on {@code trainable}; the Reducer first checks that
+   * all ranks have the same parameter shapes.
    */
   public void attach(List<Tensor> trainable) {
-    if (group == null) return;
+    if (!world.isDistributed()) return;
+    join();
     collective("parameter check", () -> {
-      if (syncGradients) reducer = new GradientReducer(group, trainable);
+      if (options.syncGradients() && !trainable.isEmpty()) reducer = new GradientReducer(group, trainable);
     });
     collective("initial weight broadcast", () -> group.broadcast(trainable, 0));
   }
@@ -183,30 +187,35 @@ public final class DistributedTraining implements AutoCloseable {
 
   /** The mean over the ranks of {@code v} (the loss of the step); {@code v} itself with one process. */
   public double mean(double v) {
-    if (group == null) return v;
+    if (!world.isDistributed()) return v;
     double[] a = {v};
-    collective("loss all-reduce", () -> group.allReduceSum(a));
+    collective("loss all-reduce", () -> joined().allReduceSum(a));
     return a[0] / world.size();
   }
 
   /** Every rank's data cursor, indexed by rank. */
   public long[] cursors(long local) {
-    if (group == null) return new long[] {local};
+    if (!world.isDistributed()) return new long[] {local};
     long[] a = new long[world.size()];
     a[world.rank()] = local;
-    collective("data cursor exchange", () -> group.allReduceSum(a));
+    collective("data cursor exchange", () -> joined().allReduceSum(a));
     return a;
   }
 
   /** Waits for every rank (after rank 0 wrote a checkpoint or the model). */
   public void barrier(String what) {
-    if (group == null) return;
-    collective(what, group::barrier);
+    if (!world.isDistributed()) return;
+    collective(what, () -> joined().barrier());
   }
 
   /** Marks the start of optimizer step {@code s} (for failure messages). */
   public void beginStep(long s) {
     step = s;
+  }
+
+  private ProcessGroup joined() {
+    if (group == null) throw new IllegalStateException("a collective before attach(): the group is not joined yet");
+    return group;
   }
 
   // ---- resume -----------------------------------------------------------------------------------------------------

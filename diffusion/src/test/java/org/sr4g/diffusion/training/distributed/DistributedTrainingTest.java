@@ -73,6 +73,7 @@ class DistributedTrainingTest {
     List<Object[]> r = OnRanks.run(2, rank -> {
       try (DistributedTraining d = DistributedTraining.open(rankOf(rank, 2, tmp.resolve("s"), Duration.ofSeconds(60)),
           Device.CPU); Generator g = new Generator(Device.CPU, 7); TensorScope s = TensorScope.open()) {
+        d.attach(List.of()); // joins (nothing to reduce)
         float[] noise = d.randn(g, 3, 2).toFloatArray();
         long[] ts = d.timesteps(new SplittableRandom(3), 1000, 3);
         boolean[] drop = d.mine(new boolean[] {true, false, false, true, true, false});
@@ -125,6 +126,7 @@ class DistributedTrainingTest {
     List<String> r = OnRanks.run(2, rank -> {
       try (DistributedTraining d = DistributedTraining.open(rankOf(rank, 2, tmp.resolve("s"), Duration.ofSeconds(3)),
           Device.CPU)) {
+        d.attach(List.of());
         d.beginStep(1);
         d.mean(1);
         d.beginStep(2);
