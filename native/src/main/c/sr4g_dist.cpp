@@ -18,6 +18,7 @@
 #include <ATen/ops/from_blob.h>
 #include <c10/core/GradMode.h>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/comm.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
@@ -134,7 +135,7 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(bool loopback) {
 }
 #endif
 
-c10::intrusive_ptr<c10d::Store> make_store(const std::string& init, int rank, int size, Ms timeout, bool* loopback) {
+c10::intrusive_ptr<c10d::Store> make_store(const std::string& init, bool hosts, int size, Ms timeout, bool* loopback) {
   if (init.rfind("file://", 0) == 0) {
     std::string path = init.substr(7);
     if (path.empty()) throw std::invalid_argument("--dist-init file://PATH: empty path");
@@ -154,10 +155,11 @@ c10::intrusive_ptr<c10d::Store> make_store(const std::string& init, int rank, in
     *loopback = is_loopback(host);
     c10d::TCPStoreOptions o;
     o.port = static_cast<uint16_t>(port);
-    o.isServer = rank == 0;
+    o.isServer = hosts;
     o.numWorkers = static_cast<size_t>(size);
     o.waitWorkers = false;  // the join below waits, and can name who is missing
     o.timeout = timeout;
+    o.multiTenant = true;  // as torch's env:// rendezvous
     return c10::make_intrusive<c10d::TCPStore>(host, o);
   }
   throw std::invalid_argument("init " + init + ": expected tcp://HOST:PORT or file://PATH");
@@ -312,7 +314,7 @@ sr4g_err sr4g_dist_nccl_version(const char** out) {
 int64_t sr4g_dist_live(void) { return live_dist.load(std::memory_order_relaxed); }
 
 sr4g_err sr4g_dist_init(const char* init, int32_t rank, int32_t size, int32_t backend, int32_t device,
-                        int64_t timeout_ms, sr4g_pg* out) {
+                        int64_t timeout_ms, int32_t host_store, const char* key_prefix, sr4g_pg* out) {
   SR4G_TRY
 #ifdef SR4G_WITH_DIST
   if (init == nullptr) throw std::invalid_argument("null init");
@@ -327,13 +329,16 @@ sr4g_err sr4g_dist_init(const char* init, int32_t rank, int32_t size, int32_t ba
   g->timeout = Ms(timeout_ms);
   g->init = init;
   bool loopback = false;
-  g->store = make_store(g->init, rank, size, g->timeout, &loopback);
+  g->store = make_store(g->init, host_store != 0, size, g->timeout, &loopback);
+  if (key_prefix != nullptr && *key_prefix != '\0')
+    g->store = c10::make_intrusive<c10d::PrefixStore>(key_prefix, g->store);
   join(*g->store, rank, size, g->timeout, g->init);
   g->pg = make_group(g->store, rank, size, backend, device, g->timeout, loopback);
   *out = g.release();
   live_dist.fetch_add(1, std::memory_order_relaxed);
 #else
-  (void)init, (void)rank, (void)size, (void)backend, (void)device, (void)timeout_ms, (void)out;
+  (void)init, (void)rank, (void)size, (void)backend, (void)device, (void)timeout_ms, (void)host_store, (void)key_prefix,
+      (void)out;
   unavailable();
 #endif
   SR4G_END

@@ -27,12 +27,13 @@ sr4g_err sr4g_dist_nccl_version(const char** out);
 /* Groups and reducers allocated and not yet freed (leak tests). */
 int64_t sr4g_dist_live(void);
 
-/* Joins the group. init: "tcp://HOST:PORT" (rank 0 hosts a TCPStore on PORT) or "file://PATH" (a FileStore; the file
- * must not hold an earlier run's keys). backend 0 = Gloo (CPU tensors), 1 = NCCL (CUDA tensors on cuda:device). Every
- * rank waits at most timeout_ms for the others to join; a rank that does not is named in the error. The same timeout
- * bounds every later collective. */
+/* Joins the group. init: "tcp://HOST:PORT" (a TCPStore on PORT, hosted by this rank when host_store is 1 — rank 0,
+ * unless a launcher such as torchrun hosts it) or "file://PATH" (a FileStore; the file must not hold an earlier run's
+ * keys). key_prefix (may be "" or NULL): every key goes under it (torchrun's "/worker/attempt_N"). backend 0 = Gloo
+ * (CPU tensors), 1 = NCCL (CUDA tensors on cuda:device). Every rank waits at most timeout_ms for the others to join; a
+ * rank that does not is named in the error. The same timeout bounds every later collective. */
 sr4g_err sr4g_dist_init(const char* init, int32_t rank, int32_t size, int32_t backend, int32_t device,
-                        int64_t timeout_ms, sr4g_pg* out);
+                        int64_t timeout_ms, int32_t host_store, const char* key_prefix, sr4g_pg* out);
 sr4g_err sr4g_dist_free(sr4g_pg pg);
 sr4g_err sr4g_dist_barrier(sr4g_pg pg);
 /* Copies root's values of the tensors into every rank's (in place, in buckets of 250 MB, as DDP's initial sync). */

@@ -42,7 +42,8 @@ final class DistributedBench {
     ProcessGroup.unavailableReason(backend).ifPresent(why -> {
       throw new UserInputException("bench train on " + dev + " with " + w.size() + " processes: " + why);
     });
-    return ProcessGroup.join(dist.options(worker).rendezvous(), w.rank(), w.size(), backend, dev, dist.timeout());
+    return ProcessGroup.join(dist.options(worker).rendezvous(), w.rank(), w.size(), backend, dev, dist.timeout(),
+        w.hostsStore(), w.storePrefix());
   }
 
   static String json(TrainBench.Result r) {
@@ -73,11 +74,10 @@ final class DistributedBench {
     double ms1 = median(one, "median_ms"), ips1 = median(one, "images_per_s");
     double msN = median(many, "median_ms"), ipsN = median(many, "images_per_s"), ar = median(many, "all_reduce_ms");
     long bytes = many.getFirst().get("gradient_bytes").asLong();
-    int cores = Runtime.getRuntime().availableProcessors();
     w.println(String.format(Locale.ROOT, "bench train: shape %s (%,d parameters), batch %d per process, res %d, device"
-        + " %s, %d timed steps per run, medians of %d run(s); %d cores, OMP_NUM_THREADS %d (1 process) / %d (%d processes)",
-        t.shape, many.getFirst().get("parameters").asLong(), t.batch, t.res, t.device, t.steps, t.repeats, cores,
-        cores, Math.max(1, cores / n), n));
+        + " %s, %d timed steps per run, medians of %d run(s); %d cores, %d compute thread(s) in every process",
+        t.shape, many.getFirst().get("parameters").asLong(), t.batch, t.res, t.device, t.steps, t.repeats,
+        Runtime.getRuntime().availableProcessors(), threadsPerProcess()));
     w.println(String.format(Locale.ROOT, "1 process:   step %.1f ms, %.2f images/s", ms1, ips1));
     w.println(String.format(Locale.ROOT, "%d processes: step %.1f ms, %.2f images/s, scaling efficiency %.2f"
         + " (images/s against %d × one process), all-reduce %.2f ms per step (%.1f MiB of gradients, %.2f GB/s)", n, msN,
@@ -92,7 +92,7 @@ final class DistributedBench {
     PrintWriter w = t.spec.commandLine().getOut();
     int code = t.dist.launch(t.spec, line -> {
       if (line.startsWith(RESULT)) result.set(line.substring(RESULT.length()));
-    }, procs);
+    }, procs, threadsPerProcess());
     if (code != 0 || result.get() == null) {
       w.println("bench train: the run with " + procs + " process(es) failed (exit " + code + ")");
       if (code != 0) failedWith = code;
@@ -103,6 +103,17 @@ final class DistributedBench {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The same compute threads in every process of both configurations (cores / N, or OMP_NUM_THREADS when set), as each
+   * process of a GPU run owns one GPU: the efficiency then measures what data parallelism costs (the all-reduce, the
+   * waits for the slowest rank), not how one process's thread pool scales.
+   */
+  private int threadsPerProcess() {
+    String omp = System.getenv("OMP_NUM_THREADS");
+    if (omp != null && omp.strip().matches("\\d+")) return Integer.parseInt(omp.strip());
+    return Math.max(1, Runtime.getRuntime().availableProcessors() / t.dist.nprocPerNode);
   }
 
   private static double median(List<JsonNode> runs, String field) {

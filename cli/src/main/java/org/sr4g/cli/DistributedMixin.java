@@ -93,11 +93,14 @@ final class DistributedMixin {
    * naming it.
    */
   int launch(CommandSpec spec, Consumer<String> rank0Out) {
-    return launch(spec, rank0Out, nprocPerNode);
+    return launch(spec, rank0Out, nprocPerNode, Math.max(1, Runtime.getRuntime().availableProcessors() / nprocPerNode));
   }
 
-  /** {@link #launch(CommandSpec, Consumer)} with {@code nproc} workers instead of --nproc-per-node's. */
-  int launch(CommandSpec spec, Consumer<String> rank0Out, int nproc) {
+  /**
+   * {@link #launch(CommandSpec, Consumer)} with {@code nproc} workers instead of --nproc-per-node's, each with
+   * {@code threads} compute threads (OMP_NUM_THREADS, unless it is set already).
+   */
+  int launch(CommandSpec spec, Consumer<String> rank0Out, int nproc, int threads) {
     if (nproc < 1 || nnodes < 1 || nodeRank < 0 || nodeRank >= nnodes)
       throw new UserInputException("--nproc-per-node and --nnodes must be at least 1, --node-rank in [0, --nnodes)");
     timeout(); // a bad value is refused here, once, not by every worker
@@ -110,8 +113,7 @@ final class DistributedMixin {
     int port = masterPort != 0 ? masterPort : nnodes > 1 ? 29500 : freePort();
     Map<String, String> env = new HashMap<>();
     // torchrun's default: without it every worker would start one compute thread per core (oversubscribed).
-    if (System.getenv("OMP_NUM_THREADS") == null)
-      env.put("OMP_NUM_THREADS", Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors() / nproc)));
+    if (System.getenv("OMP_NUM_THREADS") == null) env.put("OMP_NUM_THREADS", Integer.toString(threads));
     PrintStream out = System.out, err = System.err;
     WorkerLauncher.Failure f = new WorkerLauncher(out, err, rank0Out).run(workerCommand(spec), nproc, nnodes,
         nodeRank, masterAddr, port, env);

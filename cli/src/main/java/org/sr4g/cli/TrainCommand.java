@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
       "",
       "Example:",
       "  sr4g train --model sd-v1-5 --data sr4g/train.jsonl --images coco/train2017 --out run1 \\",
-      "      --resolution 512 --batch-size 4 --grad-accum 4 --lr 1e-5 --max-steps 15000 --device cuda"
+      "      --resolution 512 --batch-size 4 --grad-accum 4 --lr 1e-5 --max-steps 15000 --device cuda",
+      "  sr4g train … --device cuda --nproc-per-node 8     (8 GPUs: 8 processes, global batch 8 × --batch-size)",
+      "A process started with torchrun's variables (RANK, WORLD_SIZE, …) is one worker of such a run."
     })
 final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -27,7 +27,7 @@ final class DistNative {
   static final MethodHandle LIVE = LIB == null ? null
       : LINKER.downcallHandle(LIB.find("sr4g_dist_live").orElseThrow(), FunctionDescriptor.of(JAVA_LONG));
   static final MethodHandle INIT = fn("sr4g_dist_init", JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG,
-      JAVA_LONG);
+      JAVA_INT, JAVA_LONG, JAVA_LONG);
   static final MethodHandle FREE = fn("sr4g_dist_free", JAVA_LONG);
   static final MethodHandle BARRIER = fn("sr4g_dist_barrier", JAVA_LONG);
   static final MethodHandle BROADCAST = fn("sr4g_dist_broadcast", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT);

@@ -55,6 +55,17 @@ public final class ProcessGroup implements AutoCloseable {
    * device for NCCL. A rank that does not join in time is named in the exception.
    */
   public static ProcessGroup join(String init, int rank, int size, Backend backend, Device device, Duration timeout) {
+    return join(init, rank, size, backend, device, timeout, rank == 0, "");
+  }
+
+  /**
+   * {@link #join(String, int, int, Backend, Device, Duration)} where a launcher may host the {@code tcp://} store
+   * itself: {@code hostsStore} says whether this rank starts the store's server (rank 0 otherwise; no rank under
+   * torchrun's static rendezvous, whose agent hosts it), and every key goes under {@code keyPrefix} (torchrun's
+   * {@code /worker/attempt_N}, so a restarted group does not see an earlier attempt's keys; "" for none).
+   */
+  public static ProcessGroup join(String init, int rank, int size, Backend backend, Device device, Duration timeout,
+      boolean hostsStore, String keyPrefix) {
     Native.require();
     if (size < 1 || rank < 0 || rank >= size) throw new IllegalArgumentException("rank " + rank + " of " + size);
     if (backend == Backend.NCCL != device.isCuda())
@@ -62,9 +73,9 @@ public final class ProcessGroup implements AutoCloseable {
     long ms = Math.max(1, timeout.toMillis());
     Native.Scratch s = Native.scratch();
     try (Arena a = Arena.ofConfined()) {
-      MemorySegment text = a.allocateFrom(init);
+      MemorySegment text = a.allocateFrom(init), prefix = a.allocateFrom(keyPrefix);
       Native.check((long) DistNative.INIT.invokeExact(text.address(), rank, size, backend.ordinal(),
-          device.isCuda() ? device.code() : -1, ms, s.outAddr(0)));
+          device.isCuda() ? device.code() : -1, ms, hostsStore ? 1 : 0, prefix.address(), s.outAddr(0)));
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }

@@ -76,7 +76,7 @@ public final class DistributedTraining implements AutoCloseable {
     current = "joining";
     try {
       group = ProcessGroup.join(options.rendezvous(), world.rank(), world.size(),
-          ProcessGroup.Backend.forDevice(device), device, options.timeout());
+          ProcessGroup.Backend.forDevice(device), device, options.timeout(), world.hostsStore(), world.storePrefix());
     } catch (TorchException e) {
       throw new DistributedFailure(firstLine(e.getMessage()), e);
     }

@@ -60,6 +60,13 @@ class DistributedTrainingTest {
     assertEquals("environment variable RANK=x: not an integer", e.getMessage());
     assertThrows(UserInputException.class, () -> World.fromEnv(Map.of("RANK", "2", "WORLD_SIZE", "2")));
     assertEquals("tcp://[::1]:7", new World(0, 0, 2, 2, "::1", 7).tcpInit());
+    assertTrue(w.hostsStore() == false && new World(0, 0, 2, 2, "h", 1).hostsStore());
+    assertEquals("", new World(0, 0, 2, 2, "h", 1).storePrefix());
+    // torchrun's static rendezvous: its agent hosts the store, every rank is a client, keys under /worker/attempt_N
+    World agent = World.fromEnv(Map.of("RANK", "0", "WORLD_SIZE", "2", "TORCHELASTIC_USE_AGENT_STORE", "True",
+        "TORCHELASTIC_RESTART_COUNT", "3")).orElseThrow();
+    assertEquals(false, agent.hostsStore());
+    assertEquals("/worker/attempt_3", agent.storePrefix());
   }
 
   static DistributedOptions rankOf(int rank, int size, Path store, Duration timeout) {
