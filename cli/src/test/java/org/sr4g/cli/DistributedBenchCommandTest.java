@@ -3,8 +3,6 @@ package org.sr4g.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -21,11 +19,7 @@ class DistributedBenchCommandTest {
 
   @AfterEach
   void noStrayWorkers() throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (ProcessHandle.current().children().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline)
-      Thread.sleep(50);
-    assertEquals(List.of(), ProcessHandle.current().children().filter(ProcessHandle::isAlive).map(ProcessHandle::pid)
-        .toList(), "stray worker processes");
+    Workers.noneLeft();
   }
 
   @Test

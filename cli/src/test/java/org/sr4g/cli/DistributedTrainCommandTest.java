@@ -18,7 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sr4g.diffusion.safetensors.SafetensorsFile;
+import org.sr4g.diffusion.safetensors.SafetensorsDiff;
 import org.sr4g.torch.NativeAssume;
 
 /**
@@ -42,12 +42,7 @@ class DistributedTrainCommandTest {
 
   @AfterEach
   void noStrayWorkers() throws Exception {
-    // The launcher ran in this JVM: every worker it started is a child of this process, and none may remain.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (ProcessHandle.current().children().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline)
-      Thread.sleep(50);
-    assertEquals(List.of(), ProcessHandle.current().children().filter(ProcessHandle::isAlive)
-        .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList(), "stray worker processes");
+    Workers.noneLeft(); // the launcher ran in this JVM: every worker it started is a child of this process
   }
 
   static List<String> args(Path tmp, String out, int batch, String... extra) {
@@ -77,22 +72,9 @@ class DistributedTrainCommandTest {
   }
 
   /** The largest difference of any UNet tensor, relative to that tensor's largest magnitude. */
-  static double weightDifference(Path a, Path b) throws Exception {
-    double worst = 0;
+  static double weightDifference(Path a, Path b) {
     String f = "unet/diffusion_pytorch_model.safetensors";
-    try (SafetensorsFile x = SafetensorsFile.open(a.resolve(f)); SafetensorsFile y = SafetensorsFile.open(b.resolve(f))) {
-      assertEquals(x.keys(), y.keys());
-      for (String k : x.keys()) {
-        float[] u = x.readFloats(k), v = y.readFloats(k);
-        double max = 0, diff = 0;
-        for (int i = 0; i < u.length; i++) {
-          max = Math.max(max, Math.abs(u[i]));
-          diff = Math.max(diff, Math.abs(u[i] - v[i]));
-        }
-        if (max > 0) worst = Math.max(worst, diff / max);
-      }
-    }
-    return worst;
+    return SafetensorsDiff.maxRelative(a.resolve(f), b.resolve(f));
   }
 
   static JsonNode state(Path checkpoint) throws Exception {

@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sr4g.diffusion.safetensors.SafetensorsFile;
+import org.sr4g.diffusion.safetensors.SafetensorsDiff;
 import org.sr4g.diffusion.training.distributed.DistributedOptions;
 import org.sr4g.diffusion.training.distributed.World;
 import org.sr4g.torch.NativeAssume;
@@ -50,22 +50,10 @@ class DistributedTrainerTest {
     });
   }
 
-  /** The largest difference of any tensor of a UNet file, relative to that tensor's largest magnitude. */
-  static double difference(Path a, Path b) throws Exception {
+  /** The largest difference of any tensor of two UNets, relative to that tensor's largest magnitude. */
+  static double difference(Path a, Path b) {
     String f = "unet/diffusion_pytorch_model.safetensors";
-    double worst = 0;
-    try (SafetensorsFile x = SafetensorsFile.open(a.resolve(f)); SafetensorsFile y = SafetensorsFile.open(b.resolve(f))) {
-      for (String k : x.keys()) {
-        float[] u = x.readFloats(k), v = y.readFloats(k);
-        double max = 0, diff = 0;
-        for (int i = 0; i < u.length; i++) {
-          max = Math.max(max, Math.abs(u[i]));
-          diff = Math.max(diff, Math.abs(u[i] - v[i]));
-        }
-        if (max > 0) worst = Math.max(worst, diff / max);
-      }
-    }
-    return worst;
+    return SafetensorsDiff.maxRelative(a.resolve(f), b.resolve(f));
   }
 
   @Test
