@@ -64,10 +64,12 @@ public final class DistributedTraining implements AutoCloseable {
    * group is joined by {@link #attach}. Checks here that the backend is in this build (Gloo for the CPU, NCCL for CUDA).
    */
   public static DistributedTraining open(DistributedOptions d, Device device) {
-    if (d.world().isDistributed())
+    if (d.world().isDistributed()) {
       ProcessGroup.unavailableReason(ProcessGroup.Backend.forDevice(device)).ifPresent(why -> {
         throw new UserInputException("distributed training on " + device + ": " + why);
       });
+      d.rendezvous(); // no rendezvous address (MASTER_ADDR/MASTER_PORT or --dist-init): a user error now, not later
+    }
     return new DistributedTraining(d, device);
   }
 

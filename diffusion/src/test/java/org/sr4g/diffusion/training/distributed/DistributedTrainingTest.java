@@ -112,6 +112,14 @@ class DistributedTrainingTest {
   }
 
   @Test
+  void aWorkerWithoutARendezvousIsAUserErrorBeforeAnyWork() {
+    NativeAssume.gloo();
+    DistributedOptions noMaster = new DistributedOptions(new World(1, 1, 2, 2, null, 0), null, Duration.ofSeconds(5), true);
+    UserInputException e = assertThrows(UserInputException.class, () -> DistributedTraining.open(noMaster, Device.CPU));
+    assertTrue(e.getMessage().contains("MASTER_ADDR and MASTER_PORT must be set"), e.getMessage());
+  }
+
+  @Test
   void oneProcessDrawsExactlyAsBefore() {
     NativeAssume.torch();
     try (DistributedTraining d = DistributedTraining.open(DistributedOptions.single(), Device.CPU);
