@@ -313,10 +313,11 @@ sr4g_err sr4g_dist_nccl_version(const char** out) {
 
 int64_t sr4g_dist_live(void) { return live_dist.load(std::memory_order_relaxed); }
 
+#ifdef SR4G_WITH_DIST
+
 sr4g_err sr4g_dist_init(const char* init, int32_t rank, int32_t size, int32_t backend, int32_t device,
                         int64_t timeout_ms, int32_t host_store, const char* key_prefix, sr4g_pg* out) {
   SR4G_TRY
-#ifdef SR4G_WITH_DIST
   if (init == nullptr) throw std::invalid_argument("null init");
   if (size < 1 || rank < 0 || rank >= size)
     throw std::invalid_argument("rank " + std::to_string(rank) + " of world size " + std::to_string(size));
@@ -336,45 +337,30 @@ sr4g_err sr4g_dist_init(const char* init, int32_t rank, int32_t size, int32_t ba
   g->pg = make_group(g->store, rank, size, backend, device, g->timeout, loopback);
   *out = g.release();
   live_dist.fetch_add(1, std::memory_order_relaxed);
-#else
-  (void)init, (void)rank, (void)size, (void)backend, (void)device, (void)timeout_ms, (void)host_store, (void)key_prefix,
-      (void)out;
-  unavailable();
-#endif
   SR4G_END
 }
 
 sr4g_err sr4g_dist_free(sr4g_pg pg) {
   SR4G_TRY
-#ifdef SR4G_WITH_DIST
   if (pg != nullptr) {
     delete static_cast<Group*>(pg);
     live_dist.fetch_sub(1, std::memory_order_relaxed);
   }
-#else
-  (void)pg;
-#endif
   SR4G_END
 }
 
 sr4g_err sr4g_dist_barrier(sr4g_pg pg) {
   SR4G_TRY
-#ifdef SR4G_WITH_DIST
   Group& g = G(pg);
   c10d::BarrierOptions o;
   if (g.backend == 1) o.device_ids = {g.device};
   o.timeout = g.timeout;
   wait(g.pg->barrier(o));
-#else
-  (void)pg;
-  unavailable();
-#endif
   SR4G_END
 }
 
 sr4g_err sr4g_dist_broadcast(sr4g_pg pg, const sr4g_t* ts, int64_t n, int32_t root) {
   SR4G_TRY
-#ifdef SR4G_WITH_DIST
   Group& g = G(pg);
   if (root < 0 || root >= g.size) throw std::invalid_argument("broadcast root " + std::to_string(root));
   std::vector<at::Tensor> v = tensors(ts, n);
@@ -382,39 +368,24 @@ sr4g_err sr4g_dist_broadcast(sr4g_pg pg, const sr4g_t* ts, int64_t n, int32_t ro
   // In place into parameters that require grad: outside autograd, as DDP's initial _sync_module_states.
   c10::AutoGradMode no_grad(false);
   c10d::broadcast_coalesced(g.pg, v, kBroadcastBucketBytes, root);
-#else
-  (void)pg, (void)ts, (void)n, (void)root;
-  unavailable();
-#endif
   SR4G_END
 }
 
 sr4g_err sr4g_dist_allreduce_f64(sr4g_pg pg, double* values, int64_t n) {
   SR4G_TRY
-#ifdef SR4G_WITH_DIST
   allreduce_host(G(pg), values, n, at::kDouble);
-#else
-  (void)pg, (void)values, (void)n;
-  unavailable();
-#endif
   SR4G_END
 }
 
 sr4g_err sr4g_dist_allreduce_i64(sr4g_pg pg, int64_t* values, int64_t n) {
   SR4G_TRY
-#ifdef SR4G_WITH_DIST
   allreduce_host(G(pg), values, n, at::kLong);
-#else
-  (void)pg, (void)values, (void)n;
-  unavailable();
-#endif
   SR4G_END
 }
 
 sr4g_err sr4g_dist_allreduce_grads(sr4g_pg pg, const sr4g_t* params, int64_t n, int64_t first_bytes,
                                    int64_t bucket_bytes) {
   SR4G_TRY
-#ifdef SR4G_WITH_DIST
   Group& g = G(pg);
   if (first_bytes < 1 || bucket_bytes < 1) throw std::invalid_argument("bucket sizes must be positive");
   std::vector<at::Tensor> ps = tensors(params, n);
@@ -459,28 +430,18 @@ sr4g_err sr4g_dist_allreduce_grads(sr4g_pg pg, const sr4g_t* params, int64_t n, 
       off += k;
     }
   }
-#else
-  (void)pg, (void)params, (void)n, (void)first_bytes, (void)bucket_bytes;
-  unavailable();
-#endif
   SR4G_END
 }
 
 sr4g_err sr4g_dist_store_set(sr4g_pg pg, const char* key, const char* value) {
   SR4G_TRY
-#ifdef SR4G_WITH_DIST
   if (key == nullptr || value == nullptr) throw std::invalid_argument("null key or value");
   G(pg).store->set(key, std::vector<uint8_t>(value, value + std::strlen(value)));
-#else
-  (void)pg, (void)key, (void)value;
-  unavailable();
-#endif
   SR4G_END
 }
 
 sr4g_err sr4g_dist_store_get(sr4g_pg pg, const char* key, char* buf, int64_t cap, int64_t* len) {
   SR4G_TRY
-#ifdef SR4G_WITH_DIST
   if (key == nullptr || buf == nullptr || cap < 0) throw std::invalid_argument("bad store_get arguments");
   Group& g = G(pg);
   if (!g.store->check({key})) {
@@ -491,17 +452,12 @@ sr4g_err sr4g_dist_store_get(sr4g_pg pg, const char* key, char* buf, int64_t cap
     if (k > 0) std::memcpy(buf, v.data(), static_cast<size_t>(k));
     *len = k;
   }
-#else
-  (void)pg, (void)key, (void)buf, (void)cap, (void)len;
-  unavailable();
-#endif
   SR4G_END
 }
 
 sr4g_err sr4g_reducer_new(sr4g_pg pg, const sr4g_t* params, int64_t n, int64_t first_bytes, int64_t bucket_bytes,
                           sr4g_reducer* out) {
   SR4G_TRY
-#ifdef SR4G_WITH_DIST
   Group& g = G(pg);
   if (first_bytes < 1 || bucket_bytes < 1) throw std::invalid_argument("bucket sizes must be positive");
   std::vector<at::Tensor> ps = tensors(params, n);
@@ -520,52 +476,62 @@ sr4g_err sr4g_reducer_new(sr4g_pg pg, const sr4g_t* params, int64_t n, int64_t f
                          /*find_unused_parameters=*/false, /*gradient_as_bucket_view=*/false,
                          std::unordered_map<size_t, std::string>(), first_bytes);
   live_dist.fetch_add(1, std::memory_order_relaxed);
-#else
-  (void)pg, (void)params, (void)n, (void)first_bytes, (void)bucket_bytes, (void)out;
-  unavailable();
-#endif
   SR4G_END
 }
 
 sr4g_err sr4g_reducer_prepare(sr4g_reducer r) {
   SR4G_TRY
-#ifdef SR4G_WITH_DIST
   Sr4gReducer& red = R(r);
   red.rebuild_buckets();  // a no-op after the first rebuild (DDP calls it before every synchronised forward)
   red.prepare_for_backward({});
-#else
-  (void)r;
-  unavailable();
-#endif
   SR4G_END
 }
 
 sr4g_err sr4g_reducer_check(sr4g_reducer r) {
   SR4G_TRY
-#ifdef SR4G_WITH_DIST
   if (!R(r).finished())
     throw std::runtime_error(
         "the gradient all-reduce did not finish: some trainable parameter received no gradient in this step (the "
         "Reducer runs with find_unused_parameters=false)");
-#else
-  (void)r;
-  unavailable();
-#endif
   SR4G_END
 }
 
 sr4g_err sr4g_reducer_free(sr4g_reducer r) {
   SR4G_TRY
-#ifdef SR4G_WITH_DIST
   if (r != nullptr) {
     // ~Reducer removes its autograd hooks; it is noexcept(false), so an error still comes back as a message.
     live_dist.fetch_sub(1, std::memory_order_relaxed);
     delete static_cast<Sr4gReducer*>(r);
   }
-#else
-  (void)r;
-#endif
   SR4G_END
 }
+
+#else
+
+// Without c10d in this build every entry but the queries above says so (in the thread's error buffer).
+#define SR4G_DIST_UNAVAILABLE(signature) \
+  sr4g_err signature {                   \
+    SR4G_TRY                             \
+    unavailable();                       \
+    SR4G_END                             \
+  }
+SR4G_DIST_UNAVAILABLE(sr4g_dist_init(const char* init, int32_t rank, int32_t size, int32_t backend, int32_t device,
+                                     int64_t timeout_ms, int32_t host_store, const char* key_prefix, sr4g_pg* out))
+sr4g_err sr4g_dist_free(sr4g_pg pg) { return nullptr; }  // nothing can have been allocated
+SR4G_DIST_UNAVAILABLE(sr4g_dist_barrier(sr4g_pg pg))
+SR4G_DIST_UNAVAILABLE(sr4g_dist_broadcast(sr4g_pg pg, const sr4g_t* ts, int64_t n, int32_t root))
+SR4G_DIST_UNAVAILABLE(sr4g_dist_allreduce_f64(sr4g_pg pg, double* values, int64_t n))
+SR4G_DIST_UNAVAILABLE(sr4g_dist_allreduce_i64(sr4g_pg pg, int64_t* values, int64_t n))
+SR4G_DIST_UNAVAILABLE(sr4g_dist_allreduce_grads(sr4g_pg pg, const sr4g_t* params, int64_t n, int64_t first_bytes,
+                                                int64_t bucket_bytes))
+SR4G_DIST_UNAVAILABLE(sr4g_dist_store_set(sr4g_pg pg, const char* key, const char* value))
+SR4G_DIST_UNAVAILABLE(sr4g_dist_store_get(sr4g_pg pg, const char* key, char* buf, int64_t cap, int64_t* len))
+SR4G_DIST_UNAVAILABLE(sr4g_reducer_new(sr4g_pg pg, const sr4g_t* params, int64_t n, int64_t first_bytes,
+                                       int64_t bucket_bytes, sr4g_reducer* out))
+SR4G_DIST_UNAVAILABLE(sr4g_reducer_prepare(sr4g_reducer r))
+SR4G_DIST_UNAVAILABLE(sr4g_reducer_check(sr4g_reducer r))
+sr4g_err sr4g_reducer_free(sr4g_reducer r) { return nullptr; }  // nothing can have been allocated
+
+#endif
 
 }  // extern "C"

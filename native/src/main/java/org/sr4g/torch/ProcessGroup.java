@@ -1,6 +1,5 @@
 package org.sr4g.torch;
 
-import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -170,25 +169,21 @@ public final class ProcessGroup implements AutoCloseable {
 
   /** {@code values[i]} becomes the sum over the ranks of their {@code values[i]}. */
   public void allReduceSum(double[] values) {
-    long h = handle();
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment m = a.allocate(JAVA_DOUBLE, Math.max(1, values.length));
-      MemorySegment.copy(values, 0, m, JAVA_DOUBLE, 0, values.length);
-      Native.check((long) DistNative.ALLREDUCE_F64.invokeExact(h, m.address(), (long) values.length));
-      MemorySegment.copy(m, JAVA_DOUBLE, 0, values, 0, values.length);
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    allReduceSum(MemorySegment.ofArray(values), values.length, DistNative.ALLREDUCE_F64);
   }
 
   /** {@code values[i]} becomes the sum over the ranks of their {@code values[i]}. */
   public void allReduceSum(long[] values) {
+    allReduceSum(MemorySegment.ofArray(values), values.length, DistNative.ALLREDUCE_I64);
+  }
+
+  /** Copies the 8-byte values of a Java array out to native memory, sums them over the ranks, copies them back. */
+  private void allReduceSum(MemorySegment array, long n, java.lang.invoke.MethodHandle sum) {
     long h = handle();
     try (Arena a = Arena.ofConfined()) {
-      MemorySegment m = a.allocate(JAVA_LONG, Math.max(1, values.length));
-      MemorySegment.copy(values, 0, m, JAVA_LONG, 0, values.length);
-      Native.check((long) DistNative.ALLREDUCE_I64.invokeExact(h, m.address(), (long) values.length));
-      MemorySegment.copy(m, JAVA_LONG, 0, values, 0, values.length);
+      MemorySegment m = a.allocate(JAVA_LONG, Math.max(1, n)).copyFrom(array);
+      Native.check((long) sum.invokeExact(h, m.address(), n));
+      array.copyFrom(m.asSlice(0, array.byteSize()));
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
