@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Independent reference for the sr4g14 rules and the --emit one choice, written from docs/relations.md in numpy
-float32, sharing no code with the Java implementation. It prints the per-relation counts that
-core/src/test/java/org/sr4g/dataset/TinyCocoTest.java asserts for ../shared/coco/tiny.
+float32, sharing no code with the Java implementation. It prints the per-relation counts; with --json, as one JSON
+object, which core/src/test/java/org/sr4g/dataset/TinyCocoTest.java runs and compares with `sr4g generate` on
+../shared/coco/tiny (CI installs python3-numpy for it).
 
-usage: scripts/reference_relations.py TRAIN.json [EVAL.json]
+usage: scripts/reference_relations.py [--json] TRAIN.json [EVAL.json]
 """
 import json
 import sys
@@ -108,28 +109,40 @@ def pairs(path):
 
 
 def main():
-    train = sys.argv[1]
+    as_json = "--json" in sys.argv[1:]
+    paths = [a for a in sys.argv[1:] if a != "--json"]
     all_counts, one_counts, npairs = Counter(), Counter(), 0
-    for iid, s, o, rels, _ in pairs(train):
+    for iid, s, o, rels, _ in pairs(paths[0]):
         npairs += 1
         for r in rels:
             all_counts[r] += 1
         one_counts[choose_one(0, iid, s["id"], o["id"], rels)] += 1
-    print("eligible pairs", npairs)
-    print("emit all rows", sum(all_counts.values()))
-    for r in range(14):
-        print(f"  {NAMES[r]:14s} all={all_counts[r]:6d} one(seed 0)={one_counts[r]:6d}")
-    if len(sys.argv) > 2:
+    out = {
+        "eligible_pairs": npairs,
+        "emit_all_rows": sum(all_counts.values()),
+        "emit_all": {NAMES[r]: all_counts[r] for r in range(14)},
+        "emit_one_seed0": {NAMES[r]: one_counts[r] for r in range(14)},
+    }
+    if len(paths) > 1:
         support = Counter()
         seen_per_image = {}
-        for iid, s, o, rels, cats in pairs(sys.argv[2]):
+        for iid, s, o, rels, cats in pairs(paths[1]):
             for r in rels:
                 seen_per_image.setdefault(iid, set()).add((cats[s["category_id"]], r, cats[o["category_id"]]))
         for trip in seen_per_image.values():
             for t in trip:
                 support[t] += 1
         test = sum(1 for (s, r, o) in support if fnv_hash(f"{s}|{NAMES[r]}|{o}") & 1)
-        print("eval triplets", len(support), "val", len(support) - test, "test", test)
+        out.update(eval_triplets=len(support), prompts_val=len(support) - test, prompts_test=test)
+    if as_json:
+        print(json.dumps(out, indent=1))
+        return
+    print("eligible pairs", out["eligible_pairs"])
+    print("emit all rows", out["emit_all_rows"])
+    for name in NAMES:
+        print(f"  {name:14s} all={out['emit_all'][name]:6d} one(seed 0)={out['emit_one_seed0'][name]:6d}")
+    if "eval_triplets" in out:
+        print("eval triplets", out["eval_triplets"], "val", out["prompts_val"], "test", out["prompts_test"])
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.ModelFolder;
+import org.sr4g.diffusion.ModelSources;
 import org.sr4g.diffusion.Precision;
 import org.sr4g.diffusion.models.BuiltInUNets;
 import org.sr4g.diffusion.models.RandomWeights;
@@ -58,8 +59,8 @@ final class BenchInferCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   static final class Source {
-    @Option(names = "--model", paramLabel = "DIR", description = "diffusers model folder (its unet/ is benchmarked)")
-    Path model;
+    @Option(names = "--model", paramLabel = "MODEL",
+        description = "diffusers folder or Hugging Face id (its unet/ is benchmarked)") String model;
     @Option(names = "--shape", paramLabel = "NAME", description = "built-in UNet config with random weights: sd15, sd21 or tiny")
     String shape;
   }
@@ -88,7 +89,7 @@ final class BenchInferCommand implements Callable<Integer> {
     String what;
     UNetConfig config;
     if (source.model != null) {
-      ModelFolder folder = ModelFolder.open(source.model, variant);
+      ModelFolder folder = ModelFolder.open(ModelSources.folder(source.model, "--model"), variant);
       config = folder.unetConfig();
       what = "model " + source.model;
     } else {
@@ -104,7 +105,8 @@ final class BenchInferCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     UNet2DConditionModel unet;
     if (source.model != null) {
-      try (SafetensorsWeights w = SafetensorsWeights.open(ModelFolder.open(source.model, variant).unetWeights())) {
+      try (SafetensorsWeights w = SafetensorsWeights.open(
+          ModelFolder.open(ModelSources.folder(source.model, "--model"), variant).unetWeights())) {
         unet = UNet2DConditionModel.load(config, w, dev, dt);
       }
     } else {

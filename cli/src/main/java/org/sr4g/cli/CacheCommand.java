@@ -3,7 +3,10 @@ package org.sr4g.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.sr4g.diffusion.ModelSources;
+import org.sr4g.UserInputException;
 import org.sr4g.diffusion.training.LatentCache;
+import org.sr4g.io.Escape;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -20,7 +23,8 @@ import picocli.CommandLine.Spec;
 final class CacheCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "diffusers model folder") Path model;
+  @Option(names = "--model", required = true, paramLabel = "MODEL",
+      description = "diffusers folder or Hugging Face id org/name[@rev] (local cache)") String model;
   @Option(names = "--data", required = true, paramLabel = "FILE", description = "train.jsonl of sr4g generate") Path data;
   @Option(names = "--images", required = true, paramLabel = "DIR", description = "folder of the rows' file_name images")
   Path images;
@@ -32,12 +36,17 @@ final class CacheCommand implements Callable<Integer> {
       description = "images (captions) per shard (default: ${DEFAULT-VALUE})") int shardSize;
   @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N", description = "encoder batch (default: ${DEFAULT-VALUE})")
   int batch;
+  @Option(names = "--max-image-pixels", defaultValue = "89478485", paramLabel = "N",
+      description = "refuse images of more pixels, read from their header before decoding (decompression bombs;"
+          + " Pillow's limit; default: ${DEFAULT-VALUE})") long maxImagePixels;
   @Option(names = "--quiet", description = "no progress lines") boolean quiet;
 
   @Override
   public Integer call() {
     PrintWriter w = spec.commandLine().getOut();
-    LatentCache.BuildResult r = LatentCache.build(model, data, images, out, resolution, device, shardSize, batch, line -> {
+    if (maxImagePixels < 1) throw new UserInputException("--max-image-pixels must be at least 1");
+    LatentCache.BuildResult r = LatentCache.build(ModelSources.folder(model, "--model"), data, images, out, resolution, device, shardSize, batch,
+        maxImagePixels, line -> {
       if (quiet) return;
       w.println(line);
       w.flush();
@@ -45,7 +54,7 @@ final class CacheCommand implements Callable<Integer> {
     w.println("cached " + r.samples() + " sample(s): " + r.images() + " image(s), " + r.captions() + " caption(s); skipped "
         + r.skippedFiles().size() + " unreadable or missing image(s) (" + r.skippedRows() + " row(s))"
         + (r.skippedFiles().isEmpty() ? "" : ": " + String.join(", ", r.skippedFiles().subList(0,
-            Math.min(5, r.skippedFiles().size())))));
+            Math.min(5, r.skippedFiles().size())).stream().map(Escape::text).toList())));
     w.println("cache: " + r.dir());
     w.flush();
     return 0;

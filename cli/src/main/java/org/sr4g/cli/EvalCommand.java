@@ -2,13 +2,13 @@ package org.sr4g.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.sr4g.UserInputException;
+import org.sr4g.dataset.OutputDir;
 import org.sr4g.evaluation.Comparison;
 import org.sr4g.evaluation.DetectionReaders;
 import org.sr4g.evaluation.Detections;
@@ -20,6 +20,8 @@ import org.sr4g.evaluation.OutcomeJudge;
 import org.sr4g.evaluation.PromptReader;
 import org.sr4g.evaluation.PromptSet;
 import org.sr4g.evaluation.TripletCounts;
+import org.sr4g.io.Escape;
+import org.sr4g.io.InputPaths;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -100,8 +102,11 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "20240601", description = "bootstrap seed (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "output directory (created)")
+  @Option(names = "--out", paramLabel = "DIR", description = "output directory (created; written all or nothing)")
   Path out;
+
+  @Option(names = "--force", description = "replace a previous sr4g output in --out (never a folder sr4g did not write)")
+  boolean force;
 
   @Option(names = "--quiet", description = "do not print the Markdown summary")
   boolean quiet;
@@ -124,23 +129,37 @@ final class EvalCommand implements Callable<Integer> {
     if (bootstrap < 0) throw new UserInputException("--bootstrap must be >= 0, got " + bootstrap);
     if (!(threshold >= 0 && threshold <= 1)) throw new UserInputException("--threshold must be in [0, 1], got " + threshold);
     if (imagesPerPrompt < 0) throw new UserInputException("--images-per-prompt must be >= 0, got " + imagesPerPrompt);
-    Files.createDirectories(out);
     PrintWriter stdout = spec.commandLine().getOut();
     if (compare != null) {
       if (prompts != null || detections != null) {
         throw new UserInputException("--compare takes two metrics.json files; do not also give --prompts/--detections");
       }
       for (Path p : compare) requireFile(p, "--compare");
-      Comparison.Result r = Comparison.compare(compare.get(0), compare.get(1), bootstrap, seed);
-      MetricsJson.writeComparison(out.resolve("comparison.json"), r);
-      HtmlReport.writeComparison(out.resolve("report.html"), r);
-      if (!quiet) stdout.print(MarkdownSummary.of(r));
+      try (OutputDir dir = OutputDir.prepare("eval", out, force, compare)) {
+        Comparison.Result r = Comparison.compare(compare.get(0), compare.get(1), bootstrap, seed);
+        MetricsJson.writeComparison(dir.file("comparison.json"), r);
+        HtmlReport.writeComparison(dir.file("report.html"), r);
+        dir.commit();
+        if (!quiet) stdout.print(Escape.lines(MarkdownSummary.of(r)));
+      }
       stdout.println("wrote " + out.resolve("comparison.json") + " and " + out.resolve("report.html"));
       stdout.flush();
       return 0;
     }
     if (prompts == null) throw new UserInputException("missing --prompts FILE (or --compare BASE TUNED)");
     if (detections == null) throw new UserInputException("missing --detections FILE");
+    List<Path> inputs = new java.util.ArrayList<>(List.of(prompts, detections));
+    for (Path p : new Path[] {images, triplets, manifest}) if (p != null) inputs.add(p);
+    try (OutputDir dir = OutputDir.prepare("eval", out, force, inputs)) {
+      evaluate(dir, stdout);
+      dir.commit();
+    }
+    stdout.println("wrote " + out.resolve("metrics.json") + " and " + out.resolve("report.html"));
+    stdout.flush();
+    return 0;
+  }
+
+  private void evaluate(OutputDir dir, PrintWriter stdout) throws IOException {
     requireFile(prompts, "--prompts");
     requireFile(detections, "--detections");
     Set<String> unseen = manifest == null ? Set.of() : Evaluation.unseenCategories(requireFile(manifest, "--manifest"));
@@ -169,18 +188,14 @@ final class EvalCommand implements Callable<Integer> {
     MetricsJson.Config cfg = new MetricsJson.Config(prompts.toString(), detections.toString(), d.format(),
         threshold, visorCompat, imagesPerPrompt, triplets == null ? null : triplets.toString(),
         manifest == null ? null : manifest.toString(), bootstrap, seed);
-    MetricsJson.write(out.resolve("metrics.json"), e, cfg);
-    HtmlReport.write(out.resolve("report.html"), e, cfg);
+    MetricsJson.write(dir.file("metrics.json"), e, cfg);
+    HtmlReport.write(dir.file("report.html"), e, cfg);
     phase("write");
-    if (!quiet) stdout.print(MarkdownSummary.of(e));
-    stdout.println("wrote " + out.resolve("metrics.json") + " and " + out.resolve("report.html"));
-    stdout.flush();
-    return 0;
+    if (!quiet) stdout.print(Escape.lines(MarkdownSummary.of(e)));
   }
 
   static Path requireFile(Path p, String option) {
-    if (!Files.isRegularFile(p)) throw new UserInputException(option + " " + p + ": no such file");
-    return p;
+    return InputPaths.requireRegularFile(p, option);
   }
 
 }

@@ -12,6 +12,7 @@ import org.sr4g.dataset.GenerateResult;
 import org.sr4g.dataset.OutputDir;
 import org.sr4g.dataset.Sr4gGenerator;
 import org.sr4g.dataset.UnseenNames;
+import org.sr4g.io.Escape;
 import org.sr4g.relations.Family;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -50,7 +51,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ./sr4g-sample for the built-in sample).")
   Path out;
 
-  @Option(names = "--force", description = "Replace a non-empty output directory.")
+  @Option(names = "--force", description = "Replace a previous sr4g output in --out (never a folder sr4g did not write).")
   boolean force;
 
   @Option(names = "--emit", paramLabel = "one|all", defaultValue = "one",
@@ -121,7 +122,10 @@ final class GenerateCommand implements Callable<Integer> {
     }
     ProgressBar bar = new ProgressBar(System.err, quiet);
     GenerateResult r;
-    try (OutputDir dir = OutputDir.prepare(target, forceIt)) {
+    List<Path> inputs = new ArrayList<>(train);
+    inputs.addAll(eval);
+    if (unseenFile != null) inputs.add(unseenFile);
+    try (OutputDir dir = OutputDir.prepare("generate", target, forceIt, inputs)) {
       r = new Sr4gGenerator(opt).onProgress(bar).run(trainSources, evalSources, unseenFile == null ? null : unseenFile.toString(), dir);
       dir.commit();
     } finally {
@@ -152,7 +156,7 @@ final class GenerateCommand implements Callable<Integer> {
     sb.append(String.format(fmt, "prompts_val.jsonl", r.promptsVal()));
     sb.append(String.format(fmt, "prompts_test.jsonl", r.promptsTest()));
     sb.append(String.format(fmt, "prompts_test_unseen.jsonl", r.promptsTestUnseen()));
-    sb.append(String.format("  %-28s %s%n", "unseen categories", String.join(", ", r.unseenCategories())));
+    sb.append(String.format("  %-28s %s%n", "unseen categories", String.join(", ", r.unseenCategories().stream().map(Escape::text).toList())));
     sb.append(String.format("  %-28s %15s%n", "relation kernel", r.kernel()));
     sb.append(String.format("  %-28s %15.2f s (read %.2f s, relate+write %.2f s)%n", "time", secs, r.parseNanos() / 1e9, r.relateNanos() / 1e9));
     sb.append(String.format("  %-28s %,15.0f pairs/s, %.0f MB/s input%n", "throughput", r.eligiblePairs() / secs, r.inputBytes() / 1e6 / secs));

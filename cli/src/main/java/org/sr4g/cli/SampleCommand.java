@@ -13,13 +13,17 @@ import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.DiffusersModel;
+import org.sr4g.diffusion.ModelSource;
 import org.sr4g.diffusion.Precision;
 import org.sr4g.diffusion.Txt2Img;
 import org.sr4g.evaluation.EvalPrompt;
 import org.sr4g.evaluation.PromptReader;
+import org.sr4g.io.Escape;
+import org.sr4g.io.OutputRules;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,7 +34,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     header = "Generate images for a prompt file with a Stable Diffusion model folder (resumable).",
     description = "Text-to-image with classifier-free guidance, as diffusers' StableDiffusionPipeline, on a diffusers"
-        + " folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/). Writes"
+        + " folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/), a Hugging Face id from the"
+        + " local cache or a single-file checkpoint, optionally with LoRA files. Writes"
         + " <unique_id>_<k>.png for k = 0..N-1 into --out; images already there are skipped, so an interrupted run"
         + " resumes where it stopped. Image k of a prompt is seeded from (--seed, unique_id, k) alone: a resumed or"
         + " partial run gives the same pixels as an uninterrupted one. Models: docs/diffusion.md.",
@@ -38,12 +43,20 @@ import picocli.CommandLine.Spec;
       "",
       "Examples:",
       "  sr4g sample --model sd-v1-5 --prompts text_spatial_rel_phrases.json --out images --limit 100",
-      "  sr4g sample --model sd-v1-5 --prompt 'a cat to the left of a dog' --out images --images-per-prompt 2"
+      "  sr4g sample --model sd-v1-5 --prompt 'a cat to the left of a dog' --out images --images-per-prompt 2",
+      "  sr4g sample --model runwayml/stable-diffusion-v1-5 --lora pytorch_lora_weights.safetensors:0.8 --prompt 'a cat' --out images",
+      "  sr4g sample --model v1-5-pruned-emaonly.safetensors --prompt 'a cat' --out images"
     })
 final class SampleCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "diffusers model folder") Path model;
+  @Option(names = "--model", required = true, paramLabel = "MODEL",
+      description = "diffusers folder, Hugging Face id org/name[@rev] (from the local cache, offline) or single-file"
+          + " SD 1.x/2.x checkpoint (.safetensors)") String model;
+  @Option(names = "--lora", paramLabel = "FILE[:SCALE]",
+      description = "apply a LoRA file (diffusers, PEFT or kohya layout) with this scale (default 1); repeatable")
+  List<String> loras;
+  @Mixin SingleFileOptions singleFile;
   @Option(names = "--variant", paramLabel = "NAME", description = "weights variant, e.g. fp16 (widened to float32)")
   String variant;
   @Option(names = "--prompts", paramLabel = "FILE",
@@ -75,13 +88,13 @@ final class SampleCommand implements Callable<Integer> {
     if ((prompts == null) == (prompt == null)) throw new UserInputException("give exactly one of --prompts and --prompt");
     if (perPrompt < 1) throw new UserInputException("--images-per-prompt must be at least 1");
     if (limit != null && limit < 1) throw new UserInputException("--limit must be at least 1");
+    OutputRules.checkFolder(out, false, true, List.of()); // an sr4g output to continue, an empty folder or nothing
     Device dev = Device.forUser(device);
     DType dt = Precision.parse(dtype);
     Precision.require(dt, dev); // before any work: a refused dtype is an error at once
     List<EvalPrompt> list = prompts != null ? PromptReader.read(prompts, Set.of()).all()
         : List.of(new EvalPrompt(0, 1, prompt, null, "", prompt, null, false));
     if (limit != null && limit < list.size()) list = list.subList(0, limit);
-    Files.createDirectories(out);
     List<Job> todo = new ArrayList<>();
     int present = 0;
     for (EvalPrompt p : list) {
@@ -101,9 +114,15 @@ final class SampleCommand implements Callable<Integer> {
       o.flush();
       return 0;
     }
-    try (DiffusersModel m = DiffusersModel.load(model, variant, dev, dt)) {
+    DiffusersModel loaded;
+    // The source (file mappings, LoRA tensors) is closed once the model holds its own copies of the weights.
+    try (ModelSource source = ModelArgs.open(model, variant, singleFile, loras, o)) {
+      loaded = DiffusersModel.load(source, dev, dt);
+    }
+    try (DiffusersModel m = loaded) {
       Txt2Img pipe = new Txt2Img(m, dev);
       int done = 0;
+      OutputRules.createResumable(out, "sample"); // now: a refused model or prompt left nothing behind
       for (Job j : todo) {
         BufferedImage img = pipe.generate(new Txt2Img.Request(j.text(), negative, width, height, steps, guidance,
             imageSeed(seed, j.uniqueId(), j.k()), clipSkip));
@@ -112,7 +131,7 @@ final class SampleCommand implements Callable<Integer> {
         ImageIO.write(img, "png", tmp.toFile());
         Files.move(tmp, j.file(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         done++;
-        o.println("[" + done + "/" + todo.size() + "] " + j.file().getFileName() + "  " + j.text());
+        o.println("[" + done + "/" + todo.size() + "] " + j.file().getFileName() + "  " + Escape.text(j.text()));
         o.flush();
       }
     }

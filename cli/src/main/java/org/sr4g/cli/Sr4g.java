@@ -19,9 +19,12 @@ import picocli.CommandLine.Command;
       SynthCommand.class,
       EvalCommand.class,
       PromptsCommand.class,
+      InitModelCommand.class,
       SampleCommand.class,
       TrainCommand.class,
       CacheCommand.class,
+      ConvertCommand.class,
+      LoraCommand.class,
       BenchCommand.class,
       DoctorCommand.class,
       CommandLine.HelpCommand.class

@@ -5,11 +5,13 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.sr4g.diffusion.ModelSources;
 import org.sr4g.diffusion.training.TrainOptions;
 import org.sr4g.diffusion.training.Trainer;
 import org.sr4g.diffusion.training.distributed.DistributedFailure;
 import org.sr4g.diffusion.training.distributed.WorkerLauncher;
 import org.sr4g.diffusion.training.distributed.World;
+import org.sr4g.io.Escape;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,7 +29,8 @@ import picocli.CommandLine.Spec;
         + " latest), metrics in OUT/metrics.jsonl, and at the end OUT/model: the input folder with the UNet (and a"
         + " trained text encoder) replaced. Horizontal"
         + " flips are off by default; --random-flip swaps 'to the left of' / 'to the right of' in the caption of a"
-        + " flipped image. Details: docs/training.md.",
+        + " flipped image. The flag names of diffusers' train_text_to_image.py are accepted too (--train_batch_size,"
+        + " --learning_rate, --max_train_steps, …; table in docs/training.md). Details: docs/training.md.",
     footer = {
       "",
       "Example:",
@@ -39,7 +42,8 @@ import picocli.CommandLine.Spec;
 final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "diffusers model folder") Path model;
+  @Option(names = {"--model", "--pretrained_model_name_or_path"}, required = true, paramLabel = "MODEL",
+      description = "diffusers folder or Hugging Face id org/name[@rev] (local cache)") String model;
   @Option(names = "--variant", paramLabel = "NAME", description = "weights variant of --model, e.g. fp16 (widened to"
       + " float32 on load; the trained UNet in OUT/model is float32, the other components are copied as they are)") String variant;
   @Option(names = "--data", paramLabel = "FILE", description = "train.jsonl of sr4g generate (unless --cache)") Path data;
@@ -48,51 +52,51 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--cache", paramLabel = "DIR",
       description = "latents and caption embeddings from sr4g cache, instead of --data/--images (no VAE/text encoder forward)")
   Path cache;
-  @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
+  @Option(names = {"--out", "--output_dir"}, required = true, paramLabel = "DIR") Path out;
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
   String device;
   @Option(names = "--resolution", defaultValue = "512", paramLabel = "PX", description = "default: ${DEFAULT-VALUE}") int resolution;
   @Option(names = "--random-crop", description = "random instead of centre crop") boolean randomCrop;
-  @Option(names = "--random-flip", description = "mirror half the images, rewriting left/right in their captions")
+  @Option(names = {"--random-flip", "--random_flip"}, description = "mirror half the images, rewriting left/right in their captions")
   boolean randomFlip;
   @Option(names = "--caption-sampling", defaultValue = "per-pair", paramLabel = "per-pair|per-image",
       description = "default: ${DEFAULT-VALUE}") String captionSampling;
-  @Option(names = "--caption-dropout", defaultValue = "0", paramLabel = "P",
+  @Option(names = {"--caption-dropout", "--proportion_empty_prompts"}, defaultValue = "0", paramLabel = "P",
       description = "replace each caption by the empty prompt with probability P, for classifier-free guidance"
           + " (diffusers' --proportion_empty_prompts); 0: off (default: ${DEFAULT-VALUE})") double captionDropout;
-  @Option(names = "--batch-size", defaultValue = "1", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") int batchSize;
-  @Option(names = "--grad-accum", defaultValue = "1", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") int gradAccum;
-  @Option(names = "--max-steps", defaultValue = "1000", paramLabel = "N", description = "optimizer steps (default: ${DEFAULT-VALUE})")
+  @Option(names = {"--batch-size", "--train_batch_size"}, defaultValue = "1", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") int batchSize;
+  @Option(names = {"--grad-accum", "--gradient_accumulation_steps"}, defaultValue = "1", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") int gradAccum;
+  @Option(names = {"--max-steps", "--max_train_steps"}, defaultValue = "1000", paramLabel = "N", description = "optimizer steps (default: ${DEFAULT-VALUE})")
   long maxSteps;
-  @Option(names = "--lr", defaultValue = "1e-5", paramLabel = "LR", description = "default: ${DEFAULT-VALUE}") double lr;
-  @Option(names = "--adam-beta1", defaultValue = "0.9", paramLabel = "B", description = "default: ${DEFAULT-VALUE}") double beta1;
-  @Option(names = "--adam-beta2", defaultValue = "0.999", paramLabel = "B", description = "default: ${DEFAULT-VALUE}") double beta2;
-  @Option(names = "--weight-decay", defaultValue = "0.01", paramLabel = "W", description = "default: ${DEFAULT-VALUE}") double weightDecay;
-  @Option(names = "--adam-eps", defaultValue = "1e-8", paramLabel = "E", description = "default: ${DEFAULT-VALUE}") double eps;
-  @Option(names = "--max-grad-norm", defaultValue = "1.0", paramLabel = "N", description = "0: no clipping (default: ${DEFAULT-VALUE})")
+  @Option(names = {"--lr", "--learning_rate"}, defaultValue = "1e-5", paramLabel = "LR", description = "default: ${DEFAULT-VALUE}") double lr;
+  @Option(names = {"--adam-beta1", "--adam_beta1"}, defaultValue = "0.9", paramLabel = "B", description = "default: ${DEFAULT-VALUE}") double beta1;
+  @Option(names = {"--adam-beta2", "--adam_beta2"}, defaultValue = "0.999", paramLabel = "B", description = "default: ${DEFAULT-VALUE}") double beta2;
+  @Option(names = {"--weight-decay", "--adam_weight_decay"}, defaultValue = "0.01", paramLabel = "W", description = "default: ${DEFAULT-VALUE}") double weightDecay;
+  @Option(names = {"--adam-eps", "--adam_epsilon"}, defaultValue = "1e-8", paramLabel = "E", description = "default: ${DEFAULT-VALUE}") double eps;
+  @Option(names = {"--max-grad-norm", "--max_grad_norm"}, defaultValue = "1.0", paramLabel = "N", description = "0: no clipping (default: ${DEFAULT-VALUE})")
   double maxGradNorm;
-  @Option(names = "--lr-scheduler", defaultValue = "constant", paramLabel = "NAME",
+  @Option(names = {"--lr-scheduler", "--lr_scheduler"}, defaultValue = "constant", paramLabel = "NAME",
       description = "constant, constant_with_warmup or cosine (default: ${DEFAULT-VALUE})") String lrScheduler;
-  @Option(names = "--lr-warmup-steps", defaultValue = "0", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") int warmup;
-  @Option(names = "--prediction-type", paramLabel = "TYPE",
+  @Option(names = {"--lr-warmup-steps", "--lr_warmup_steps"}, defaultValue = "0", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") int warmup;
+  @Option(names = {"--prediction-type", "--prediction_type"}, paramLabel = "TYPE",
       description = "epsilon or v_prediction (default: the scheduler config's)") String predictionType;
-  @Option(names = "--snr-gamma", defaultValue = "0", paramLabel = "G", description = "Min-SNR-γ weighting, 0: off (default: ${DEFAULT-VALUE})") double snrGamma;
-  @Option(names = "--noise-offset", defaultValue = "0", paramLabel = "X", description = "default: ${DEFAULT-VALUE}") double noiseOffset;
+  @Option(names = {"--snr-gamma", "--snr_gamma"}, defaultValue = "0", paramLabel = "G", description = "Min-SNR-γ weighting, 0: off (default: ${DEFAULT-VALUE})") double snrGamma;
+  @Option(names = {"--noise-offset", "--noise_offset"}, defaultValue = "0", paramLabel = "X", description = "default: ${DEFAULT-VALUE}") double noiseOffset;
   @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") long seed;
-  @Option(names = "--checkpoint-every", defaultValue = "500", paramLabel = "N", description = "0: only at the end (default: ${DEFAULT-VALUE})")
+  @Option(names = {"--checkpoint-every", "--checkpointing_steps"}, defaultValue = "500", paramLabel = "N", description = "0: only at the end (default: ${DEFAULT-VALUE})")
   int checkpointEvery;
-  @Option(names = "--checkpoints-limit", defaultValue = "0", paramLabel = "N", description = "keep the newest N, 0: all (default: ${DEFAULT-VALUE})")
+  @Option(names = {"--checkpoints-limit", "--checkpoints_total_limit"}, defaultValue = "0", paramLabel = "N", description = "keep the newest N, 0: all (default: ${DEFAULT-VALUE})")
   int checkpointsLimit;
-  @Option(names = "--resume", paramLabel = "latest|DIR", description = "continue from OUT's newest checkpoint or DIR")
+  @Option(names = {"--resume", "--resume_from_checkpoint"}, paramLabel = "latest|DIR", description = "continue from OUT's newest checkpoint or DIR")
   String resume;
-  @Option(names = "--ema", description = "keep an EMA of the UNet weights; OUT/model gets the EMA weights") boolean ema;
+  @Option(names = {"--ema", "--use_ema"}, description = "keep an EMA of the UNet weights; OUT/model gets the EMA weights") boolean ema;
   @Option(names = "--ema-decay", defaultValue = "0.9999", paramLabel = "D", description = "default: ${DEFAULT-VALUE}")
   double emaDecay;
   @Option(names = "--train-text-encoder",
       description = "train the CLIP text encoder too (not with --cache); OUT/model gets the trained encoder") boolean trainTextEncoder;
   @Option(names = "--text-encoder-lr", paramLabel = "LR", description = "the text encoder's base learning rate (default: --lr)")
   Double textEncoderLr;
-  @Option(names = "--gradient-checkpointing",
+  @Option(names = {"--gradient-checkpointing", "--gradient_checkpointing"},
       description = "recompute the UNet's blocks in the backward instead of keeping their activations: less memory,"
           + " at most one more forward of the blocks per step") boolean gradientCheckpointing;
   @Option(names = "--validation-prompts", paramLabel = "FILE|TEXT",
@@ -105,10 +109,13 @@ final class TrainCommand implements Callable<Integer> {
       description = "sampler steps per validation image (default: ${DEFAULT-VALUE})") int validationSteps;
   @Option(names = "--validation-clip-skip", defaultValue = "1", paramLabel = "N",
       description = "1: last text-encoder layer (SD 1.x), 2: penultimate (SD 2.x) (default: ${DEFAULT-VALUE})") int validationClipSkip;
-  @Option(names = "--mixed-precision", defaultValue = "no", paramLabel = "no|bf16|fp16",
+  @Option(names = {"--mixed-precision", "--mixed_precision"}, defaultValue = "no", paramLabel = "no|bf16|fp16",
       description = "autocast the UNet forward and loss (float32 weights); bf16: CPU or CUDA; fp16: CUDA, with dynamic"
           + " loss scaling (default: ${DEFAULT-VALUE})") String mixedPrecision;
-  @Option(names = "--workers", defaultValue = "2", paramLabel = "N", description = "image decoding threads (default: ${DEFAULT-VALUE})") int workers;
+  @Option(names = "--max-image-pixels", defaultValue = "89478485", paramLabel = "N",
+      description = "refuse images of more pixels, read from their header before decoding (decompression bombs;"
+          + " Pillow's limit; default: ${DEFAULT-VALUE})") long maxImagePixels;
+  @Option(names = {"--workers", "--dataloader_num_workers"}, defaultValue = "2", paramLabel = "N", description = "image decoding threads (default: ${DEFAULT-VALUE})") int workers;
   @Option(names = "--prefetch", defaultValue = "8", paramLabel = "N", description = "examples decoded ahead (default: ${DEFAULT-VALUE})") int prefetch;
   @Option(names = "--halt-after-step", defaultValue = "0", hidden = true,
       description = "test hook: Runtime.halt after this step (crash simulation)") long haltAfterStep;
@@ -122,7 +129,7 @@ final class TrainCommand implements Callable<Integer> {
     worker.ifPresent(w -> WorkerLauncher.watchLauncher(System.getenv()));
     boolean speaks = worker.map(w -> w.rank() == 0).orElse(true); // one progress report: rank 0's
     TrainOptions o = new TrainOptions();
-    o.model = model;
+    o.model = ModelSources.folder(model, "--model");
     o.variant = variant;
     o.data = data;
     o.images = images;
@@ -165,6 +172,7 @@ final class TrainCommand implements Callable<Integer> {
     o.mixedPrecision = mixedPrecision;
     o.workers = workers;
     o.prefetch = prefetch;
+    o.maxImagePixels = maxImagePixels;
     o.haltAfterStep = haltAfterStep;
     PrintWriter w = spec.commandLine().getOut();
     Trainer.Listener progress = new Trainer.Listener() {
@@ -198,7 +206,7 @@ final class TrainCommand implements Callable<Integer> {
     w.println(String.format(Locale.ROOT, "trained steps %d..%d; data wait %.0f ms in all; skipped %d unreadable or missing"
         + " image(s)%s", r.startStep() + 1, r.endStep(), r.dataWaitMs(), r.skips(),
         r.skippedFiles().isEmpty() ? "" : " (" + String.join(", ", r.skippedFiles().subList(0,
-            Math.min(5, r.skippedFiles().size()))) + (r.skippedFiles().size() > 5 ? ", …" : "") + ")"));
+            Math.min(5, r.skippedFiles().size())).stream().map(Escape::text).toList()) + (r.skippedFiles().size() > 5 ? ", …" : "") + ")"));
     w.println("model: " + r.finalModel());
     w.flush();
     return 0;

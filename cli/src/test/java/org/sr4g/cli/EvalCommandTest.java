@@ -15,7 +15,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.sr4g.captions.Captions;
-import org.sr4g.evaluation.CocoCategories;
+import org.sr4g.coco.CocoCategories;
 import org.sr4g.relations.Relation;
 
 /**
@@ -26,7 +26,7 @@ import org.sr4g.relations.Relation;
  */
 class EvalCommandTest {
   static final Path DIR = Path.of("target", "eval-e2e");
-  static final List<String> CATS = CocoCategories.NAMES.subList(0, 16);
+  static final List<String> CATS = CocoCategories.names().subList(0, 16);
   static final List<String> UNSEEN = CATS.subList(12, 16);
 
   @BeforeAll
@@ -87,8 +87,9 @@ class EvalCommandTest {
       String dets = DIR.resolve(model[0] + ".jsonl").toString();
       run(0, "eval", "synth", "--prompts", p, "--out", dets, "--accuracy", model[1], "--triplets", t, "--seed",
           model[0].length() + "");
+      // --force: the folder under target/ holds the previous build's output (an sr4g output, so it may be replaced).
       String out = run(0, "eval", "--prompts", p, "--detections", dets, "--triplets", t, "--manifest", m, "--out",
-          DIR.resolve(model[0]).toString());
+          DIR.resolve(model[0]).toString(), "--force");
       assertTrue(out.contains("| **overall** |"), out);
       assertTrue(out.contains("| wider than |"), out);
     }
@@ -107,7 +108,7 @@ class EvalCommandTest {
     // Wrong images are drawn to show the opposite relation.
     assertTrue(base.get("opposite_bias").get(0).get("relation_counts").get("shows_opposite_pct").doubleValue() > 40);
     String cmp = run(0, "eval", "--compare", DIR.resolve("base/metrics.json").toString(),
-        DIR.resolve("tuned/metrics.json").toString(), "--out", DIR.resolve("compare").toString());
+        DIR.resolve("tuned/metrics.json").toString(), "--out", DIR.resolve("compare").toString(), "--force");
     assertTrue(cmp.contains("| overall | visor_cond |"), cmp);
     JsonNode d = new ObjectMapper().readTree(DIR.resolve("compare/comparison.json").toFile())
         .get("groups").get("overall").get("visor_cond");

@@ -45,17 +45,23 @@ class GenerateCommandTest {
   }
 
   @Test
-  void nonEmptyOutputIsRefusedUnlessForced(@TempDir Path dir) throws Exception {
+  void aForeignFolderIsNeverReplacedAPreviousOutputOnlyWithForce(@TempDir Path dir) throws Exception {
     Path out = Files.createDirectories(dir.resolve("full"));
     Files.writeString(out.resolve("keep.txt"), "precious");
-    CliRun r = CliRun.of("generate", "--sample-images", "50", "--out", out.toString(), "-q");
-    assertEquals(2, r.code());
-    assertTrue(r.err().contains("directory is not empty (use --force to replace it)"), r.err());
-    assertEquals("precious", Files.readString(out.resolve("keep.txt")));
-    CliRun forced = CliRun.of("generate", "--sample-images", "50", "--out", out.toString(), "--force", "-q");
+    for (String force : new String[] {"-q", "--force"}) {
+      CliRun r = CliRun.of("generate", "--sample-images", "50", "--out", out.toString(), force);
+      assertEquals(2, r.code());
+      assertTrue(r.err().contains("is not an sr4g output"), r.err());
+      assertEquals("precious", Files.readString(out.resolve("keep.txt")));
+    }
+    Path ours = dir.resolve("ours");
+    assertEquals(0, CliRun.of("generate", "--sample-images", "50", "--out", ours.toString(), "-q").code());
+    CliRun again = CliRun.of("generate", "--sample-images", "50", "--out", ours.toString(), "-q", "--seed", "1");
+    assertEquals(2, again.code());
+    assertTrue(again.err().contains("holds a previous sr4g output (use --force to replace it)"), again.err());
+    CliRun forced = CliRun.of("generate", "--sample-images", "50", "--out", ours.toString(), "--force", "-q");
     assertEquals(0, forced.code(), forced.err());
-    assertFalse(Files.exists(out.resolve("keep.txt")));
-    assertTrue(Files.exists(out.resolve("train.jsonl")));
+    assertTrue(Files.exists(ours.resolve("train.jsonl")) && Files.exists(ours.resolve(".sr4g-output")));
   }
 
   @Test

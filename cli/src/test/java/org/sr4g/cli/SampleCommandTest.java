@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sr4g.diffusion.RandomModelFolder;
@@ -38,7 +37,7 @@ class SampleCommandTest {
         "--images-per-prompt", "2", "--steps", "2", "--width", "16", "--height", "8", "--seed", "5"};
     CliRun r = CliRun.of(args);
     assertEquals(0, r.code(), r.out() + r.err());
-    assertEquals(List.of("11_0.png", "11_1.png", "3_0.png", "3_1.png"), names(out));
+    assertEquals(List.of(".sr4g-output", "11_0.png", "11_1.png", "3_0.png", "3_1.png"), names(out));
     BufferedImage img = ImageIO.read(out.resolve("3_0.png").toFile());
     assertEquals(16, img.getWidth());
     assertEquals(8, img.getHeight());
@@ -53,7 +52,7 @@ class SampleCommandTest {
     assertArrayEquals(first, Files.readAllBytes(out.resolve("3_1.png")));
     r = CliRun.of(args);
     assertTrue(r.out().contains("nothing to do: all 4 images"), r.out());
-    assertEquals(List.of("11_0.png", "11_1.png", "3_0.png", "3_1.png"), names(out), "no temporary files left");
+    assertEquals(List.of(".sr4g-output", "11_0.png", "11_1.png", "3_0.png", "3_1.png"), names(out), "no temporary files left");
   }
 
   @Test
@@ -85,7 +84,7 @@ class SampleCommandTest {
     r = CliRun.of(concat(base, "bf16", "--out", tmp.resolve("bf16").toString()));
     if (org.sr4g.diffusion.Precision.cpuBf16Problem().isEmpty()) {
       assertEquals(0, r.code(), r.out() + r.err());
-      assertEquals(List.of("0_0.png"), names(tmp.resolve("bf16")));
+      assertEquals(List.of(".sr4g-output", "0_0.png"), names(tmp.resolve("bf16")));
     } else {
       assertEquals(2, r.code(), r.out() + r.err());
       assertTrue(r.err().contains("--dtype bf16 is not supported on the CPU by this libtorch"), r.err());

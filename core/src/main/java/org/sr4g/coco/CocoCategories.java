@@ -107,6 +107,8 @@ public final class CocoCategories {
           new Category(89, "hair drier", "indoor", 198),
           new Category(90, "toothbrush", "indoor", 1954));
 
+  private static final List<String> NAMES = ALL.stream().map(Category::name).toList();
+
   private static final Map<Integer, Category> BY_ID;
   private static final Map<String, Category> BY_NAME;
 
@@ -124,6 +126,11 @@ public final class CocoCategories {
   /** The 80 categories in COCO's order (ascending id). */
   public static List<Category> all() {
     return ALL;
+  }
+
+  /** The 80 names in COCO's order (ascending id), e.g. for VISOR's SR2D prompt set. */
+  public static List<String> names() {
+    return NAMES;
   }
 
   public static Optional<Category> byId(int id) {

@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.LongConsumer;
 import org.sr4g.UserInputException;
+import org.sr4g.io.Escape;
 
 /**
  * Streams COCO instance annotation files with Jackson's {@link JsonParser}: no tree of the file is ever built and
@@ -91,9 +92,13 @@ public final class CocoReader {
     try (InputStream raw = prefix == null && from == 0 && to == src.size() ? src.open() : spliced(src, from, to, prefix, suffix);
         InputStream in = new CountingInputStream(raw, n -> progress.accept(base + from + n));
         JsonParser p = JSON.createParser(in)) {
-      new FileParser(src, f, p, b).parse();
-    } catch (JsonParseException | StreamConstraintsException e) {
-      throw new UserInputException(src + ": " + where(e.getLocation()) + ": malformed JSON: " + e.getOriginalMessage(), e);
+      try {
+        new FileParser(src, f, p, b).parse();
+      } catch (JsonParseException | StreamConstraintsException e) {
+        // Some limits (number length, nesting) report no location of their own: the parser's is where it stopped.
+        JsonLocation at = e.getLocation() != null ? e.getLocation() : p.currentLocation();
+        throw new UserInputException(src + ": " + where(at) + ": malformed JSON: " + e.getOriginalMessage(), e);
+      }
     } catch (IOException e) {
       throw new UserInputException(src + ": cannot read: " + e.getMessage(), e);
     } catch (UncheckedIOException e) {
@@ -219,6 +224,12 @@ public final class CocoReader {
       b.sawCategories |= sawCategories;
     }
 
+    /** A lone UTF-16 surrogate ("\\ud800" in the JSON) is no character: it cannot be written to train.jsonl as UTF-8. */
+    private void requireUnicode(String s, String what) {
+      if (Escape.hasLoneSurrogate(s))
+        throw error(what + " " + Escape.quote(s) + " holds an unpaired UTF-16 surrogate (not a Unicode character)");
+    }
+
     private void expectArray(JsonToken t, String name) {
       if (t != JsonToken.START_ARRAY) throw error("\"" + name + "\" must be an array");
     }
@@ -248,6 +259,7 @@ public final class CocoReader {
           case "file_name":
             if (t != JsonToken.VALUE_STRING) throw error("image: \"file_name\" must be a string");
             fileName = p.getText();
+            requireUnicode(fileName, "image: \"file_name\"");
             break;
           case "width":
             if (!t.isNumeric()) throw error("image: \"width\" must be a number");
@@ -287,6 +299,7 @@ public final class CocoReader {
         } else if (f.equals("name")) {
           if (t != JsonToken.VALUE_STRING) throw error("category: \"name\" must be a string");
           name = p.getText();
+          requireUnicode(name, "category: \"name\"");
         } else {
           p.skipChildren();
         }

@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import org.sr4g.UserInputException;
+import org.sr4g.io.InputPaths;
 
 /** A COCO annotation file, on disk or in memory (the built-in sample), with the name used in messages. */
 public final class CocoSource {
@@ -41,6 +42,7 @@ public final class CocoSource {
   public static CocoSource of(Path path) {
     if (!Files.exists(path)) throw new UserInputException(path + ": no such file");
     if (Files.isDirectory(path)) throw new UserInputException(path + ": is a directory, expected a COCO JSON file");
+    InputPaths.requireRegularFile(path, "input"); // a FIFO or device would block or never end
     if (!Files.isReadable(path)) throw new UserInputException(path + ": not readable");
     long size;
     try {

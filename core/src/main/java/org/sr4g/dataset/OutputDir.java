@@ -2,54 +2,61 @@ package org.sr4g.dataset;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import org.sr4g.UserInputException;
+import org.sr4g.io.Escape;
+import org.sr4g.io.OutputRules;
+import org.sr4g.io.Staging;
 
 /**
- * All-or-nothing output: files are written into a temporary sibling directory which replaces the target only when
- * everything succeeded, so an interrupted or failed run never leaves half-written output under the target name.
+ * All-or-nothing output: files are written into a staging sibling folder ({@link Staging}) which replaces the target
+ * only when everything succeeded, so an interrupted or failed run never leaves half-written output under the target
+ * name. What may be a target is {@link OutputRules}'s to say; the committed folder carries its marker. A failed run
+ * also removes the parent folders it created.
  */
 public final class OutputDir implements AutoCloseable {
   private final Path target;
   private final Path staging;
+  private final String command;
+  private final List<Path> createdParents;
   private boolean committed;
 
-  private OutputDir(Path target, Path staging) {
+  private OutputDir(Path target, Path staging, String command, List<Path> createdParents) {
     this.target = target;
     this.staging = staging;
+    this.command = command;
+    this.createdParents = createdParents;
+  }
+
+  /** {@link #prepare(String, Path, boolean, Collection)} for {@code sr4g generate} without inputs on disk. */
+  public static OutputDir prepare(Path target, boolean force) {
+    return prepare("generate", target, force, List.of());
   }
 
   /**
-   * Checks the target before any work starts: a non-empty directory is refused unless {@code force}; a regular file
-   * is always refused.
+   * Checks the target before any work starts ({@link OutputRules#checkFolder}), removes the staging leftovers of
+   * killed runs, creates the missing parent folders and the staging folder.
    */
-  public static OutputDir prepare(Path target, boolean force) {
-    Path abs = target.toAbsolutePath().normalize();
-    if (Files.isRegularFile(abs)) throw new UserInputException(target + ": exists and is a file, expected a directory");
-    if (Files.isDirectory(abs) && !force && !isEmpty(abs)) {
-      throw new UserInputException(target + ": directory is not empty (use --force to replace it)");
-    }
-    Path parent = abs.getParent();
+  public static OutputDir prepare(String command, Path target, boolean force, Collection<Path> inputs) {
+    Path abs = OutputRules.absolute(target);
+    Staging.cleanStale(abs); // first: a restored output is then checked like any other
+    OutputRules.checkFolder(target, force, false, inputs);
+    List<Path> created = new ArrayList<>();
     try {
-      Files.createDirectories(parent);
-      Path staging = Files.createTempDirectory(parent, "." + abs.getFileName() + ".tmp-");
-      return new OutputDir(abs, staging);
-    } catch (IOException e) {
-      throw new UserInputException(target + ": cannot create output directory: " + e.getMessage(), e);
-    }
-  }
-
-  private static boolean isEmpty(Path dir) {
-    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
-      return !s.iterator().hasNext();
-    } catch (IOException e) {
-      throw new UserInputException(dir + ": cannot list: " + e.getMessage(), e);
+      for (Path p = abs.getParent(); p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS); p = p.getParent())
+        created.add(0, p);
+      Files.createDirectories(abs.getParent());
+      return new OutputDir(abs, Staging.newFolder(abs), command, created);
+    } catch (IOException | UncheckedIOException e) {
+      removeCreated(created);
+      throw new UserInputException("--out " + Escape.text(target.toString()) + ": cannot create the output folder: "
+          + Escape.text(String.valueOf(e.getMessage())));
     }
   }
 
@@ -64,13 +71,13 @@ public final class OutputDir implements AutoCloseable {
 
   /** Replaces the target with the staged files. */
   public void commit() {
+    OutputRules.mark(staging, command);
     try {
-      if (Files.exists(target)) {
-        Path old = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".old-");
-        Files.delete(old);
+      if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        Path old = Staging.oldName(target);
         Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
         Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(old);
+        Staging.deleteTree(old);
       } else {
         Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
       }
@@ -80,32 +87,29 @@ public final class OutputDir implements AutoCloseable {
     }
   }
 
-  /** Removes the staging directory unless committed. */
+  /** Removes the staging folder (and the parents this run created) unless committed. */
   @Override
   public void close() {
-    if (!committed) {
+    if (committed) return;
+    try {
+      Staging.deleteTree(staging);
+    } catch (IOException ignored) {
+      // Best effort: the next run beside this target removes a leftover (Staging.cleanStale).
+    }
+    removeCreated(createdParents);
+  }
+
+  private static void removeCreated(List<Path> created) {
+    for (int i = created.size() - 1; i >= 0; i--) {
       try {
-        deleteTree(staging);
-      } catch (IOException ignored) {
-        // Best effort: a leftover hidden .tmp- directory is harmless and says what it is.
+        Files.deleteIfExists(created.get(i));
+      } catch (IOException e) {
+        return; // not empty: someone else put something there
       }
     }
   }
 
   static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) return;
-    Files.walkFileTree(dir, new SimpleFileVisitor<Path>() {
-      @Override
-      public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-        Files.delete(f);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-        Files.delete(d);
-        return FileVisitResult.CONTINUE;
-      }
-    });
+    Staging.deleteTree(dir);
   }
 }

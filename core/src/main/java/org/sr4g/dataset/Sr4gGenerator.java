@@ -322,7 +322,8 @@ public final class Sr4gGenerator {
   }
 
   static String csv(String field) {
-    if (field.indexOf(',') < 0 && field.indexOf('"') < 0 && field.indexOf('\n') < 0) return field;
+    // RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled (TripletCounts reads it back).
+    if (field.indexOf(',') < 0 && field.indexOf('"') < 0 && field.indexOf('\n') < 0 && field.indexOf('\r') < 0) return field;
     return "\"" + field.replace("\"", "\"\"") + "\"";
   }
 

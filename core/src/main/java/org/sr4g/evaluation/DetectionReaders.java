@@ -523,6 +523,7 @@ public final class DetectionReaders {
       if (!judge.keeps(scores[i])) warnings.add("detections_not_above_threshold", image);
     }
     if (n == 0) warnings.add("images_without_detections", image);
+    if (judge.capped(p, labels, scores, n)) warnings.add("images_with_boxes_cut_to_top_" + OutcomeJudge.MAX_BOXES_PER_OBJECT, image);
     return judge.judge(p, pi, k, w, h, labels, scores, boxes, n);
   }
 
@@ -604,7 +605,10 @@ public final class DetectionReaders {
 
   private static JsonNode readTree(Path f) {
     try (JsonParser p = FACTORY.createParser(f.toFile())) {
-      return PromptReader.JSON.readTree(p);
+      JsonNode n = PromptReader.JSON.readTree(p);
+      if (n == null || n.isMissingNode()) throw new UserInputException(f + ": empty file");
+      if (!n.isContainerNode()) throw new UserInputException(f + ": expected a JSON object or array, found " + n.getNodeType());
+      return n;
     } catch (JsonParseException e) {
       throw new UserInputException(f + ": line " + e.getLocation().getLineNr() + ": " + e.getOriginalMessage());
     } catch (IOException e) {
@@ -615,6 +619,7 @@ public final class DetectionReaders {
   private static int intField(JsonNode n, String f, String where) {
     JsonNode v = n.get(f);
     if (v == null || !v.isIntegralNumber()) throw new UserInputException(where + ": missing integer field '" + f + "'");
+    if (!v.canConvertToInt()) throw new UserInputException(where + ": '" + f + "' = " + v + " is out of range");
     return v.intValue();
   }
 

@@ -12,6 +12,13 @@ import org.sr4g.relations.RelationRules;
  * the same {@link NormalizedBox#fromCoco} and {@link RelationRules} that {@code sr4g generate} uses.
  */
 public final class OutcomeJudge {
+  /**
+   * Boxes of one object (one label) in one image that are related pairwise, the highest-scoring first: the pair test
+   * is quadratic, and a hostile file with 60,000 boxes on one image took 12.7 s. OWL-ViT gives at most 3,600 boxes per
+   * image and query (576 for B/32 at 768 px), so real detections are never cut; a cut image is a counted warning.
+   */
+  public static final int MAX_BOXES_PER_OBJECT = 1024;
+
   private final double threshold;
   private final float thresholdF;
   private final boolean visorCompat;
@@ -53,6 +60,8 @@ public final class OutcomeJudge {
       if (l.equalsIgnoreCase(a)) ia[na++] = i;
       if (l.equalsIgnoreCase(b)) ib[nb++] = i;
     }
+    na = topByScore(ia, na, scores);
+    nb = topByScore(ib, nb, scores);
     boolean detA = na > 0;
     // "a cat left of a cat" needs two distinct cat boxes for the pair test; VISOR's class test sees one class.
     boolean detB = nb > 0;
@@ -71,6 +80,32 @@ public final class OutcomeJudge {
       }
     }
     return new ImageOutcome(promptIndex, k, detA, detB, correct, opposite, true);
+  }
+
+  /** Keeps the {@link #MAX_BOXES_PER_OBJECT} highest-scoring of {@code idx[0..n)} (ties: lower index first). */
+  static int topByScore(int[] idx, int n, float[] scores) {
+    if (n <= MAX_BOXES_PER_OBJECT) return n;
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) order[i] = idx[i];
+    java.util.Arrays.sort(order, (x, y) -> scores[x] != scores[y] ? Float.compare(scores[y], scores[x]) : Integer.compare(x, y));
+    for (int i = 0; i < MAX_BOXES_PER_OBJECT; i++) idx[i] = order[i];
+    return MAX_BOXES_PER_OBJECT;
+  }
+
+  /** True when more than {@link #MAX_BOXES_PER_OBJECT} kept boxes carry one of the prompt's two labels. */
+  boolean capped(EvalPrompt p, String[] labels, float[] scores, int n) {
+    if (!p.scored() || n <= MAX_BOXES_PER_OBJECT) return false;
+    String a = p.objectA().trim();
+    String b = p.objectB().trim();
+    int na = 0;
+    int nb = 0;
+    for (int i = 0; i < n; i++) {
+      if (!keeps(scores[i])) continue;
+      String l = labels[i].trim();
+      if (l.equalsIgnoreCase(a)) na++;
+      if (l.equalsIgnoreCase(b)) nb++;
+    }
+    return na > MAX_BOXES_PER_OBJECT || nb > MAX_BOXES_PER_OBJECT;
   }
 
   /** Relations that hold for the pair (s, o), at least for {@code r} and its opposite: one rule-engine call. */

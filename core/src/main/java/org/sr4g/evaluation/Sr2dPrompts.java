@@ -5,10 +5,12 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.sr4g.captions.Articles;
+import org.sr4g.coco.CocoCategories;
+import org.sr4g.io.AtomicFiles;
+import org.sr4g.io.OutputRules;
 import org.sr4g.relations.Relation;
 
 /**
@@ -37,8 +39,10 @@ public final class Sr2dPrompts {
   private Sr2dPrompts() {}
 
   public static void write(Path out) throws IOException {
-    List<String> names = CocoCategories.NAMES;
-    try (Writer w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
+    List<String> names = CocoCategories.names();
+    OutputRules.checkFile(out);
+    AtomicFiles.write(out, os -> {
+      Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(os, StandardCharsets.UTF_8));
       // One prompt a line keeps the file diffable and greppable; each object is written by its own generator.
       w.write("[");
       Line g = new Line(w);
@@ -59,7 +63,8 @@ public final class Sr2dPrompts {
       }
       for (String name : names) prompt(g, id++, 1, name, null, "single", Articles.withArticle(name));
       w.write("\n]\n");
-    }
+      w.flush();
+    });
   }
 
   /** Writes one object a line, separated by commas. */

@@ -2,12 +2,14 @@ package org.sr4g.evaluation;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.sr4g.geometry.NormalizedBox;
+import org.sr4g.io.AtomicFiles;
+import org.sr4g.io.OutputRules;
 import org.sr4g.relations.RelationRules;
 
 /**
@@ -32,15 +34,18 @@ public final class SyntheticDetections {
         if (p.scored()) maxLog = Math.max(maxLog, Math.log1p(triplets.count(p.objectA(), p.relation(), p.objectB())));
       }
     }
-    long images = 0;
     float[] a = new float[4];
     float[] b = new float[4];
     StringBuilder sb = new StringBuilder(512);
-    try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
+    long[] count = new long[1];
+    OutputRules.checkFile(out);
+    double maxLogF = maxLog;
+    AtomicFiles.write(out, os -> {
+    BufferedWriter w = new BufferedWriter(new OutputStreamWriter(os, StandardCharsets.UTF_8));
       for (EvalPrompt p : prompts.all()) {
         double acc = s.accuracy();
         if (triplets != null && p.scored()) {
-          double f = Math.log1p(triplets.count(p.objectA(), p.relation(), p.objectB())) / maxLog;
+          double f = Math.log1p(triplets.count(p.objectA(), p.relation(), p.objectB())) / maxLogF;
           acc = Math.max(0, Math.min(1, acc + s.frequencySlope() * (f - 0.5)));
         }
         for (int k = 0; k < s.imagesPerPrompt(); k++) {
@@ -68,19 +73,27 @@ public final class SyntheticDetections {
           else det(sb, first, "person".equals(p.objectA()) ? "dog" : "person", 0.1 + 0.9 * rnd.nextDouble(), c);
           sb.append("]}\n");
           w.write(sb.toString());
-          images++;
+          count[0]++;
         }
       }
-    }
-    return images;
+      w.flush();
+    });
+    return count[0];
   }
 
   private static boolean det(StringBuilder sb, boolean first, String label, double score, float[] box) {
     if (!first) sb.append(", ");
-    sb.append("{\"label\": \"").append(label).append("\", \"score\": ")
+    sb.append("{\"label\": ").append(jsonString(label)).append(", \"score\": ")
         .append(String.format(Locale.ROOT, "%.3f", score)).append(", \"box\": [")
         .append(String.format(Locale.ROOT, "%.1f, %.1f, %.1f, %.1f", box[0], box[1], box[2], box[3])).append("]}");
     return false;
+  }
+
+  /** A JSON string literal: labels come from the prompt file and may hold quotes, backslashes or control characters. */
+  static String jsonString(String s) {
+    StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+    com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s, b);
+    return b.append('"').toString();
   }
 
   private static void random(SplittableRandom rnd, int w, int h, float[] box) {

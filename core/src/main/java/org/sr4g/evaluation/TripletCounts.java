@@ -1,17 +1,30 @@
 package org.sr4g.evaluation;
 
-import java.io.BufferedReader;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.RuntimeJsonMappingException;
+import com.fasterxml.jackson.dataformat.csv.CsvMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvParser;
+import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import java.io.IOException;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.sr4g.UserInputException;
+import org.sr4g.io.Escape;
 import org.sr4g.relations.Relation;
 
-/** Training frequencies from {@code triplets.csv} of {@code sr4g generate}: header {@code subject,relation,object,count}. */
+/**
+ * Training frequencies from {@code triplets.csv} of {@code sr4g generate}: header {@code subject,relation,object,count},
+ * RFC 4180 quoting (a category name may hold a comma, a quote or a line break; {@code generate} quotes it).
+ */
 public final class TripletCounts {
+  static final String HEADER = "subject,relation,object,count";
+  private static final CsvMapper CSV = CsvMapper.builder().enable(CsvParser.Feature.WRAP_AS_ARRAY).build();
+
   private final Map<String, Long> counts;
 
   private TripletCounts(Map<String, Long> counts) {
@@ -33,38 +46,45 @@ public final class TripletCounts {
 
   public static TripletCounts read(Path file) {
     Map<String, Long> m = new HashMap<>();
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String header = r.readLine();
-      if (header == null || !header.strip().equals("subject,relation,object,count")) {
-        throw new UserInputException(file + ":1: expected header 'subject,relation,object,count', got '" + header + "'");
-      }
-      String line;
-      int n = 1;
-      while ((line = r.readLine()) != null) {
-        n++;
-        if (line.isBlank()) continue;
-        // Category names have no commas (COCO); quoted fields are accepted for safety.
-        String[] f = line.replace("\"", "").split(",", -1);
-        if (f.length != 4) throw new UserInputException(file + ":" + n + ": expected 4 fields, got " + f.length);
+    String where = Escape.text(file.toString());
+    try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8);
+        MappingIterator<List<String>> it = CSV.readerForListOf(String.class).with(CsvSchema.emptySchema()).readValues(in)) {
+      if (!it.hasNextValue()) throw new UserInputException(where + ":1: empty file, expected header '" + HEADER + "'");
+      List<String> header = it.nextValue();
+      if (!String.join(",", header).strip().equals(HEADER))
+        throw new UserInputException(where + ":1: expected header '" + HEADER + "', got '"
+            + Escape.text(String.join(",", header)) + "'");
+      while (true) {
+        long line = it.getCurrentLocation().getLineNr(); // the previous record's end: where this one starts
+        if (!it.hasNextValue()) break;
+        List<String> f = it.nextValue();
+        String at = where + ":" + line;
+        if (f.size() == 1 && f.get(0).isBlank()) continue;
+        if (f.size() != 4) throw new UserInputException(at + ": expected 4 fields, got " + f.size());
         Relation rel;
+        try {
+          rel = Relation.parse(f.get(1));
+        } catch (IllegalArgumentException e) {
+          throw new UserInputException(at + ": unknown relation " + Escape.quote(f.get(1)));
+        }
         long c;
         try {
-          rel = Relation.parse(f[1]);
-        } catch (IllegalArgumentException e) {
-          throw new UserInputException(file + ":" + n + ": " + e.getMessage());
-        }
-        try {
-          c = Long.parseLong(f[3].strip());
+          c = Long.parseLong(f.get(3).strip());
         } catch (NumberFormatException e) {
-          throw new UserInputException(file + ":" + n + ": count '" + f[3] + "' is not an integer");
+          throw new UserInputException(at + ": count " + Escape.quote(f.get(3)) + " is not an integer");
         }
-        if (c < 0) throw new UserInputException(file + ":" + n + ": negative count " + c);
-        if (m.put(key(f[0], rel, f[2]), c) != null) {
-          throw new UserInputException(file + ":" + n + ": duplicate triplet " + f[0] + "," + f[1] + "," + f[2]);
-        }
+        if (c < 0) throw new UserInputException(at + ": negative count " + c);
+        if (m.put(key(f.get(0), rel, f.get(2)), c) != null)
+          throw new UserInputException(at + ": duplicate triplet " + Escape.quote(f.get(0)) + ", " + rel.canonicalName()
+              + ", " + Escape.quote(f.get(2)));
       }
+    } catch (RuntimeJsonMappingException e) {
+      throw new UserInputException(where + ": not valid CSV: " + Escape.text(e.getMessage()));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new UserInputException(where + ":" + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
+          + ": not valid CSV: " + Escape.text(e.getOriginalMessage()));
     } catch (IOException e) {
-      throw new UserInputException(file + ": cannot read: " + e.getMessage(), e);
+      throw new UserInputException(where + ": cannot read: " + Escape.text(e.getMessage()));
     }
     return new TripletCounts(m);
   }

@@ -1,10 +1,13 @@
 package org.sr4g.relations;
 
+import java.util.Optional;
 import org.sr4g.geometry.BoxTable;
 
 /**
- * Computes the relation masks of one subject against every box of an image. Two implementations: {@link
- * #scalar()} (the oracle) and a Vector API one picked by {@link #best()} when {@code jdk.incubator.vector} is present.
+ * Computes the relation masks of one subject against every box of an image. Implementations: {@link #scalar()} (the
+ * oracle, {@link RelationRules} pair by pair), a Vector API one picked by {@link #best()} when {@code
+ * jdk.incubator.vector} is present, and the CUDA kernel in the native module ({@code org.sr4g.cuda
+ * .CudaRelationKernel}); each is tested against the oracle bit for bit. Mask bits are {@link Relation#bit()}.
  */
 public interface RelationKernel {
 
@@ -15,6 +18,22 @@ public interface RelationKernel {
    */
   void relate(BoxTable boxes, int subject, int[] out);
 
+  /**
+   * Writes the mask of every ordered pair: {@code out[s * n + o]} for subject {@code s} and object {@code o}, with
+   * {@code n = boxes.size()}; {@code out} needs at least {@code n * n} entries, and the diagonal is unspecified as in
+   * {@link #relate}. The default relates one subject at a time; the CUDA kernel does all pairs in one launch.
+   */
+  default void relateAll(BoxTable boxes, int[] out) {
+    int n = boxes.size();
+    if ((long) n * n > out.length)
+      throw new IllegalArgumentException("relateAll needs " + (long) n * n + " entries for " + n + " boxes, got " + out.length);
+    int[] row = new int[boxes.paddedSize()];
+    for (int s = 0; s < n; s++) {
+      relate(boxes, s, row);
+      System.arraycopy(row, 0, out, s * n, n);
+    }
+  }
+
   /** A short name for logs and manifests, e.g. {@code "vector-256"}. */
   String name();
 
@@ -23,8 +42,22 @@ public interface RelationKernel {
     return ScalarRelationKernel.INSTANCE;
   }
 
-  /** The fastest implementation available in this JVM, chosen once at start-up. */
+  /**
+   * The fastest implementation available in this JVM, chosen once at start-up.
+   *
+   * @throws org.sr4g.UserInputException when {@code -Dsr4g.kernel} or {@code -Dsr4g.vector.bits} has a value
+   *     other than the documented ones
+   */
   static RelationKernel best() {
-    return RelationKernels.BEST;
+    return RelationKernels.best();
+  }
+
+  /**
+   * Why {@link #best()} is not the vector kernel (the module is missing, the scalar kernel was asked for, the vector
+   * class failed to load, ...), or empty when it is. The same reason is logged once, as a warning unless the scalar
+   * kernel was asked for.
+   */
+  static Optional<String> fallbackReason() {
+    return RelationKernels.fallbackReason();
   }
 }

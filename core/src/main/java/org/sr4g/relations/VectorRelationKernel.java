@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import org.sr4g.geometry.BoxTable;
 
@@ -16,14 +17,18 @@ import org.sr4g.geometry.BoxTable;
  * them), so results are bit-identical, which the tests check.
  *
  * <p>The species is the CPU's preferred one (capped at 512 bits, the padding of {@link BoxTable}); override with
- * {@code -Dsr4g.vector.bits=128|256|512}. Measured on the AVX-512 machines here (bench/results/relation-kernel.txt):
- * with padded arrays and no masked tail, 512-bit vectors relate COCO-like images ~10x faster than scalar and ~1.3x
- * faster than 256-bit ones; the 8-10x slowdown an earlier prototype saw with 512-bit species came from masked loads,
- * which this kernel never uses. Loops run whole vectors only: {@link BoxTable} pads its arrays.
+ * {@code -Dsr4g.vector.bits=128|256|512} (any other value is an error, see {@link RelationKernels}). Measured on the
+ * AVX-512 machines here (bench/results/relation-kernel.txt): with padded arrays and no masked tail, 512-bit vectors
+ * relate COCO-like images ~10x faster than scalar and ~1.3x faster than 256-bit ones; the 8-10x slowdown an earlier
+ * prototype saw with 512-bit species came from masked loads, which this kernel never uses. Loops run whole vectors
+ * only: {@link BoxTable} pads its arrays.
  */
 final class VectorRelationKernel implements RelationKernel {
-  private static final VectorSpecies<Float> F =
-      floatSpecies(Integer.getInteger("sr4g.vector.bits", Math.min(512, FloatVector.SPECIES_PREFERRED.vectorBitSize())));
+  private static final int PREFERRED_BITS = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+  private static final int REQUESTED_BITS =
+      RelationKernels.requestedVectorBits(System.getProperty(RelationKernels.VECTOR_BITS_PROPERTY));
+  private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(
+      REQUESTED_BITS != 0 ? REQUESTED_BITS : Math.max(128, Math.min(512, PREFERRED_BITS))));
   private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
   private static final int LEFT = Relation.LEFT_OF.bit();
@@ -45,19 +50,14 @@ final class VectorRelationKernel implements RelationKernel {
 
   /** Called reflectively by {@link RelationKernels} so this class is only linked when the module is present. */
   static RelationKernel create() {
+    if (REQUESTED_BITS == 0 && PREFERRED_BITS < 128) {
+      // Like Lucene: vectors narrower than 128 bits are emulated and slower than scalar code.
+      throw new UnsupportedOperationException("this CPU's preferred vector width is " + PREFERRED_BITS
+          + " bits, narrower than the 128 the vector kernel needs to beat scalar (-D"
+          + RelationKernels.VECTOR_BITS_PROPERTY + "=128 forces it)");
+    }
     if (F.length() > BoxTable.PAD) throw new IllegalStateException("species wider than BoxTable padding: " + F);
     return new VectorRelationKernel();
-  }
-
-  private static VectorSpecies<Float> floatSpecies(int bits) {
-    switch (bits) {
-      case 128:
-        return FloatVector.SPECIES_128;
-      case 256:
-        return FloatVector.SPECIES_256;
-      default:
-        return FloatVector.SPECIES_512;
-    }
   }
 
   @Override

@@ -2,16 +2,13 @@ package org.sr4g.synth;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.sr4g.UserInputException;
-import org.sr4g.coco.CocoCategories;
 import org.sr4g.coco.CocoCategories.Category;
+import org.sr4g.coco.CocoCategories;
+import org.sr4g.io.AtomicFiles;
+import org.sr4g.io.OutputRules;
 
 /**
  * Writes a synthetic COCO instance-annotation file ({@code instances_*.json} layout, same fields in the same order,
@@ -151,33 +148,10 @@ public final class CocoSynth {
    * @throws UserInputException when the directory of {@code file} does not exist
    */
   public Stats writeTo(Path file) throws IOException {
-    Path abs = file.toAbsolutePath().normalize();
-    Path dir = abs.getParent();
-    if (dir == null || !Files.isDirectory(dir)) {
-      throw new UserInputException("output directory does not exist: " + dir + " (for " + file + ")");
-    }
-    if (Files.isDirectory(abs)) {
-      throw new UserInputException("output path is a directory, expected a file name: " + file);
-    }
-    Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-    boolean done = false;
-    try {
-      Stats stats;
-      try (OutputStream out = Files.newOutputStream(tmp)) {
-        stats = write(out);
-      }
-      PosixFileAttributeView posix = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
-      if (posix != null) posix.setPermissions(PosixFilePermissions.fromString("rw-r--r--"));
-      try {
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-      }
-      done = true;
-      return stats;
-    } finally {
-      if (!done) Files.deleteIfExists(tmp);
-    }
+    Path abs = OutputRules.checkFile(file);
+    Stats[] stats = new Stats[1];
+    AtomicFiles.write(abs, out -> stats[0] = write(out));
+    return stats[0];
   }
 
   /** Streams the whole file to {@code out} (buffered internally; {@code out} is flushed, not closed). */

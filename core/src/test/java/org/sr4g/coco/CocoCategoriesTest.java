@@ -32,6 +32,11 @@ class CocoCategoriesTest {
       assertTrue(names.add(c.name()));
       assertTrue(c.train2017Instances() > 0, c.toString());
     }
+    List<String> inOrder = CocoCategories.names();
+    assertEquals(80, inOrder.size());
+    for (int i = 0; i < 80; i++) assertEquals(all.get(i).name(), inOrder.get(i));
+    assertEquals("person", inOrder.get(0));
+    assertEquals("toothbrush", inOrder.get(79));
   }
 
   @Test

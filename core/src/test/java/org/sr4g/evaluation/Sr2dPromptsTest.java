@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sr4g.coco.CocoCategories;
 import org.sr4g.testing.SharedData;
 
 class Sr2dPromptsTest {
@@ -49,6 +50,6 @@ class Sr2dPromptsTest {
     Path ann = SharedData.require("coco/tiny/annotations/instances_val2017.json");
     List<String> names = new ArrayList<>();
     for (JsonNode c : new ObjectMapper().readTree(ann.toFile()).get("categories")) names.add(c.get("name").asText());
-    assertEquals(names, CocoCategories.NAMES);
+    assertEquals(names, CocoCategories.names());
   }
 }

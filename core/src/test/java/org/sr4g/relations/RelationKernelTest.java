@@ -1,63 +1,54 @@
 package org.sr4g.relations;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.FieldSource;
 import org.sr4g.geometry.BoxTable;
+import org.sr4g.testing.RelationTestTables;
 
-/** The vector kernel must give bit-identical masks to the scalar oracle, boundaries included. */
+/**
+ * The vector kernel must give bit-identical masks to the scalar oracle, boundaries included. The tables come from
+ * {@link RelationTestTables}, which the CUDA kernel's tests (native module) use too.
+ */
 class RelationKernelTest {
 
   @Test
   void vectorKernelIsChosenWhenTheModuleIsPresent() {
     // Surefire starts the JVM with --add-modules jdk.incubator.vector; without it this suite would only test scalar.
     assertTrue(RelationKernel.best().name().startsWith("vector-"), RelationKernel.best().name());
+    assertTrue(RelationKernel.fallbackReason().isEmpty(), () -> RelationKernel.fallbackReason().orElseThrow());
     String bits = System.getProperty("sr4g.vector.bits");
     if (bits != null) assertEquals("vector-" + bits, RelationKernel.best().name(), "the fork tests the width it asks for");
   }
 
   /** Coordinates on a coarse grid make ties (shared edges, equal centres, exact diagonals, equal sizes) common. */
   @ParameterizedTest
-  @ValueSource(ints = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 64, 100})
+  @FieldSource("org.sr4g.testing.RelationTestTables#GRID_SIZES")
   void vectorEqualsScalarOnGridBoxes(int n) {
-    SplittableRandom rnd = new SplittableRandom(n * 7919L);
-    for (int round = 0; round < 200; round++) {
-      BoxTable t = new BoxTable();
-      float W = rnd.nextBoolean() ? 640 : 1 + rnd.nextInt(1000);
-      float H = rnd.nextBoolean() ? 480 : 1 + rnd.nextInt(1000);
-      for (int i = 0; i < n; i++) {
-        int grid = 1 + rnd.nextInt(10);
-        float x = rnd.nextInt(grid) * W / grid;
-        float y = rnd.nextInt(grid) * H / grid;
-        float w = (1 + rnd.nextInt(grid)) * W / grid;
-        float h = (1 + rnd.nextInt(grid)) * H / grid;
-        if (rnd.nextInt(8) == 0 && i > 0) { // exact duplicate of an earlier box
-          int k = rnd.nextInt(i);
-          t.addCoco(t.x0()[k] * W, t.y0()[k] * H, t.bw()[k] * W, t.bh()[k] * H, W, H);
-        } else {
-          t.addCoco(x, y, w, h, W, H);
-        }
-      }
-      assertSameMasks(t);
-    }
+    for (BoxTable t : RelationTestTables.tieHeavyGrid(n, 200)) assertSameMasks(t);
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {2, 5, 13, 40})
+  @FieldSource("org.sr4g.testing.RelationTestTables#RANDOM_SIZES")
   void vectorEqualsScalarOnRandomBoxes(int n) {
-    SplittableRandom rnd = new SplittableRandom(42 + n);
-    for (int round = 0; round < 300; round++) {
-      BoxTable t = new BoxTable();
-      for (int i = 0; i < n; i++) {
-        float x = (float) rnd.nextDouble(0, 600), y = (float) rnd.nextDouble(0, 400);
-        t.addCoco(x, y, (float) rnd.nextDouble(0.01, 640 - x), (float) rnd.nextDouble(0.01, 480 - y), 640, 480);
-      }
-      assertSameMasks(t);
+    for (BoxTable t : RelationTestTables.random(n, 300)) assertSameMasks(t);
+  }
+
+  @Test
+  void relateAllIsEveryRowOfRelate() {
+    BoxTable t = RelationTestTables.tieHeavyGrid(17, 1).get(0);
+    int[] all = new int[17 * 17];
+    RelationKernel.best().relateAll(t, all);
+    int[] row = new int[t.paddedSize()];
+    for (int s = 0; s < 17; s++) {
+      RelationKernel.scalar().relate(t, s, row);
+      for (int o = 0; o < 17; o++) assertEquals(row[o], all[s * 17 + o], "s=" + s + " o=" + o);
     }
+    assertThrows(IllegalArgumentException.class, () -> RelationKernel.scalar().relateAll(t, new int[17 * 17 - 1]));
   }
 
   @Test
@@ -77,18 +68,9 @@ class RelationKernelTest {
   }
 
   private static void assertSameMasks(BoxTable t) {
-    int[] expected = new int[t.paddedSize()];
-    int[] actual = new int[t.paddedSize()];
-    for (int s = 0; s < t.size(); s++) {
-      RelationKernel.scalar().relate(t, s, expected);
-      RelationKernel.best().relate(t, s, actual);
-      for (int o = 0; o < t.size(); o++) {
-        if (expected[o] != actual[o]) {
-          throw new AssertionError(
-              "subject " + t.get(s) + " object " + t.get(o) + ": scalar " + Relation.fromMask(expected[o])
-                  + " vector " + Relation.fromMask(actual[o]));
-        }
-      }
-    }
+    int n = t.size();
+    int[] actual = new int[n * n];
+    RelationKernel.best().relateAll(t, actual);
+    RelationTestTables.assertOracleMasks(t, actual, RelationKernel.best().name());
   }
 }

@@ -3,7 +3,6 @@ package org.sr4g.diffusion;
 import java.nio.file.Path;
 import org.sr4g.diffusion.models.AutoencoderKl;
 import org.sr4g.diffusion.models.ClipTextModel;
-import org.sr4g.diffusion.models.SafetensorsWeights;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.schedulers.Scheduler;
 import org.sr4g.diffusion.schedulers.SchedulerConfig;
@@ -55,19 +54,27 @@ public final class DiffusersModel implements AutoCloseable {
   public static DiffusersModel load(ModelFolder folder, Device device, DType textEncoderDtype, DType unetDtype,
       DType vaeDtype) {
     for (DType d : new DType[] {textEncoderDtype, unetDtype, vaeDtype}) Precision.require(d, device);
-    folder.requireValid();
-    DiffusersModel m = new DiffusersModel(folder, ClipTokenizer.fromFolder(folder.tokenizerDir()),
-        folder.schedulerConfig());
+    try (FolderSource source = FolderSource.open(folder)) {
+      return load(source, device, textEncoderDtype, unetDtype, vaeDtype);
+    }
+  }
+
+  /**
+   * Loads any {@link ModelSource} (a folder, a converted single file, a model with LoRA merged in): each dtype refused
+   * where it cannot run, then the parts checked against each other ({@link ModelChecks}: one line naming both files),
+   * all before a weight is read. The source may be closed afterwards: the model owns copies of every tensor.
+   */
+  public static DiffusersModel load(ModelSource source, Device device, DType textEncoderDtype, DType unetDtype,
+      DType vaeDtype) {
+    for (DType d : new DType[] {textEncoderDtype, unetDtype, vaeDtype}) Precision.require(d, device);
+    ModelChecks.require(source);
+    ModelFolder folder = source instanceof FolderSource f ? f.folder() : null;
+    DiffusersModel m = new DiffusersModel(folder, source.tokenizer(), source.schedulerConfig());
     try {
-      try (SafetensorsWeights w = SafetensorsWeights.open(folder.textEncoderWeights())) {
-        m.textEncoder = ClipTextModel.load(folder.textEncoderConfig(), w, device, textEncoderDtype);
-      }
-      try (SafetensorsWeights w = SafetensorsWeights.open(folder.unetWeights())) {
-        m.unet = UNet2DConditionModel.load(folder.unetConfig(), w, device, unetDtype);
-      }
-      try (SafetensorsWeights w = SafetensorsWeights.open(folder.vaeWeights())) {
-        m.vae = AutoencoderKl.load(folder.vaeConfig(), w, device, vaeDtype);
-      }
+      m.textEncoder = ClipTextModel.load(source.textEncoderConfig(), source.weights(ModelSource.Part.TEXT_ENCODER),
+          device, textEncoderDtype);
+      m.unet = UNet2DConditionModel.load(source.unetConfig(), source.weights(ModelSource.Part.UNET), device, unetDtype);
+      m.vae = AutoencoderKl.load(source.vaeConfig(), source.weights(ModelSource.Part.VAE), device, vaeDtype);
       return m;
     } catch (RuntimeException e) {
       m.close();
@@ -75,6 +82,12 @@ public final class DiffusersModel implements AutoCloseable {
     }
   }
 
+  /** {@link #load(ModelSource, Device, DType, DType, DType)} with one dtype for every component. */
+  public static DiffusersModel load(ModelSource source, Device device, DType dtype) {
+    return load(source, device, dtype, dtype, dtype);
+  }
+
+  /** The folder the model was loaded from; null when it came from another {@link ModelSource}. */
   public ModelFolder folder() {
     return folder;
   }

@@ -150,13 +150,8 @@ public final class ModelFolder {
   public List<String> problems() {
     List<String> all = new ArrayList<>(problems);
     // Components that load one by one but cannot work together (e.g. an SD 2.x text encoder beside an SD 1.x UNet).
-    if (textConfig != null && unetConfig != null && textConfig.hiddenSize() != unetConfig.crossAttentionDim())
-      all.add(root + ": text_encoder hidden_size " + textConfig.hiddenSize() + " does not match unet cross_attention_dim "
-          + unetConfig.crossAttentionDim());
-    if (vaeConfig != null && unetConfig != null && (vaeConfig.latentChannels() != unetConfig.inChannels()
-        || vaeConfig.latentChannels() != unetConfig.outChannels()))
-      all.add(root + ": vae latent_channels " + vaeConfig.latentChannels() + " does not match unet in/out_channels "
-          + unetConfig.inChannels() + "/" + unetConfig.outChannels());
+    ModelChecks.configs(all, textConfig, root.resolve("text_encoder/config.json").toString(), unetConfig,
+        root.resolve("unet/config.json").toString(), vaeConfig, root.resolve("vae/config.json").toString());
     if (unetConfig != null && unetWeights != null)
       checkWeights(all, unetWeights, w -> UNet2DConditionModel.check(unetConfig, w));
     if (vaeConfig != null && vaeWeights != null) checkWeights(all, vaeWeights, w -> AutoencoderKl.check(vaeConfig, w));

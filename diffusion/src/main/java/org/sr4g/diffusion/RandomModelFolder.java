@@ -1,125 +1,134 @@
 package org.sr4g.diffusion;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import org.sr4g.UserInputException;
 import org.sr4g.diffusion.models.AutoencoderKl;
 import org.sr4g.diffusion.models.AutoencoderKlConfig;
 import org.sr4g.diffusion.models.ClipTextConfig;
 import org.sr4g.diffusion.models.ClipTextModel;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.models.UNetConfig;
-import org.sr4g.diffusion.safetensors.SafetensorsWriter;
+import org.sr4g.diffusion.tokenizer.ByteVocabulary;
 
 /**
- * Writes a complete, tiny, randomly initialised diffusers folder (UNet 32/64 channels, VAE ×2, 2-layer CLIP, a
- * 514-token byte-level vocabulary without merges, DDIM scheduler): enough to run the whole text-to-image path on a CPU
- * in seconds (smoke tests). The images are noise-like, not pictures.
+ * Writes a complete, loadable diffusers folder with random weights ({@code sr4g init-model}): every command can be
+ * tried offline, and the tests run the whole pipeline on it. The images are noise-like, not pictures.
+ *
+ * <ul>
+ *   <li>{@link Shape#TINY}: UNet 32/64 channels, VAE ×2, 2-layer CLIP, DDIM ({@link PipelineConfigs#tiny()}); about
+ *       4 MB, written in well under a second; float32.
+ *   <li>{@link Shape#SD15_RANDOM}: the exact configs of Stable Diffusion 1.5 ({@link PipelineConfigs#sd15()}, 1.07 B
+ *       parameters) for trying memory and speed at full size; the weights are stored as float16 (2.1 GB).
+ * </ul>
+ *
+ * Both use {@link ByteVocabulary}, a 514-token byte-level tokenizer that needs no download. Weights: norm scales 1,
+ * everything else N(0, σ²) with σ = min(0.05, 1/√fan_in) (fan_in: a weight's input features × kernel size; 0.05 for
+ * biases and embeddings), drawn from a generator seeded by (seed, key): the same seed gives the same file, whatever
+ * the order tensors are written in.
  */
 public final class RandomModelFolder {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private RandomModelFolder() {}
 
+  /** The built-in shapes of {@code sr4g init-model --shape}. */
+  public enum Shape {
+    TINY("tiny", "F32"),
+    SD15_RANDOM("sd15-random", "F16");
+
+    public final String label;
+    final String dtype;
+
+    Shape(String label, String dtype) {
+      this.label = label;
+      this.dtype = dtype;
+    }
+
+    public static Shape parse(String s) {
+      for (Shape v : values()) if (v.label.equals(s)) return v;
+      throw new UserInputException("--shape must be tiny or sd15-random, got '" + s + "'");
+    }
+
+    PipelineConfigs configs() {
+      return this == TINY ? PipelineConfigs.tiny() : PipelineConfigs.sd15();
+    }
+  }
+
+  /** The tiny model at {@code dir} (the tests' model), replacing whatever is there. */
   public static Path write(Path dir, long seed) {
+    return write(dir, Shape.TINY, seed, true, line -> {});
+  }
+
+  /** Writes {@code shape} with random weights from {@code seed} into {@code dir} (new or empty), all or nothing. */
+  public static Path write(Path dir, Shape shape, long seed, Consumer<String> progress) {
+    return write(dir, shape, seed, false, progress);
+  }
+
+  private static Path write(Path dir, Shape shape, long seed, boolean replace, Consumer<String> progress) {
+    PipelineConfigs c = shape.configs();
+    return ModelWriter.staged(dir, replace, tmp -> {
+      ModelWriter.writeJson(tmp.resolve("model_index.json"), ModelWriter.modelIndex(c.scheduler().path("_class_name").asText()));
+      ModelWriter.writeJson(tmp.resolve("unet/config.json"), c.unet());
+      ModelWriter.writeJson(tmp.resolve("vae/config.json"), c.vae());
+      ModelWriter.writeJson(tmp.resolve("text_encoder/config.json"), c.textEncoder());
+      ModelWriter.writeJson(tmp.resolve("scheduler/scheduler_config.json"), c.scheduler());
+      ByteVocabulary.write(tmp.resolve("tokenizer"), c.padToken());
+      weights(tmp.resolve("unet/diffusion_pytorch_model.safetensors"),
+          UNet2DConditionModel.parameterShapes(UNetConfig.fromJson(c.unet(), "unet/config.json")), shape, seed, progress);
+      weights(tmp.resolve("vae/diffusion_pytorch_model.safetensors"),
+          AutoencoderKl.parameterShapes(AutoencoderKlConfig.fromJson(c.vae(), "vae/config.json")), shape, seed, progress);
+      weights(tmp.resolve("text_encoder/model.safetensors"),
+          ClipTextModel.parameterShapes(ClipTextConfig.fromJson(c.textEncoder(), "text_encoder/config.json")), shape,
+          seed, progress);
+    });
+  }
+
+  private static void weights(Path file, Map<String, long[]> shapes, Shape shape, long seed, Consumer<String> progress)
+      throws IOException {
     try {
-      SplittableRandom rnd = new SplittableRandom(seed);
-      ObjectNode unet = JSON.createObjectNode().put("_class_name", "UNet2DConditionModel").put("in_channels", 4)
-          .put("out_channels", 4).put("layers_per_block", 1).put("norm_num_groups", 8).put("cross_attention_dim", 32)
-          .put("attention_head_dim", 4).put("sample_size", 8);
-      unet.putArray("block_out_channels").add(32).add(64);
-      unet.putArray("down_block_types").add("CrossAttnDownBlock2D").add("DownBlock2D");
-      unet.putArray("up_block_types").add("UpBlock2D").add("CrossAttnUpBlock2D");
-      ObjectNode vae = JSON.createObjectNode().put("_class_name", "AutoencoderKL").put("latent_channels", 4)
-          .put("layers_per_block", 1).put("norm_num_groups", 8).put("scaling_factor", 0.18215);
-      vae.putArray("block_out_channels").add(32).add(32);
-      vae.putArray("down_block_types").add("DownEncoderBlock2D").add("DownEncoderBlock2D");
-      vae.putArray("up_block_types").add("UpDecoderBlock2D").add("UpDecoderBlock2D");
-      ObjectNode clip = JSON.createObjectNode().put("vocab_size", 514).put("hidden_size", 32)
-          .put("intermediate_size", 64).put("num_hidden_layers", 2).put("num_attention_heads", 4)
-          .put("max_position_embeddings", 77).put("hidden_act", "quick_gelu").put("eos_token_id", 513);
-      ObjectNode scheduler = JSON.createObjectNode().put("_class_name", "DDIMScheduler")
-          .put("num_train_timesteps", 1000).put("beta_start", 0.00085).put("beta_end", 0.012)
-          .put("beta_schedule", "scaled_linear").put("steps_offset", 1).put("set_alpha_to_one", false)
-          .put("clip_sample", false);
-      json(dir.resolve("unet/config.json"), unet);
-      json(dir.resolve("vae/config.json"), vae);
-      json(dir.resolve("text_encoder/config.json"), clip);
-      json(dir.resolve("scheduler/scheduler_config.json"), scheduler);
-      ObjectNode index = JSON.createObjectNode().put("_class_name", "StableDiffusionPipeline");
-      index.putArray("unet").add("diffusers").add("UNet2DConditionModel");
-      index.putArray("vae").add("diffusers").add("AutoencoderKL");
-      index.putArray("text_encoder").add("transformers").add("CLIPTextModel");
-      index.putArray("tokenizer").add("transformers").add("CLIPTokenizer");
-      index.putArray("scheduler").add("diffusers").add("DDIMScheduler");
-      json(dir.resolve("model_index.json"), index);
-      weights(dir.resolve("unet/diffusion_pytorch_model.safetensors"),
-          UNet2DConditionModel.parameterShapes(UNetConfig.read(dir.resolve("unet/config.json"))), rnd);
-      weights(dir.resolve("vae/diffusion_pytorch_model.safetensors"),
-          AutoencoderKl.parameterShapes(AutoencoderKlConfig.read(dir.resolve("vae/config.json"))), rnd);
-      weights(dir.resolve("text_encoder/model.safetensors"),
-          ClipTextModel.parameterShapes(ClipTextConfig.read(dir.resolve("text_encoder/config.json"))), rnd);
-      tokenizer(dir.resolve("tokenizer"));
-      return dir;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      ModelWriter.writeWeights(file, shapes, shape.dtype, key -> values(key, shapes.get(key), seed));
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
     }
+    long n = shapes.values().stream().mapToLong(RandomModelFolder::numel).sum();
+    progress.accept(String.format(Locale.ROOT, "%s/%s: %,d parameters", file.getParent().getFileName(),
+        file.getFileName(), n));
   }
 
-  private static void json(Path file, ObjectNode node) throws IOException {
-    Files.createDirectories(file.getParent());
-    JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), node);
+  static float[] values(String key, long[] shape, long seed) {
+    float[] v = new float[Math.toIntExact(numel(shape))];
+    if (key.endsWith(".weight") && key.matches(".*norm[^.]*\\.weight")) {
+      java.util.Arrays.fill(v, 1f);
+      return v;
+    }
+    long fanIn = 1;
+    for (int i = 1; i < shape.length; i++) fanIn *= shape[i];
+    boolean embedding = key.contains("embedding");
+    double sigma = shape.length < 2 || embedding ? 0.05 : Math.min(0.05, 1 / Math.sqrt(fanIn));
+    SplittableRandom rnd = new SplittableRandom(seed ^ fnv64(key));
+    for (int i = 0; i < v.length; i++) v[i] = (float) (sigma * gaussian(rnd));
+    return v;
   }
 
-  /** Norm scales 1, everything else N(0, 0.05²): small enough that activations stay finite through every block. */
-  private static void weights(Path file, Map<String, long[]> shapes, SplittableRandom rnd) {
-    SafetensorsWriter w = new SafetensorsWriter();
-    for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-      long n = 1;
-      for (long d : e.getValue()) n *= d;
-      float[] v = new float[Math.toIntExact(n)];
-      boolean normScale = e.getKey().endsWith(".weight") && e.getKey().matches(".*norm[^.]*\\.weight");
-      for (int i = 0; i < v.length; i++) v[i] = normScale ? 1f : (float) (0.05 * gaussian(rnd));
-      w.putF32(e.getKey(), v, e.getValue());
-    }
-    w.write(file);
+  private static long numel(long[] shape) {
+    long n = 1;
+    for (long d : shape) n *= d;
+    return n;
+  }
+
+  private static long fnv64(String s) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : s.getBytes(StandardCharsets.UTF_8)) h = (h ^ (b & 0xff)) * 0x100000001b3L;
+    return h;
   }
 
   private static double gaussian(SplittableRandom rnd) {
-    double u = 1.0 - rnd.nextDouble(), v = rnd.nextDouble();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  }
-
-  /**
-   * The 256 byte characters of GPT-2's bytes_to_unicode, each also with {@code </w>}, then the start and end tokens
-   * (ids 512, 513); no merges, so every character is its own token.
-   */
-  private static void tokenizer(Path dir) throws IOException {
-    Files.createDirectories(dir);
-    Map<String, Integer> vocab = new LinkedHashMap<>();
-    char[] chars = bytesToUnicode();
-    for (char c : chars) vocab.put(String.valueOf(c), vocab.size());
-    for (char c : chars) vocab.put(c + "</w>", vocab.size());
-    vocab.put("<|startoftext|>", vocab.size());
-    vocab.put("<|endoftext|>", vocab.size());
-    JSON.writeValue(dir.resolve("vocab.json").toFile(), vocab);
-    Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\n");
-  }
-
-  /** GPT-2's table: printable Latin-1 bytes map to themselves, the others to U+0100 onwards in byte order. */
-  private static char[] bytesToUnicode() {
-    char[] out = new char[256];
-    int next = 256;
-    for (int b = 0; b < 256; b++) {
-      boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-      out[b] = (char) (printable ? b : next++);
-    }
-    return out;
+    double u = 1.0 - rnd.nextDouble(), w = rnd.nextDouble();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * w);
   }
 }

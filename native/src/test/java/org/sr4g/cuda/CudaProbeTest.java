@@ -25,8 +25,7 @@ class CudaProbeTest {
       IllegalStateException e = assertThrows(IllegalStateException.class, CudaDriver::get);
       assertTrue(e.getMessage().contains(p.reason()));
       // the GPU paths refuse with the same clean reason instead of crashing
-      IllegalStateException k = assertThrows(IllegalStateException.class,
-          () -> RelationKernel.gpu(new float[] {0, 0, 1, 1}, 10, 10));
+      IllegalStateException k = assertThrows(IllegalStateException.class, CudaRelationKernel::open);
       assertTrue(k.getMessage().contains("unavailable"), k.getMessage());
     }
   }

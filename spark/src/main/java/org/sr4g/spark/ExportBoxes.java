@@ -8,13 +8,14 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import org.sr4g.coco.CocoDataset;
 import org.sr4g.coco.CocoReader;
 import org.sr4g.coco.CocoSource;
 import org.sr4g.coco.DropReason;
+import org.sr4g.io.AtomicFiles;
+import org.sr4g.io.OutputRules;
 
 /**
  * {@code sr4g export-boxes}: a COCO instances file as a box table (JSONL, or Parquet through Spark). The COCO file is
@@ -84,22 +85,15 @@ public final class ExportBoxes {
     g.writeNumber(d.heightText(i));
   }
 
-  /** JSONL into a file, through a temporary sibling and a rename. */
+  /** JSONL into a file, through a sibling and a rename ({@link AtomicFiles}); a FIFO or link at --out is refused. */
   public static Result toJsonlFile(List<CocoSource> sources, boolean lenient, Path out) {
     try {
-      Path abs = out.toAbsolutePath();
-      Files.createDirectories(abs.getParent());
-      Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-      try {
-        Result r;
-        try (OutputStream os = Files.newOutputStream(tmp)) {
-          r = writeJsonl(sources, lenient, os);
-        }
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return r;
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      Path abs = out.toAbsolutePath().normalize();
+      if (abs.getParent() != null) Files.createDirectories(abs.getParent());
+      OutputRules.checkFile(abs);
+      Result[] r = new Result[1];
+      AtomicFiles.write(abs, os -> r[0] = writeJsonl(sources, lenient, os));
+      return r[0];
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

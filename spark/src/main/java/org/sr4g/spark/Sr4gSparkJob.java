@@ -131,7 +131,7 @@ public final class Sr4gSparkJob {
       throw new UncheckedIOException(e);
     }
     if (remote) prepareRemote(spark, o.out(), o.force());
-    try (OutputDir out = OutputDir.prepare(localTarget, o.force())) {
+    try (OutputDir out = OutputDir.prepare("spark-generate", localTarget, o.force(), java.util.List.of())) {
       long t1 = System.nanoTime();
       Dataset<Row> trainImages = group(trainBoxes).persist(StorageLevel.MEMORY_AND_DISK());
       try {

@@ -18,6 +18,12 @@ public record AutoencoderKlConfig(int inChannels, int outChannels, int latentCha
     return from(ConfigJson.read(configJson));
   }
 
+  /** Parses a parsed {@code config.json} ({@code source} names it in error messages). */
+  public static AutoencoderKlConfig fromJson(com.fasterxml.jackson.databind.JsonNode json, String source) {
+    if (json == null || !json.isObject()) throw new UserInputException(source + ": not a JSON object");
+    return from(ConfigJson.of(json, source));
+  }
+
   static AutoencoderKlConfig from(ConfigJson c) {
     String act = c.string("act_fn", "silu");
     if (!act.equals("silu")) throw c.bad("act_fn", "\"silu\"");

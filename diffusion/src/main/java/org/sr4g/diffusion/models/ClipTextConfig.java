@@ -18,6 +18,12 @@ public record ClipTextConfig(int vocabSize, int hiddenSize, int intermediateSize
     return from(ConfigJson.read(configJson));
   }
 
+  /** Parses a parsed {@code config.json} ({@code source} names it in error messages). */
+  public static ClipTextConfig fromJson(com.fasterxml.jackson.databind.JsonNode json, String source) {
+    if (json == null || !json.isObject()) throw new UserInputException(source + ": not a JSON object");
+    return from(ConfigJson.of(json, source));
+  }
+
   static ClipTextConfig from(ConfigJson c) {
     // Defaults are transformers' CLIPTextConfig defaults (SD 1.x's text encoder).
     return new ClipTextConfig(c.integer("vocab_size", 49408), c.integer("hidden_size", 512),

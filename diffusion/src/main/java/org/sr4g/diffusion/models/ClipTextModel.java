@@ -46,10 +46,22 @@ public final class ClipTextModel implements AutoCloseable {
 
   /** As {@link #load(ClipTextConfig, Weights, Device)}, parameters cast to {@code dtype} (F32, F16 or BF16) on load. */
   public static ClipTextModel load(ClipTextConfig config, Weights weights, Device device, DType dtype) {
+    return load(config, weights, device, dtype, Map.of());
+  }
+
+  /**
+   * As {@link #load(ClipTextConfig, Weights, Device, DType)}, with {@code adapters} attached to the linear and convolution
+   * layers they name (run-time LoRA); an adapter for a layer the model does not have is a UserInputException.
+   */
+  public static ClipTextModel load(ClipTextConfig config, Weights weights, Device device, DType dtype,
+      Map<String, ? extends LayerAdapter> adapters) {
     ParamLoader.failOn("CLIP text encoder weights (" + weights.source() + ")", check(config, weights));
     Params params = new Params();
     try {
-      return new ClipTextModel(config, params, ParamLoader.loading(weights, device, dtype, params));
+      ParamLoader p = ParamLoader.loading(weights, device, dtype, params).withAdapters(adapters);
+      ClipTextModel m = new ClipTextModel(config, params, p);
+      p.requireAdaptersUsed("CLIP text encoder");
+      return m;
     } catch (RuntimeException e) {
       params.close();
       throw e;

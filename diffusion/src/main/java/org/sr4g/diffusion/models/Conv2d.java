@@ -7,15 +7,19 @@ import org.sr4g.torch.Tensor;
 final class Conv2d {
   final Tensor weight, bias;
   private final int stride, padding;
+  /** Added to the output when the model was loaded with an adapter for this layer (LoRA); usually null. */
+  private final LayerAdapter adapter;
 
   Conv2d(ParamLoader p, String prefix, long in, long out, int kernel, int stride, int padding) {
     this.weight = p.param(prefix + ".weight", out, in, kernel, kernel);
     this.bias = p.param(prefix + ".bias", out);
     this.stride = stride;
     this.padding = padding;
+    this.adapter = p.adapter(prefix);
   }
 
   Tensor forward(Tensor x) {
-    return Nn.conv2d(x, weight, bias, stride, padding, 1);
+    Tensor y = Nn.conv2d(x, weight, bias, stride, padding, 1);
+    return adapter == null ? y : y.add(adapter.conv(x, stride, padding));
   }
 }

@@ -35,6 +35,8 @@ public final class ParamLoader {
   private final Map<String, long[]> expected = new LinkedHashMap<>();
   private final List<String> problems = new ArrayList<>();
   private final List<String> ignoredPrefixes = new ArrayList<>();
+  private Map<String, ? extends LayerAdapter> adapters = Map.of();
+  private final Set<String> usedAdapters = new LinkedHashSet<>();
 
   private ParamLoader(Weights weights, Device device, DType dtype, Params params, boolean checkOnly) {
     if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16)
@@ -85,6 +87,32 @@ public final class ParamLoader {
       Tensor t = dtype != DType.F32 ? cpu.to(dtype, device) : device.isCuda() ? cpu.to(device) : cpu;
       return params.add(key, scope.keep(t));
     }
+  }
+
+  /** Attaches {@code adapters} (by module name, e.g. {@code down_blocks.0.attentions.0.proj_in}) to the layers built. */
+  public ParamLoader withAdapters(Map<String, ? extends LayerAdapter> adapters) {
+    this.adapters = adapters;
+    return this;
+  }
+
+  /** The adapter for the layer named {@code module}, or null (layers call this when they are built). */
+  LayerAdapter adapter(String module) {
+    LayerAdapter a = adapters.get(module);
+    if (a != null) usedAdapters.add(module);
+    return a;
+  }
+
+  /** Adapters given for modules that no linear or convolution layer of the model has (e.g. a LoRA for another model). */
+  public List<String> unusedAdapters() {
+    return adapters.keySet().stream().filter(k -> !usedAdapters.contains(k)).sorted().toList();
+  }
+
+  /** Throws a {@link UserInputException} naming (up to 10 of) the {@link #unusedAdapters()} of {@code what}, if any. */
+  void requireAdaptersUsed(String what) {
+    List<String> unused = unusedAdapters();
+    if (!unused.isEmpty())
+      throw new UserInputException(what + ": adapters for layers it does not have: "
+          + String.join(", ", unused.subList(0, Math.min(10, unused.size()))));
   }
 
   /** Every key requested so far with the shape its module expects, in module order. */

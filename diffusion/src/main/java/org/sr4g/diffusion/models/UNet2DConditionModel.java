@@ -105,10 +105,22 @@ public final class UNet2DConditionModel implements AutoCloseable {
 
   /** As {@link #load(UNetConfig, Weights, Device)}, parameters cast to {@code dtype} (F32, F16 or BF16) on load. */
   public static UNet2DConditionModel load(UNetConfig config, Weights weights, Device device, DType dtype) {
+    return load(config, weights, device, dtype, Map.of());
+  }
+
+  /**
+   * As {@link #load(UNetConfig, Weights, Device, DType)}, with {@code adapters} attached to the linear and convolution
+   * layers they name (run-time LoRA); an adapter for a layer the model does not have is a UserInputException.
+   */
+  public static UNet2DConditionModel load(UNetConfig config, Weights weights, Device device, DType dtype,
+      Map<String, ? extends LayerAdapter> adapters) {
     ParamLoader.failOn("UNet weights (" + weights.source() + ")", check(config, weights));
     Params params = new Params();
     try {
-      return new UNet2DConditionModel(config, params, ParamLoader.loading(weights, device, dtype, params));
+      ParamLoader p = ParamLoader.loading(weights, device, dtype, params).withAdapters(adapters);
+      UNet2DConditionModel m = new UNet2DConditionModel(config, params, p);
+      p.requireAdaptersUsed("UNet");
+      return m;
     } catch (RuntimeException e) {
       params.close();
       throw e;

@@ -44,6 +44,12 @@ public record UNetConfig(int inChannels, int outChannels, List<Integer> blockOut
     return from(ConfigJson.read(configJson));
   }
 
+  /** Parses a parsed {@code config.json} ({@code source} names it in error messages). */
+  public static UNetConfig fromJson(com.fasterxml.jackson.databind.JsonNode json, String source) {
+    if (json == null || !json.isObject()) throw new UserInputException(source + ": not a JSON object");
+    return from(ConfigJson.of(json, source));
+  }
+
   /** Parses the text of a {@code unet/config.json} ({@code source} names it in error messages). */
   public static UNetConfig fromJson(String json, String source) {
     try {

@@ -1,19 +1,18 @@
 package org.sr4g.diffusion.safetensors;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.core.JsonToken;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.sr4g.UserInputException;
+import org.sr4g.io.Escape;
 
 /**
  * Parses and validates the JSON header of a safetensors file. Nothing here touches the data section: every offset is
@@ -24,9 +23,16 @@ final class SafetensorsHeader {
   static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
   static final String METADATA_KEY = "__metadata__";
+  /** Tensors one header may declare: SDXL's UNet has ~1,700, the largest single-file LLM shards ~100,000. */
+  static final int MAX_TENSORS = 200_000;
+  /** Dimensions of one tensor. */
+  static final int MAX_RANK = 16;
+  /** {@code __metadata__}: entries and characters (keys and values together). */
+  static final int MAX_METADATA_ENTRIES = 10_000;
+  static final long MAX_METADATA_CHARS = 16L << 20;
 
-  private static final ObjectMapper JSON = JsonMapper.builder()
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+  private static final JsonFactory JSON = JsonFactory.builder()
+      .disable(com.fasterxml.jackson.core.StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
       .build();
 
   /** One validated tensor entry: offsets are relative to the start of the data section. */
@@ -58,84 +64,106 @@ final class SafetensorsHeader {
   }
 
   static SafetensorsHeader parse(Path file, byte[] headerBytes, long dataSize) {
-    JsonNode root;
-    try {
-      root = JSON.readTree(headerBytes);
-    } catch (JsonProcessingException e) {
-      throw new UserInputException(file + ": header is not well-formed JSON: " + e.getOriginalMessage()
-          + (e.getLocation() != null ? " (header byte " + e.getLocation().getByteOffset() + ")" : ""), e);
-    } catch (java.io.IOException e) {
-      throw new UserInputException(file + ": header cannot be read as JSON: " + e.getMessage(), e);
-    }
-    if (root == null || !root.isObject())
-      throw new UserInputException(file + ": header must be a JSON object, found "
-          + (root == null ? "nothing" : root.getNodeType().toString().toLowerCase()));
-
+    String f = Escape.text(file.toString());
+    // The format: the header starts with '{' and may be padded with spaces (0x20) after its closing brace, nothing else.
+    if (headerBytes.length == 0 || headerBytes[0] != '{')
+      throw new UserInputException(f + ": header must be a JSON object starting with '{' (header byte 0)");
     Map<String, Entry> entries = new TreeMap<>();
     Map<String, String> metadata = new TreeMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> f = it.next();
-      if (f.getKey().equals(METADATA_KEY)) {
-        readMetadata(file, f.getValue(), metadata);
-      } else {
-        entries.put(f.getKey(), readEntry(file, f.getKey(), f.getValue(), dataSize));
+    try (JsonParser p = JSON.createParser(headerBytes)) {
+      p.nextToken();
+      boolean seenMetadata = false;
+      for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+        String key = p.currentName();
+        p.nextToken();
+        if (key.equals(METADATA_KEY)) {
+          if (seenMetadata) throw new UserInputException(f + ": header has two '" + METADATA_KEY + "' entries");
+          seenMetadata = true;
+          readMetadata(f, p, metadata);
+        } else {
+          if (entries.size() >= MAX_TENSORS)
+            throw new UserInputException(f + ": header declares more than " + MAX_TENSORS + " tensors (header byte "
+                + p.currentLocation().getByteOffset() + ")");
+          Entry e = readEntry(f, key, p, dataSize);
+          if (entries.put(key, e) != null)
+            throw new UserInputException(f + ": tensor " + Escape.quote(key) + " is declared twice");
+        }
       }
+      long end = p.currentLocation().getByteOffset();
+      for (long i = end; i < headerBytes.length; i++)
+        if (headerBytes[(int) i] != ' ')
+          throw new UserInputException(f + ": header byte " + i + " after the JSON object is 0x"
+              + String.format("%02x", headerBytes[(int) i] & 0xff) + "; only spaces (0x20) may pad the header");
+    } catch (JsonProcessingException e) {
+      throw new UserInputException(f + ": header is not well-formed JSON: " + Escape.text(e.getOriginalMessage())
+          + (e.getLocation() != null ? " (header byte " + e.getLocation().getByteOffset() + ")" : ""));
+    } catch (java.io.IOException e) {
+      throw new UserInputException(f + ": header cannot be read as JSON: " + Escape.text(e.getMessage()));
     }
-    checkNoOverlap(file, entries);
+    checkNoOverlap(f, entries);
     return new SafetensorsHeader(entries, metadata);
   }
 
-  private static void readMetadata(Path file, JsonNode node, Map<String, String> out) {
-    if (!node.isObject())
+  private static void readMetadata(String file, JsonParser p, Map<String, String> out) throws java.io.IOException {
+    if (p.currentToken() != JsonToken.START_OBJECT)
       throw new UserInputException(file + ": header entry '" + METADATA_KEY + "' must be an object of strings");
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> m = it.next();
-      if (!m.getValue().isTextual())
-        throw new UserInputException(file + ": " + METADATA_KEY + " value of '" + m.getKey()
-            + "' must be a string, found " + m.getValue().getNodeType().toString().toLowerCase());
-      out.put(m.getKey(), m.getValue().textValue());
+    long chars = 0;
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+      String k = p.currentName();
+      if (p.nextToken() != JsonToken.VALUE_STRING)
+        throw new UserInputException(file + ": " + METADATA_KEY + " value of " + Escape.quote(k) + " must be a string");
+      String v = p.getText();
+      chars += k.length() + v.length();
+      if (out.size() >= MAX_METADATA_ENTRIES || chars > MAX_METADATA_CHARS)
+        throw new UserInputException(file + ": " + METADATA_KEY + " holds more than " + MAX_METADATA_ENTRIES
+            + " entries or " + MAX_METADATA_CHARS + " characters (header byte " + p.currentLocation().getByteOffset() + ")");
+      if (out.put(k, v) != null)
+        throw new UserInputException(file + ": " + METADATA_KEY + " key " + Escape.quote(k) + " appears twice");
     }
   }
 
-  private static Entry readEntry(Path file, String key, JsonNode node, long dataSize) {
-    String where = file + ": tensor '" + key + "'";
+  private static Entry readEntry(String file, String key, JsonParser p, long dataSize) throws java.io.IOException {
+    String where = file + ": tensor " + Escape.quote(key);
     if (key.isEmpty()) throw new UserInputException(file + ": header has a tensor with an empty name");
-    if (!node.isObject()) throw new UserInputException(where + ": entry must be an object");
-    for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
-      String n = names.next();
-      if (!n.equals("dtype") && !n.equals("shape") && !n.equals("data_offsets"))
-        throw new UserInputException(where + ": unknown field '" + n + "' (expected dtype, shape, data_offsets)");
-    }
-    JsonNode dtypeNode = node.get("dtype");
-    if (dtypeNode == null || !dtypeNode.isTextual()) throw new UserInputException(where + ": missing string field 'dtype'");
-    SafetensorsDType dtype = SafetensorsDType.parse(dtypeNode.textValue()).orElseThrow(() -> new UserInputException(
-        where + ": unsupported dtype '" + dtypeNode.textValue() + "' (known: F32, F16, BF16, I64, I32, U8, BOOL)"));
-
-    JsonNode shapeNode = node.get("shape");
-    if (shapeNode == null || !shapeNode.isArray()) throw new UserInputException(where + ": missing array field 'shape'");
-    long[] shape = new long[shapeNode.size()];
-    long bytes = dtype.byteSize;
-    for (int i = 0; i < shape.length; i++) {
-      JsonNode d = shapeNode.get(i);
-      if (!d.canConvertToExactIntegral() || !d.canConvertToLong() || d.asLong() < 0)
-        throw new UserInputException(where + ": shape[" + i + "] = " + d + " is not a non-negative integer");
-      shape[i] = d.asLong();
-      try {
-        bytes = Math.multiplyExact(bytes, shape[i]);
-      } catch (ArithmeticException e) {
-        throw new UserInputException(where + ": shape " + shapeNode + " of " + dtype + " overflows a 64-bit byte count");
+    if (p.currentToken() != JsonToken.START_OBJECT) throw new UserInputException(where + ": entry must be an object");
+    SafetensorsDType dtype = null;
+    long[] shape = null;
+    long[] be = null;
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+      String n = p.currentName();
+      JsonToken v = p.nextToken();
+      switch (n) {
+        case "dtype" -> {
+          if (dtype != null) throw new UserInputException(where + ": field 'dtype' appears twice");
+          if (v != JsonToken.VALUE_STRING) throw new UserInputException(where + ": missing string field 'dtype'");
+          String d = p.getText();
+          dtype = SafetensorsDType.parse(d).orElseThrow(() -> new UserInputException(where + ": unsupported dtype "
+              + Escape.quote(d) + " (known: F32, F16, BF16, I64, I32, U8, BOOL)"));
+        }
+        case "shape" -> {
+          if (shape != null) throw new UserInputException(where + ": field 'shape' appears twice");
+          shape = integers(p, where, "shape", MAX_RANK);
+        }
+        case "data_offsets" -> {
+          if (be != null) throw new UserInputException(where + ": field 'data_offsets' appears twice");
+          be = integers(p, where, "data_offsets", 2);
+          if (be.length != 2) throw new UserInputException(where + ": 'data_offsets' must be an array [begin, end]");
+        }
+        default -> throw new UserInputException(where + ": unknown field " + Escape.quote(n)
+            + " (expected dtype, shape, data_offsets)");
       }
     }
-
-    JsonNode off = node.get("data_offsets");
-    if (off == null || !off.isArray() || off.size() != 2)
-      throw new UserInputException(where + ": 'data_offsets' must be an array [begin, end]");
-    long[] be = new long[2];
-    for (int i = 0; i < 2; i++) {
-      JsonNode o = off.get(i);
-      if (!o.canConvertToExactIntegral() || !o.canConvertToLong() || o.asLong() < 0)
-        throw new UserInputException(where + ": data_offsets[" + i + "] = " + o + " is not a non-negative integer");
-      be[i] = o.asLong();
+    if (dtype == null) throw new UserInputException(where + ": missing string field 'dtype'");
+    if (shape == null) throw new UserInputException(where + ": missing array field 'shape'");
+    if (be == null) throw new UserInputException(where + ": 'data_offsets' must be an array [begin, end]");
+    long bytes = dtype.byteSize;
+    for (long d : shape) {
+      try {
+        bytes = Math.multiplyExact(bytes, d);
+      } catch (ArithmeticException e) {
+        throw new UserInputException(where + ": shape " + java.util.Arrays.toString(shape) + " of " + dtype
+            + " overflows a 64-bit byte count");
+      }
     }
     long begin = be[0];
     long end = be[1];
@@ -145,11 +173,28 @@ final class SafetensorsHeader {
           + dataSize + " bytes)");
     if (end - begin != bytes)
       throw new UserInputException(where + ": data_offsets [" + begin + ", " + end + "] span " + (end - begin)
-          + " bytes but shape " + shapeNode + " of " + dtype + " needs " + bytes);
+          + " bytes but shape " + java.util.Arrays.toString(shape) + " of " + dtype + " needs " + bytes);
     return new Entry(key, dtype, new TensorInfo(dtype.name(), shape), begin, end);
   }
 
-  private static void checkNoOverlap(Path file, Map<String, Entry> entries) {
+  /** A JSON array of at most {@code max} non-negative integers that fit a long: 32.0, 1e3 or "7" are refused. */
+  private static long[] integers(JsonParser p, String where, String field, int max) throws java.io.IOException {
+    if (p.currentToken() != JsonToken.START_ARRAY)
+      throw new UserInputException(where + ": '" + field + "' must be an array of integers");
+    long[] v = new long[Math.min(max, 8)];
+    int n = 0;
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+      if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER || p.getLongValue() < 0)
+        throw new UserInputException(where + ": " + field + "[" + n + "] = " + Escape.text(p.getText(), 40)
+            + " is not a non-negative integer");
+      if (n >= max) throw new UserInputException(where + ": '" + field + "' has more than " + max + " entries");
+      if (n == v.length) v = java.util.Arrays.copyOf(v, Math.min(max, v.length * 2));
+      v[n++] = p.getLongValue();
+    }
+    return java.util.Arrays.copyOf(v, n);
+  }
+
+  private static void checkNoOverlap(String file, Map<String, Entry> entries) {
     List<Entry> byOffset = new ArrayList<>(entries.values());
     // Empty tensors occupy no bytes and may legitimately share an offset with a neighbour.
     byOffset.removeIf(e -> e.begin() == e.end());
@@ -158,8 +203,9 @@ final class SafetensorsHeader {
       Entry prev = byOffset.get(i - 1);
       Entry cur = byOffset.get(i);
       if (cur.begin() < prev.end())
-        throw new UserInputException(file + ": tensor '" + cur.key() + "' data_offsets [" + cur.begin() + ", "
-            + cur.end() + "] overlap tensor '" + prev.key() + "' [" + prev.begin() + ", " + prev.end() + "]");
+        throw new UserInputException(file + ": tensor " + Escape.quote(cur.key()) + " data_offsets [" + cur.begin()
+            + ", " + cur.end() + "] overlap tensor " + Escape.quote(prev.key()) + " [" + prev.begin() + ", " + prev.end()
+            + "]");
     }
   }
 }

@@ -4,17 +4,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
+import org.sr4g.io.AtomicFiles;
 
 /**
  * Collects tensors and writes them as one safetensors file: header keys sorted, data in key order, the header padded
@@ -86,54 +83,53 @@ public final class SafetensorsWriter {
     return this;
   }
 
-  /** Writes the file (replacing {@code file} if it exists) via a temporary file and a rename. */
+  /**
+   * Writes the file (replacing {@code file} if it exists) via a temporary file and a rename ({@link AtomicFiles}: the
+   * user's umask, not a temp file's 0600, so other tools of the user can read it).
+   */
   public void write(Path file) {
     byte[] header = headerBytes();
-    Path dir = file.toAbsolutePath().getParent();
-    Path tmp = null;
     try {
-      tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-      try (OutputStream out = Files.newOutputStream(tmp)) {
+      AtomicFiles.write(file.toAbsolutePath(), out -> {
         out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
         out.write(header);
         for (Pending p : tensors.values()) out.write(p.bytes());
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-      tmp = null;
+      });
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // the original failure is the one worth reporting
-        }
-      }
     }
   }
 
   private byte[] headerBytes() {
+    Map<String, Entry> layout = new TreeMap<>();
+    tensors.forEach((k, p) -> layout.put(k, new Entry(p.dtype(), p.shape(), p.bytes().length)));
+    return header(layout, metadata);
+  }
+
+  /** One tensor of a header: its dtype, shape and byte length (data in key order, back to back). */
+  record Entry(SafetensorsDType dtype, long[] shape, long bytes) {}
+
+  /**
+   * The header bytes for {@code layout} (sorted by key: the data follows in that order) and {@code metadata}, padded
+   * with spaces to a multiple of 8 so the data section starts 8-aligned. Shared with {@link SafetensorsStreamWriter}.
+   */
+  static byte[] header(Map<String, Entry> layout, Map<String, String> metadata) {
     ObjectMapper json = new ObjectMapper();
     ObjectNode root = json.createObjectNode();
     if (!metadata.isEmpty()) {
       ObjectNode m = root.putObject(SafetensorsHeader.METADATA_KEY);
-      metadata.forEach(m::put);
+      new TreeMap<>(metadata).forEach(m::put);
     }
     long offset = 0;
-    for (Map.Entry<String, Pending> e : tensors.entrySet()) {
-      Pending p = e.getValue();
+    for (Map.Entry<String, Entry> e : layout.entrySet()) {
+      Entry p = e.getValue();
       ObjectNode t = root.putObject(e.getKey());
       t.put("dtype", p.dtype().name());
       ArrayNode shape = t.putArray("shape");
       for (long d : p.shape()) shape.add(d);
       ArrayNode offsets = t.putArray("data_offsets");
       offsets.add(offset);
-      offset += p.bytes().length;
+      offset += p.bytes();
       offsets.add(offset);
     }
     byte[] raw;
@@ -147,5 +143,4 @@ public final class SafetensorsWriter {
     Arrays.fill(out, raw.length, padded, (byte) ' ');
     return out;
   }
-
 }

@@ -20,6 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 import org.sr4g.UserInputException;
+import org.sr4g.io.Escape;
 
 /**
  * The CLIP byte-level BPE tokenizer used by Stable Diffusion's text encoder, equivalent to OpenAI's
@@ -194,19 +195,31 @@ public final class ClipTokenizer {
 
   /** Token strings of {@code text}, without start/end tokens and without truncation. */
   public List<String> tokens(String text) {
+    return tokens(text, Integer.MAX_VALUE);
+  }
+
+  /** The first tokens of {@code text}, at least {@code max} when there are that many: later pieces are not merged. */
+  private List<String> tokens(String text, int max) {
     List<String> out = new ArrayList<>();
     Matcher m = PIECES.matcher(clean(text));
-    while (m.find()) out.addAll(Arrays.asList(bpe(m.group())));
+    while (out.size() < max && m.find()) out.addAll(Arrays.asList(bpe(m.group())));
     return out;
   }
 
   /** Token ids of {@code text}, without start/end tokens and without truncation. */
   public int[] encode(String text) {
-    List<String> tokens = tokens(text);
+    return encode(text, Integer.MAX_VALUE);
+  }
+
+  private int[] encode(String text, int max) {
+    List<String> tokens = tokens(text, max);
     int[] ids = new int[tokens.size()];
     for (int i = 0; i < ids.length; i++) {
       Integer id = vocab.get(tokens.get(i));
-      if (id == null) throw new IllegalStateException("BPE produced '" + tokens.get(i) + "', which the vocabulary lacks");
+      // A vocabulary without every byte token (a hostile or broken vocab.json) cannot encode every text.
+      if (id == null)
+        throw new UserInputException("the tokenizer's vocabulary lacks the token " + Escape.quote(tokens.get(i))
+            + " that BPE produced (vocab.json must hold all 256 byte tokens and their </w> forms)");
       ids[i] = id;
     }
     return ids;
@@ -214,7 +227,8 @@ public final class ClipTokenizer {
 
   /** The {@value #CONTEXT_LENGTH} ids the text encoder takes: start, at most 75 tokens, end, padding. */
   public long[] tokenize(String text) {
-    int[] bpe = encode(text);
+    // Only the first CONTEXT_LENGTH - 2 tokens are kept: a 1 MB prompt is not merged past them.
+    int[] bpe = encode(text, CONTEXT_LENGTH - 2);
     long[] ids = new long[CONTEXT_LENGTH];
     Arrays.fill(ids, padId);
     ids[0] = startId;
@@ -242,6 +256,12 @@ public final class ClipTokenizer {
 
   public String token(int id) {
     return idToToken[id];
+  }
+
+  /** The id of {@code token}, or -1 when the vocabulary lacks it. */
+  public int id(String token) {
+    Integer id = vocab.get(token);
+    return id == null ? -1 : id;
   }
 
   /** BPE of one regex piece; special tokens pass through whole. */

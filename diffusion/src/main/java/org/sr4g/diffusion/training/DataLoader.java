@@ -55,6 +55,8 @@ public final class DataLoader implements AutoCloseable {
   private int[] permutation;
   private long permutationEpoch = -1;
 
+  private long maxPixels = ImagePrep.DEFAULT_MAX_PIXELS;
+
   public DataLoader(List<List<TrainRow>> examples, Path images, int res, boolean randomCrop, boolean randomFlip,
       long seed, int workers, int prefetch, long startPosition) {
     this(examples, images, res, randomCrop, randomFlip, seed, workers, prefetch, startPosition, p -> p);
@@ -83,6 +85,12 @@ public final class DataLoader implements AutoCloseable {
       t.setDaemon(true); // never keeps the JVM alive after training stops
       return t;
     });
+  }
+
+  /** Images of more pixels than this are refused before decoding ({@code --max-image-pixels}). */
+  public DataLoader maxImagePixels(long max) {
+    this.maxPixels = max;
+    return this;
   }
 
   /** The next {@code size} readable examples. */
@@ -156,7 +164,8 @@ public final class DataLoader implements AutoCloseable {
   private Example load(long p, List<TrainRow> ex) {
     SplittableRandom r = new SplittableRandom(mix(seed, p, 0x44415441L));
     TrainRow row = ex.size() == 1 ? ex.get(0) : ex.get(r.nextInt(ex.size()));
-    BufferedImage img = ImagePrep.decode(images.resolve(row.fileName()));
+    Path file = TrainData.image(images, row); // refused outside --images or when not a regular file
+    BufferedImage img = file == null ? null : ImagePrep.decode(file, maxPixels);
     if (img == null) {
       synchronized (skippedFiles) {
         skippedFiles.add(row.fileName());

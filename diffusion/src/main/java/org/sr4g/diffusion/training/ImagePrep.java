@@ -3,7 +3,12 @@ package org.sr4g.diffusion.training;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import org.sr4g.UserInputException;
+import org.sr4g.io.Escape;
 
 /**
  * Decoding and the geometric preprocessing of diffusers' train_text_to_image.py, in plain Java so that it is the same
@@ -14,11 +19,42 @@ import javax.imageio.ImageIO;
 public final class ImagePrep {
   private ImagePrep() {}
 
-  /** Decoded image, or null when the file is missing or not an image ImageIO can read (a counted skip). */
+  /** Pillow's {@code Image.MAX_IMAGE_PIXELS}: larger images are refused before decoding ({@code --max-image-pixels}). */
+  public static final long DEFAULT_MAX_PIXELS = 89_478_485L;
+
+  /** {@link #decode(Path, long)} with the default pixel limit. */
   public static BufferedImage decode(Path file) {
-    try {
-      return ImageIO.read(file.toFile());
+    return decode(file, DEFAULT_MAX_PIXELS);
+  }
+
+  /**
+   * Decoded image, or null when the file is missing, not an image ImageIO can read, or damaged (the decoder warned,
+   * e.g. a JPEG cut short, which ImageIO would otherwise return half grey): a counted skip. The size is read from the
+   * header first: an image of more than {@code maxPixels} pixels (a decompression bomb: a small PNG can declare
+   * 20000×20000) is a {@link UserInputException}, and nothing is allocated for it.
+   */
+  public static BufferedImage decode(Path file, long maxPixels) {
+    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+      if (in == null) return null;
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) return null;
+      ImageReader r = readers.next();
+      try {
+        r.setInput(in, true, true);
+        long w = r.getWidth(0), h = r.getHeight(0);
+        if (w * h > maxPixels)
+          throw new UserInputException(Escape.text(file.toString()) + ": image of " + w + "x" + h + " = " + w * h
+              + " pixels exceeds --max-image-pixels " + maxPixels + " (a decompression bomb? raise the limit if the"
+              + " image is genuine)");
+        boolean[] damaged = {false};
+        r.addIIOReadWarningListener((reader, warning) -> damaged[0] = true);
+        BufferedImage img = r.read(0);
+        return damaged[0] ? null : img;
+      } finally {
+        r.dispose();
+      }
     } catch (IOException | RuntimeException e) {
+      if (e instanceof UserInputException u) throw u;
       return null;
     }
   }

@@ -19,7 +19,11 @@ import org.sr4g.diffusion.DiffusersModel;
 import org.sr4g.diffusion.Txt2Img;
 import org.sr4g.diffusion.safetensors.SafetensorsFile;
 import org.sr4g.diffusion.safetensors.SafetensorsWriter;
+import org.sr4g.diffusion.safetensors.TensorInfo;
 import org.sr4g.diffusion.tokenizer.ClipTokenizer;
+import org.sr4g.io.Escape;
+import org.sr4g.io.OutputRules;
+import org.sr4g.io.Staging;
 import org.sr4g.torch.Autograd;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.ModeGuard;
@@ -30,7 +34,7 @@ import org.sr4g.torch.TensorScope;
  * {@code sr4g cache}: the VAE posterior (mean and std, before {@code scaling_factor}) of every image of a train.jsonl,
  * centre-cropped at one resolution, and the CLIP {@code last_hidden_state} of every unique caption, computed once.
  *
- * <p>Layout of the cache folder (written as a sibling {@code .NAME.tmp} folder and renamed: complete or absent):
+ * <p>Layout of the cache folder (written in a {@link Staging} folder and renamed: complete or absent):
  * {@code index.json} (resolution, scaling factor, shapes, shard file names, and the samples in train.jsonl order:
  * {@code image} and {@code caption} indexes, file name, caption text), {@code latents-NNNNN.safetensors} holding
  * {@code mean/<i>} and {@code std/<i>} for images {@code i} of that shard, {@code text-NNNNN.safetensors} holding
@@ -55,31 +59,75 @@ public final class LatentCache implements AutoCloseable {
   private final JsonNode index;
 
   private LatentCache(Path dir, JsonNode index) {
+    String f = Escape.text(dir.resolve("index.json").toString());
+    if (index == null || index.isMissingNode()) throw new UserInputException(f + ": empty file");
+    if (!index.isObject()) throw new UserInputException(f + ": expected a JSON object");
     this.dir = dir;
     this.index = index;
-    this.resolution = index.get("resolution").asInt();
-    this.shardSize = index.get("shard_size").asInt();
-    this.latentShape = longs(index.get("latent_shape"));
-    this.embShape = longs(index.get("embedding_shape"));
-    List<Sample> s = new ArrayList<>();
-    for (JsonNode n : index.get("samples")) s.add(new Sample(n.get("image").asInt(), n.get("caption").asInt()));
+    this.resolution = intField(index, "resolution", 8, 1 << 16, f);
+    this.shardSize = intField(index, "shard_size", 1, Integer.MAX_VALUE, f);
+    int images = intField(index, "images", 0, Integer.MAX_VALUE, f);
+    int captions = intField(index, "captions", 0, Integer.MAX_VALUE, f);
+    this.latentShape = shape(index, "latent_shape", 3, f);
+    this.embShape = shape(index, "embedding_shape", 2, f);
+    JsonNode all = index.get("samples");
+    if (all == null || !all.isArray()) throw new UserInputException(f + ": 'samples' must be an array");
+    List<Sample> s = new ArrayList<>(all.size());
+    for (int i = 0; i < all.size(); i++) {
+      JsonNode n = all.get(i);
+      String at = f + ": samples[" + i + "]";
+      if (!n.isObject()) throw new UserInputException(at + ": expected an object");
+      s.add(new Sample(intField(n, "image", 0, images - 1, at), intField(n, "caption", 0, captions - 1, at)));
+    }
     this.samples = List.copyOf(s);
   }
 
-  private static long[] longs(JsonNode a) {
-    long[] r = new long[a.size()];
-    for (int i = 0; i < r.length; i++) r[i] = a.get(i).asLong();
+  /** An integer field in [min, max]: 1e30, 2^40, 3.5 or "zero" are refused, not read as something else. */
+  private static int intField(JsonNode n, String key, int min, int max, String where) {
+    JsonNode v = n.get(key);
+    if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < min || v.intValue() > max)
+      throw new UserInputException(where + ": '" + key + "' must be an integer in [" + min + ", " + max + "], found "
+          + (v == null ? "nothing" : Escape.text(v.toString(), 40)));
+    return v.intValue();
+  }
+
+  /** {@code rank} positive integers whose product fits an int (one sample's values are one Java array). */
+  private static long[] shape(JsonNode n, String key, int rank, String where) {
+    JsonNode a = n.get(key);
+    if (a == null || !a.isArray() || a.size() != rank)
+      throw new UserInputException(where + ": '" + key + "' must be an array of " + rank + " positive integers");
+    long[] r = new long[rank];
+    long product = 1;
+    for (int i = 0; i < rank; i++) {
+      r[i] = intField(a, i, where + ": " + key);
+      product *= r[i];
+      if (product > (1 << 28)) throw new UserInputException(where + ": '" + key + "' is too large: " + a);
+    }
     return r;
+  }
+
+  private static int intField(JsonNode a, int i, String where) {
+    JsonNode v = a.get(i);
+    if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 1)
+      throw new UserInputException(where + "[" + i + "] must be a positive integer, found " + Escape.text(v.toString(), 40));
+    return v.intValue();
   }
 
   public static LatentCache open(Path dir) {
     Path idx = dir.resolve("index.json");
-    if (!Files.isRegularFile(idx)) throw new UserInputException("--cache " + dir + ": no index.json (not a cache made by sr4g cache)");
+    if (!Files.isRegularFile(idx))
+      throw new UserInputException("--cache " + Escape.text(dir.toString()) + ": no index.json (not a cache made by sr4g cache)");
+    JsonNode root;
     try {
-      return new LatentCache(dir, JSON.readTree(idx.toFile()));
+      root = JSON.readTree(idx.toFile());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new UserInputException("--cache " + Escape.text(idx.toString()) + ":"
+          + (e.getLocation() == null ? "" : e.getLocation().getLineNr() + ":") + " not valid JSON: "
+          + Escape.text(e.getOriginalMessage()));
     } catch (IOException e) {
-      throw new UserInputException("--cache " + idx + ": " + e.getMessage(), e);
+      throw new UserInputException("--cache " + Escape.text(idx.toString()) + ": cannot read: " + Escape.text(e.getMessage()));
     }
+    return new LatentCache(dir, root);
   }
 
   public int resolution() {
@@ -105,15 +153,24 @@ public final class LatentCache implements AutoCloseable {
   }
 
   public float[] mean(int image) {
-    return shard("latents", image).readFloats("mean/" + image);
+    return values(shard("latents", image), "mean/" + image, latentShape);
   }
 
   public float[] std(int image) {
-    return shard("latents", image).readFloats("std/" + image);
+    return values(shard("latents", image), "std/" + image, latentShape);
   }
 
   public float[] embedding(int caption) {
-    return shard("text", caption).readFloats("emb/" + caption);
+    return values(shard("text", caption), "emb/" + caption, embShape);
+  }
+
+  /** One sample's tensor, which must hold exactly the index's shape (a short tensor would misalign a batch). */
+  private static float[] values(SafetensorsFile f, String key, long[] shape) {
+    TensorInfo info = f.info(key);
+    if (!java.util.Arrays.equals(info.shape(), shape))
+      throw new UserInputException(Escape.text(f.path().toString()) + ": tensor '" + key + "' has shape "
+          + java.util.Arrays.toString(info.shape()) + ", index.json says " + java.util.Arrays.toString(shape));
+    return f.readFloats(key);
   }
 
   private synchronized SafetensorsFile shard(String kind, int i) {
@@ -154,26 +211,36 @@ public final class LatentCache implements AutoCloseable {
   /** Encodes {@code data}'s images and captions with {@code model} into {@code out} (which must not exist yet). */
   public static BuildResult build(Path modelDir, Path data, Path images, Path out, int res, String device, int shardSize,
       int batch, Consumer<String> progress) {
+    return build(modelDir, data, images, out, res, device, shardSize, batch, ImagePrep.DEFAULT_MAX_PIXELS, progress);
+  }
+
+  /** {@code maxPixels}: images with more pixels are refused before decoding ({@code --max-image-pixels}). */
+  public static BuildResult build(Path modelDir, Path data, Path images, Path out, int res, String device, int shardSize,
+      int batch, long maxPixels, Consumer<String> progress) {
     if (shardSize < 1) throw new UserInputException("--shard-size must be at least 1");
     if (batch < 1) throw new UserInputException("--batch-size must be at least 1");
-    if (Files.exists(out)) throw new UserInputException("--out " + out + " already exists");
+    OutputRules.checkFolder(out, false, false, List.of(data)); // absent or empty: a cache is never replaced
     if (!Files.isDirectory(images)) throw new UserInputException("--images " + images + ": not a folder");
     Device dev = Device.forUser(device);
     List<TrainRow> rows = TrainData.read(data);
     Map<String, Integer> imageIds = new LinkedHashMap<>();
     Map<String, Integer> captionIds = new LinkedHashMap<>();
+    Map<String, TrainRow> rowOf = new LinkedHashMap<>();
     for (TrainRow r : rows) {
+      rowOf.putIfAbsent(r.fileName(), r);
       imageIds.putIfAbsent(r.fileName(), imageIds.size());
       captionIds.putIfAbsent(r.caption(), captionIds.size());
     }
-    Path abs = out.toAbsolutePath();
-    Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
+    Path abs = OutputRules.absolute(out);
+    Path tmp = null;
+    boolean moved = false;
     try (DiffusersModel m = DiffusersModel.load(modelDir, null, dev)) {
       int multiple = new Txt2Img(m, dev).sizeMultiple();
       if (res % multiple != 0)
         throw new UserInputException("--resolution " + res + " must be a multiple of " + multiple + " for this model");
-      Checkpoints.deleteTree(tmp);
-      Files.createDirectories(tmp);
+      Files.createDirectories(abs.getParent());
+      Staging.cleanStale(abs);
+      tmp = Staging.newFolder(abs);
       List<String> names = new ArrayList<>(imageIds.keySet());
       boolean[] ok = new boolean[names.size()];
       List<String> skipped = new ArrayList<>();
@@ -187,7 +254,8 @@ public final class LatentCache implements AutoCloseable {
           List<Integer> idx = new ArrayList<>();
           List<float[]> px = new ArrayList<>();
           for (int i = b0; i < b1; i++) {
-            BufferedImage img = ImagePrep.decode(images.resolve(names.get(i)));
+            Path file = TrainData.image(images, rowOf.get(names.get(i)));
+            BufferedImage img = file == null ? null : ImagePrep.decode(file, maxPixels);
             if (img == null) {
               skipped.add(names.get(i));
               continue;
@@ -266,12 +334,22 @@ public final class LatentCache implements AutoCloseable {
       try (var files = Files.list(tmp)) {
         for (Path f : files.toList()) Checkpoints.fsync(f, false);
       }
+      OutputRules.mark(tmp, "cache");
       Checkpoints.fsync(tmp, true);
       Checkpoints.move(tmp, abs);
+      moved = true;
       Checkpoints.fsync(abs.getParent(), true);
       return new BuildResult(abs, sa.size(), names.size(), caps.size(), skippedRows, skipped);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the cache " + out + ": " + e.getMessage(), e);
+    } finally {
+      if (!moved && tmp != null) {
+        try {
+          Staging.deleteTree(tmp);
+        } catch (IOException ignored) {
+          // the next build beside this target removes it (Staging.cleanStale)
+        }
+      }
     }
   }
 }

@@ -13,6 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.sr4g.UserInputException;
+import org.sr4g.io.Escape;
+import org.sr4g.io.InputPaths;
 
 /** Reads {@code train.jsonl} and groups it into training examples per {@code --caption-sampling}. */
 public final class TrainData {
@@ -33,7 +35,7 @@ public final class TrainData {
         try {
           n = JSON.readTree(s);
         } catch (JsonProcessingException e) {
-          throw new UserInputException(file + ":" + line + ": not valid JSON: " + e.getOriginalMessage());
+          throw new UserInputException(file + ":" + line + ": not valid JSON: " + Escape.text(e.getOriginalMessage()));
         }
         if (n == null || !n.isObject()) throw new UserInputException(file + ":" + line + ": expected a JSON object");
         String fileName = text(n, "file_name", file, line);
@@ -44,6 +46,8 @@ public final class TrainData {
         JsonNode id = n.get("image_id");
         if (id != null && !id.canConvertToLong())
           throw new UserInputException(file + ":" + line + ": 'image_id' must be an integer");
+        // Checked here, before any work: a name that leaves --images (or cannot be a path) is refused at once.
+        InputPaths.resolve(Path.of("."), fileName, file + ":" + line);
         rows.add(new TrainRow(fileName, caption, rel == null ? "" : rel.asText(), id == null ? -1 : id.asLong(), line));
       }
     } catch (IOException e) {
@@ -51,6 +55,15 @@ public final class TrainData {
     }
     if (rows.isEmpty()) throw new UserInputException(file + ": no training rows");
     return rows;
+  }
+
+  /**
+   * The image of {@code row} under {@code images}: refused when its name leaves the folder (also through a symbolic
+   * link) or names something other than a regular file; null when no file is there (a counted skip).
+   */
+  public static Path image(Path images, TrainRow row) {
+    String where = "train.jsonl:" + row.line();
+    return InputPaths.check(images, InputPaths.resolve(images, row.fileName(), where), where);
   }
 
   private static String text(JsonNode n, String key, Path file, int line) {

@@ -75,6 +75,8 @@ public final class TrainOptions {
       org.sr4g.diffusion.training.distributed.DistributedOptions.single();
   public int workers = 2;
   public int prefetch = 8;
+  /** Images of more pixels are refused before decoding (Pillow's default limit). */
+  public long maxImagePixels = ImagePrep.DEFAULT_MAX_PIXELS;
   /**
    * Test hook: after this optimizer step (and its checkpoint, if one is due) the JVM is stopped with
    * {@code Runtime.halt} — no cleanup, no shutdown hooks, like SIGKILL — to exercise crash recovery. 0 = off.

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +25,8 @@ import org.sr4g.diffusion.schedulers.NoiseSchedule;
 import org.sr4g.diffusion.schedulers.Scheduler;
 import org.sr4g.diffusion.tokenizer.ClipTokenizer;
 import org.sr4g.diffusion.training.distributed.DistributedTraining;
+import org.sr4g.io.OutputRules;
+import org.sr4g.io.Staging;
 import org.sr4g.torch.AdamW;
 import org.sr4g.torch.Autograd;
 import org.sr4g.torch.DType;
@@ -116,11 +117,8 @@ public final class Trainer {
       if (!Files.isDirectory(o.images)) throw new UserInputException("--images " + o.images + ": not a folder");
       dataRows = rows.size();
     }
-    try {
-      Files.createDirectories(o.out);
-    } catch (IOException e) {
-      throw new UserInputException("--out " + o.out + ": cannot create: " + e.getMessage(), e);
-    }
+    // Created (with its marker) only when the first step is about to run: a refused run leaves nothing behind.
+    OutputRules.checkFolder(o.out, false, true, List.of());
     ObjectNode fixed = fixedOptions(o, dataRows);
     if (cache != null) fixed.put("cache", true);
     if (o.trainTextEncoder) fixed.put("train_text_encoder", true);
@@ -212,7 +210,11 @@ public final class Trainer {
           }
         }
         dist.attach(trainable); // rank 0's weights everywhere, DDP's Reducer on the trainable parameters
-        if (dist.writes()) truncateMetrics(metricsFile, step);
+        boolean fresh = dist.writes() && !Files.exists(o.out);
+        if (dist.writes()) { // only rank 0 writes (docs/training.md, Distributed training)
+          OutputRules.createResumable(o.out, "train");
+          truncateMetrics(metricsFile, step);
+        }
         if (step >= o.maxSteps) listener.message("already at step " + step + " of " + o.maxSteps);
         long startStep = step;
         List<StepMetrics> ran = new ArrayList<>();
@@ -220,11 +222,9 @@ public final class Trainer {
         int res = o.resolution, b = o.batchSize;
         int T = acp.length;
         DataLoader data = cache != null ? null : new DataLoader(examples, o.images, res, o.randomCrop, o.randomFlip,
-            o.seed, o.workers, o.prefetch, position, dist::globalPosition);
+            o.seed, o.workers, o.prefetch, position, dist::globalPosition).maxImagePixels(o.maxImagePixels);
         LatentCache.Stream cached = cache != null ? cache.new Stream(o.seed) : null;
-        try (LatentCache closeCache = cache; DataLoader closeData = data;
-            BufferedWriter metrics = dist.writes() ? Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND) : new BufferedWriter(Writer.nullWriter())) {
+        try (LatentCache closeCache = cache; DataLoader closeData = data; MetricsLog metrics = new MetricsLog(metricsFile)) {
           while (step < o.maxSteps) {
             step++;
             dist.beginStep(step);
@@ -328,6 +328,12 @@ public final class Trainer {
                 lossSum += loss.item();
               }
             }
+            // A NaN/inf loss (a NaN cache, a diverged run) stops here, before this step updates, checkpoints or
+            // publishes anything (fp16 leaves it to the loss scaler, which skips the step and stops at scale 0).
+            if (scaler == null && !Double.isFinite(lossSum))
+              throw new UserInputException("step " + step + ": the loss is " + lossSum + "; stopped before updating,"
+                  + " checkpointing or publishing (non-finite input latents or pixels, or a diverged run: check the data"
+                  + " and --lr)");
             if (o.testInfGradSteps.contains(step)) injectNonFinite(unet.params().list().get(0));
             // fp16: unscale before clipping (the norm is the true one); an inf/NaN gradient skips the update.
             double lossScale = scaler != null ? scaler.scale() : 0;
@@ -359,7 +365,7 @@ public final class Trainer {
                 (System.nanoTime() - t0) / 1e6, data != null ? (data.dataWaitNanos() - wait0) / 1e6 : 0, lossScale,
                 skipped, skippedSteps);
             ran.add(sm);
-            writeMetrics(metrics, sm);
+            if (dist.writes()) metrics.append(sm);
             listener.step(sm, o.maxSteps);
             if (o.checkpointEvery > 0 && step % o.checkpointEvery == 0) {
               checkpoint(o, dist, step, position, fixed, m, unet, opt, ema, teState, scaler, skippedSteps);
@@ -389,6 +395,10 @@ public final class Trainer {
           else if (dist.writes()) LossChart.write(metricsFile, lossSvg);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+          // A new run that stops before its first step leaves no folder behind (only its marker was written).
+          if (fresh && ran.isEmpty()) deleteQuietly(o.out);
+          throw e;
         }
         // With --ema the published UNet is the average (what diffusers' script saves), the raw weights stay in the checkpoint.
         // The text encoder (with --train-text-encoder) is published as trained: the EMA covers the UNet only.
@@ -474,6 +484,7 @@ public final class Trainer {
     if (!(o.captionDropout >= 0 && o.captionDropout <= 1))
       throw new UserInputException("--caption-dropout must be in [0, 1], got " + o.captionDropout);
     if (o.workers < 1 || o.prefetch < 1) throw new UserInputException("--workers and --prefetch must be at least 1");
+    if (o.maxImagePixels < 1) throw new UserInputException("--max-image-pixels must be at least 1");
   }
 
   /**
@@ -502,6 +513,39 @@ public final class Trainer {
    */
   static ObjectNode settings(TrainOptions o) {
     return JSON.createObjectNode().put("gradient_checkpointing", o.gradientCheckpointing).put("device", o.device);
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try {
+      Staging.deleteTree(dir);
+    } catch (IOException ignored) {
+      // best effort
+    }
+  }
+
+  /** OUT/metrics.jsonl, opened at the first row: a run stopped before its first step leaves no empty file. */
+  private static final class MetricsLog implements java.io.Closeable {
+    private final Path file;
+    private BufferedWriter w;
+
+    MetricsLog(Path file) {
+      this.file = file;
+    }
+
+    void append(StepMetrics m) throws IOException {
+      if (w == null)
+        w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      writeMetrics(w, m);
+    }
+
+    void flush() throws IOException {
+      if (w != null) w.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (w != null) w.close();
+    }
   }
 
   private static void writeMetrics(BufferedWriter w, StepMetrics m) throws IOException {

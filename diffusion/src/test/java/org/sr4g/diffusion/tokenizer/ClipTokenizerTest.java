@@ -30,6 +30,18 @@ class ClipTokenizerTest {
   }
 
   @Test
+  void aVocabularyWithoutEveryByteTokenIsAUserErrorNotACrash() throws IOException {
+    // Found by TokenizerFuzzTest: BPE of "1" gives "1</w>", which this vocabulary lacks.
+    Path v = Files.writeString(dir.resolve("vocab.json"),
+        "{\"a\": 0, \"a</w>\": 1, \"<|startoftext|>\": 2, \"<|endoftext|>\": 3}");
+    Path m = Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\n");
+    ClipTokenizer t = ClipTokenizer.fromVocabAndMerges(v, m);
+    assertEquals(1, t.encode("a")[0]);
+    UserInputException e = assertThrows(UserInputException.class, () -> t.tokenize("a 1"));
+    assertTrue(e.getMessage().contains("lacks the token '1</w>'"), e.getMessage());
+  }
+
+  @Test
   void mergesLowestRankFirst() throws IOException {
     // [a, b, c</w>]: "b c</w>" (rank 0) wins over "a b" (rank 1); afterwards "a bc</w>" is not a merge.
     assertEquals(List.of("a", "bc</w>"), tiny("b c</w>", "a b").tokens("abc"));
