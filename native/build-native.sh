@@ -77,12 +77,36 @@ else
     cuda_torch=1
   fi
   ldflags="$ldflags -Wl,--as-needed"
+  # Distributed training (sr4g_dist.cpp only): c10d's headers, plus Gloo's (Debian: libgloo-dev; not in the PyTorch
+  # wheels) and/or NCCL's (a CUDA libtorch and nccl.h, e.g. from the nvidia-nccl wheel next to torch's).
+  dist_flags="" dist_gloo=0 dist_nccl=0
+  c10d="$inc/torch/csrc/distributed/c10d"
+  if [ -f "$c10d/reducer.hpp" ] && [ -f "$c10d/TCPStore.hpp" ]; then
+    for d in "$inc" /usr/include /usr/local/include; do
+      if [ -f "$c10d/ProcessGroupGloo.hpp" ] && [ -f "$d/gloo/algorithm.h" ]; then
+        dist_gloo=1; dist_flags="$dist_flags -DUSE_C10D_GLOO"; [ "$d" = "$inc" ] || dist_flags="$dist_flags -I$d"; break
+      fi
+    done
+    if [ "$cuda_torch" = 1 ] && [ -f "$c10d/ProcessGroupNCCL.hpp" ]; then
+      for d in "$inc" /usr/include "$lib"/../../nvidia/nccl/include; do
+        [ -f "$d/nccl.h" ] && { dist_nccl=1; dist_flags="$dist_flags -DUSE_C10D_NCCL -DSR4G_WITH_NCCL -I$(cd "$d" && pwd)"; break; }
+      done
+    fi
+    # reducer.hpp includes distributed/autograd/context/context.h, which Debian's libtorch-dev 1.13 lacks: a
+    # stand-in declaring the two types reducer.hpp uses (see the file; sr4g_dist.cpp checks the Reducer's layout).
+    [ -f "$inc/torch/csrc/distributed/autograd/context/context.h" ] || dist_flags="$dist_flags -I$here/src/main/c/standin"
+    if [ "$dist_gloo" = 1 ] || [ "$dist_nccl" = 1 ]; then dist_flags="-DSR4G_WITH_DIST$dist_flags"; else dist_flags=""; fi
+  fi
+  if [ -z "$dist_flags" ]; then
+    skip "distributed training" "no c10d headers with Gloo or NCCL (install: apt-get install -y --no-install-recommends libgloo-dev); sr4g train --nproc-per-node will report itself unavailable" false
+  fi
   cfg="CXX := ${CXX:-g++}
 TORCH_CXXFLAGS := $cxxflags
-TORCH_LDFLAGS := $ldflags"
+TORCH_LDFLAGS := $ldflags
+DIST_CXXFLAGS := $dist_flags"
   # Rewrite config.mk only when it changes: make then rebuilds exactly when the libtorch (or flags) changed.
   if [ ! -f "$B/config.mk" ] || [ "$(cat "$B/config.mk")" != "$cfg" ]; then printf '%s\n' "$cfg" >"$B/config.mk"; fi
-  echo "[native] libtorch $version from $how ($lib, C++11 ABI=$abi, CUDA=$cuda_torch)"
+  echo "[native] libtorch $version from $how ($lib, C++11 ABI=$abi, CUDA=$cuda_torch, c10d gloo=$dist_gloo nccl=$dist_nccl)"
   jobs=$(nproc 2>/dev/null || echo 2)
   make -s -C "$here" -j"$jobs" B="$B" lib
   # The C++ overhead baseline is optional: an executable needs every transitive libtorch dependency at link time.
@@ -93,6 +117,8 @@ TORCH_LDFLAGS := $ldflags"
     echo "libtorch.lib=$lib"
     echo "libtorch.found=$how"
     echo "libtorch.cuda=$cuda_torch"
+    echo "dist.gloo=$dist_gloo"
+    echo "dist.nccl=$dist_nccl"
   } >>"$props"
 fi
 

@@ -8,9 +8,10 @@
 #   scripts/device-check.sh [out-dir]      on a machine with CUDA and PyTorch but no Java (carry .device/): unpacks
 #                                          the runtime, builds the C layer against the machine's PyTorch, runs
 #                                          `sr4g doctor`, the native, diffusion and detection tests (the CUDA ones run
-#                                          there), the relation-kernel benchmark, `sr4g bench infer` / `bench train` on
-#                                          the SD 1.5 shape, `sr4g bench detect` on the OWL-ViT shapes, and the per-op
-#                                          overhead benchmark on that machine's CPU, and
+#                                          there), NCCL with one rank (NcclTest, NCCL's version), the relation-kernel
+#                                          benchmark, `sr4g bench infer` / `bench train` on the SD 1.5 shape, `sr4g
+#                                          bench detect` on the OWL-ViT shapes, and the per-op overhead benchmark on
+#                                          that machine's CPU, and
 #                                          writes the results to out-dir (default $OUT or .device/out).
 #   QUICK=1 scripts/device-check.sh        the same without the benchmarks (tests and doctor only).
 # Every step runs even if an earlier one failed; summary.txt lists each step's exit code.
@@ -99,11 +100,17 @@ fi
 J=("$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dsr4g.native.path="$native")
 step doctor-json doctor.json "${J[@]}" -jar "$dev/sr4g.jar" doctor --json --steps 20
 step doctor doctor.txt "${J[@]}" -jar "$dev/sr4g.jar" doctor --steps 20
-# All native tests (CPU ones included: they check the 2.x code paths), with the GPU ones not skipped here.
-step tests tests.txt env CI=true "${J[@]}" -jar "$dev/junit-platform-console-standalone-$junit_version.jar" execute \
+# All native tests (CPU ones included: they check the 2.x code paths), with the GPU ones not skipped here. The wheels
+# have no Gloo headers, so the Gloo (CPU) process-group tests skip here; NCCL is checked by NcclTest (one rank).
+step tests tests.txt env CI=true SR4G_GLOO_OPTIONAL=1 "${J[@]}" -jar "$dev/junit-platform-console-standalone-$junit_version.jar" execute \
   --class-path "$dev/native-tests.jar:$dev/core-tests.jar:$dev/sr4g.jar" \
   --select-package org.sr4g.torch --select-package org.sr4g.cuda \
   --details=tree --disable-banner --reports-dir "$out/junit"
+# Distributed training's NCCL path with one rank on this GPU (NCCL refuses two ranks on one device): the process group,
+# its collectives and DDP's Reducer on CUDA tensors; prints NCCL's version (also in doctor.txt, "distributed").
+step nccl-one-rank nccl-one-rank.txt env CI=true "${J[@]}" -jar "$dev/junit-platform-console-standalone-$junit_version.jar" \
+  execute --class-path "$dev/native-tests.jar:$dev/core-tests.jar:$dev/sr4g.jar" --select-class org.sr4g.torch.NcclTest \
+  --details=tree --disable-banner --reports-dir "$out/junit-nccl"
 # The model stack: golden parity on CUDA (f32, TF32 off), bf16, SDPA, gradient checkpointing (CudaModelsTest), and
 # fp16 training with loss scaling (MixedPrecisionTest, whose other cases are quick CPU ones). Not the whole diffusion
 # suite: its CPU tests already run in CI.

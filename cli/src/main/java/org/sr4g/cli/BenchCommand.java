@@ -3,8 +3,13 @@ package org.sr4g.cli;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.Optional;
 import org.sr4g.diffusion.training.TrainBench;
+import org.sr4g.diffusion.training.distributed.WorkerLauncher;
+import org.sr4g.diffusion.training.distributed.World;
+import org.sr4g.torch.ProcessGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -12,8 +17,10 @@ import picocli.CommandLine.Spec;
 /** {@code sr4g bench}: performance measurements, one subcommand per question (infer: UNet denoising; train: steps). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     header = "Measure performance: sr4g bench infer (UNet denoising steps), sr4g bench train (training steps),"
-        + " sr4g bench detect (OWL-ViT detection).",
-    subcommands = {BenchInferCommand.class, BenchCommand.Train.class, BenchDetectCommand.class})
+        + " sr4g bench detect (OWL-ViT detection), sr4g bench allreduce (the gradient all-reduce of data-parallel"
+        + " training).",
+    subcommands = {BenchInferCommand.class, BenchCommand.Train.class, BenchDetectCommand.class,
+        BenchAllReduceCommand.class})
 final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -28,7 +35,10 @@ final class BenchCommand implements Runnable {
       description = "Random latents, timesteps and text context (no data loading, VAE or text encoder). Prints the"
           + " median step time, images/s and the peak resident memory of the process (VmHWM; on CUDA this is host"
           + " memory, and the CUDA caching allocator's peak is printed too). Run once with and once without"
-          + " --gradient-checkpointing to compare (the peak of a process never goes down).")
+          + " --gradient-checkpointing to compare (the peak of a process never goes down). With --nproc-per-node N:"
+          + " one-process and N-process runs (DistributedDataParallel steps: DDP's Reducer over Gloo on the CPU, NCCL on"
+          + " CUDA), each in fresh worker JVMs, alternated --repeats times; prints the step times, images/s over all"
+          + " processes, the scaling efficiency against one process and the all-reduce time of the gradients per step.")
   static final class Train implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -46,11 +56,23 @@ final class BenchCommand implements Runnable {
     String mixedPrecision;
     @Option(names = "--gradient-checkpointing", description = "recompute the UNet's blocks in the backward (sr4g train"
         + " --gradient-checkpointing)") boolean gradientCheckpointing;
+    @Option(names = "--repeats", defaultValue = "1", paramLabel = "K",
+        description = "with --nproc-per-node: alternate K one-process and K N-process runs (default: ${DEFAULT-VALUE})")
+    int repeats;
+    @Mixin DistributedMixin dist;
 
     @Override
     public Integer call() {
-      TrainBench.Result r = TrainBench.run(TrainBench.Shape.parse(shape), batch, res, steps, warmup, device, seed,
-          mixedPrecision, gradientCheckpointing);
+      Optional<World> worker = DistributedMixin.worker();
+      if (dist.launches(worker)) return new DistributedBench(this).compare();
+      worker.ifPresent(w -> WorkerLauncher.watchLauncher(System.getenv()));
+      String dev = worker.map(w -> DistributedMixin.workerDevice(device, w)).orElse(device);
+      TrainBench.Result r;
+      try (ProcessGroup group = DistributedBench.join(dist, worker, dev)) {
+        r = TrainBench.run(TrainBench.Shape.parse(shape), batch, res, steps, warmup, dev, seed, mixedPrecision,
+            gradientCheckpointing, group);
+      }
+      if (worker.isPresent() && worker.get().rank() != 0) return 0;
       PrintWriter w = spec.commandLine().getOut();
       StringBuilder all = new StringBuilder();
       for (double d : r.stepMs()) all.append(all.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.1f", d));
@@ -62,6 +84,10 @@ final class BenchCommand implements Runnable {
           r.imagesPerSecond(), r.peakRssKb() / 1024.0)
           + String.format(Locale.ROOT, "  (RSS before the first step %.1f MiB)", r.rssBeforeKb() / 1024.0)
           + (r.cudaPeakBytes() >= 0 ? String.format(Locale.ROOT, "  CUDA peak %.1f MiB", r.cudaPeakBytes() / 1048576.0) : ""));
+      if (r.worldSize() > 1)
+        w.println(String.format(Locale.ROOT, "%d processes: all-reduce of the gradients (%.1f MiB) %.2f ms per step, %.2f GB/s",
+            r.worldSize(), r.gradientBytes() / 1048576.0, r.allReduceMs(), r.gradientBytes() / r.allReduceMs() / 1e6));
+      if (worker.isPresent()) w.println(DistributedBench.RESULT + DistributedBench.json(r)); // for the launcher
       w.flush();
       return 0;
     }

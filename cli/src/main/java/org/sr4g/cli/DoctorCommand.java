@@ -6,12 +6,15 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.sr4g.cuda.CudaDriver;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.NativeFiles;
+import org.sr4g.torch.ProcessGroup;
 import org.sr4g.torch.SelfTest;
 import org.sr4g.torch.Torch;
 import picocli.CommandLine;
@@ -56,6 +59,7 @@ final class DoctorCommand implements Callable<Integer> {
       torch.put("install", "apt-get install -y --no-install-recommends libtorch-dev, then rebuild (./run-tests or ./sr4g)");
     }
     r.put("libtorch", torch);
+    r.put("distributed", distributed());
 
     CudaDriver.Probe p = CudaDriver.probe();
     Map<String, Object> cuda = new LinkedHashMap<>();
@@ -115,6 +119,25 @@ final class DoctorCommand implements Callable<Integer> {
     return allOk ? 0 : 1;
   }
 
+  /** The c10d backends of this build (sr4g train --nproc-per-node), with NCCL's version where it is compiled in. */
+  private static Map<String, Object> distributed() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    if (!Torch.isAvailable()) return m;
+    for (ProcessGroup.Backend b : ProcessGroup.Backend.values()) {
+      Optional<String> why = ProcessGroup.unavailableReason(b);
+      m.put(b.name().toLowerCase(Locale.ROOT), why.isEmpty());
+      why.ifPresent(w -> m.put(b.name().toLowerCase(Locale.ROOT) + "Reason", w));
+    }
+    if (Boolean.TRUE.equals(m.get("nccl"))) {
+      try {
+        m.put("ncclVersion", ProcessGroup.ncclVersion());
+      } catch (RuntimeException e) {
+        m.put("ncclVersion", "? (" + e.getMessage() + ")");
+      }
+    }
+    return m;
+  }
+
   private static Double finiteOrNull(double v) {
     return Double.isFinite(v) ? v : null;
   }
@@ -152,6 +175,10 @@ final class DoctorCommand implements Callable<Integer> {
         ? t.get("version") + " from " + t.get("libtorchDir") + " (" + t.get("foundVia") + "), CUDA in libtorch: "
             + t.get("builtWithCuda") + ", devices: " + t.get("cudaDevices") + "\n            C layer " + t.get("library")
         : "MISSING: " + t.get("reason") + "\n            install: " + t.get("install"));
+    Map<String, Object> dist = (Map<String, Object>) r.get("distributed");
+    if (!dist.isEmpty())
+      out.printf("distributed gloo %s, nccl %s%n", Boolean.TRUE.equals(dist.get("gloo")) ? "yes" : "no: " + dist.get("glooReason"),
+          Boolean.TRUE.equals(dist.get("nccl")) ? "yes (NCCL " + dist.get("ncclVersion") + ")" : "no: " + dist.get("ncclReason"));
     Map<String, Object> c = (Map<String, Object>) r.get("cuda");
     if (Boolean.TRUE.equals(c.get("available"))) {
       out.printf("cuda        driver %s%n", c.get("driverVersion"));

@@ -3,12 +3,17 @@ package org.sr4g.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.sr4g.diffusion.ModelSources;
 import org.sr4g.diffusion.training.TrainOptions;
 import org.sr4g.diffusion.training.Trainer;
+import org.sr4g.diffusion.training.distributed.DistributedFailure;
+import org.sr4g.diffusion.training.distributed.WorkerLauncher;
+import org.sr4g.diffusion.training.distributed.World;
 import org.sr4g.io.Escape;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,7 +35,9 @@ import picocli.CommandLine.Spec;
       "",
       "Example:",
       "  sr4g train --model sd-v1-5 --data sr4g/train.jsonl --images coco/train2017 --out run1 \\",
-      "      --resolution 512 --batch-size 4 --grad-accum 4 --lr 1e-5 --max-steps 15000 --device cuda"
+      "      --resolution 512 --batch-size 4 --grad-accum 4 --lr 1e-5 --max-steps 15000 --device cuda",
+      "  sr4g train … --device cuda --nproc-per-node 8     (8 GPUs: 8 processes, global batch 8 × --batch-size)",
+      "A process started with torchrun's variables (RANK, WORLD_SIZE, …) is one worker of such a run."
     })
 final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -113,9 +120,14 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--halt-after-step", defaultValue = "0", hidden = true,
       description = "test hook: Runtime.halt after this step (crash simulation)") long haltAfterStep;
   @Option(names = "--quiet", description = "no per-step progress lines") boolean quiet;
+  @Mixin DistributedMixin dist;
 
   @Override
   public Integer call() {
+    Optional<World> worker = DistributedMixin.worker();
+    if (dist.launches(worker)) return dist.launch(spec, spec.commandLine().getOut()::println);
+    worker.ifPresent(w -> WorkerLauncher.watchLauncher(System.getenv()));
+    boolean speaks = worker.map(w -> w.rank() == 0).orElse(true); // one progress report: rank 0's
     TrainOptions o = new TrainOptions();
     o.model = ModelSources.folder(model, "--model");
     o.variant = variant;
@@ -123,7 +135,8 @@ final class TrainCommand implements Callable<Integer> {
     o.images = images;
     o.cache = cache;
     o.out = out;
-    o.device = device;
+    o.device = worker.map(w -> DistributedMixin.workerDevice(device, w)).orElse(device);
+    o.distributed = dist.options(worker);
     o.resolution = resolution;
     o.randomCrop = randomCrop;
     o.randomFlip = randomFlip;
@@ -162,10 +175,10 @@ final class TrainCommand implements Callable<Integer> {
     o.maxImagePixels = maxImagePixels;
     o.haltAfterStep = haltAfterStep;
     PrintWriter w = spec.commandLine().getOut();
-    Trainer.Result r = Trainer.train(o, new Trainer.Listener() {
+    Trainer.Listener progress = new Trainer.Listener() {
       @Override
       public void step(Trainer.StepMetrics m, long max) {
-        if (quiet) return;
+        if (quiet || !speaks) return;
         w.println(String.format(Locale.ROOT, "step %d/%d  loss %.5f  lr %.3g  grad-norm %.3g  %.0f ms  data-wait %.0f ms%s",
             m.step(), max, m.loss(), m.lr(), m.gradNorm(), m.stepMs(), m.dataWaitMs(), m.lossScale() > 0
                 ? String.format(Locale.ROOT, "  loss-scale %.0f%s", m.lossScale(),
@@ -176,10 +189,20 @@ final class TrainCommand implements Callable<Integer> {
 
       @Override
       public void message(String line) {
+        if (!speaks) return;
         w.println(line);
         w.flush();
       }
-    });
+    };
+    Trainer.Result r;
+    try {
+      r = Trainer.train(o, progress);
+    } catch (DistributedFailure f) { // another rank failed or went missing: one line, exit 1
+      spec.commandLine().getErr().println(spec.qualifiedName() + ": " + f.getMessage());
+      spec.commandLine().getErr().flush();
+      return 1;
+    }
+    if (!speaks) return 0;
     w.println(String.format(Locale.ROOT, "trained steps %d..%d; data wait %.0f ms in all; skipped %d unreadable or missing"
         + " image(s)%s", r.startStep() + 1, r.endStep(), r.dataWaitMs(), r.skips(),
         r.skippedFiles().isEmpty() ? "" : " (" + String.join(", ", r.skippedFiles().subList(0,

@@ -33,6 +33,11 @@ class DoctorCommandTest {
       JsonNode cpu = j.get("selfTest").get(0);
       assertEquals("cpu", cpu.get("device").asText());
       assertTrue(cpu.get("ok").asBoolean(), cpu.toString());
+      // The c10d backends: Gloo wherever libgloo-dev was there at build time (CI installs it), NCCL only on CUDA.
+      JsonNode d = j.get("distributed");
+      assertTrue(d.has("gloo") && d.has("nccl"), d.toString());
+      if ("true".equalsIgnoreCase(System.getenv("CI"))) assertTrue(d.get("gloo").asBoolean(), d.toString());
+      if (!d.get("nccl").asBoolean()) assertTrue(d.get("ncclReason").asText().contains("NCCL"), d.toString());
     } else {
       assertTrue(j.get("libtorch").get("install").asText().contains("libtorch-dev"));
       if ("true".equalsIgnoreCase(System.getenv("CI"))) throw new AssertionError("CI must have libtorch: " + r[1]);

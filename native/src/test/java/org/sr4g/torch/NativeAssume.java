@@ -17,6 +17,20 @@ public final class NativeAssume {
     Assumptions.abort(why);
   }
 
+  /**
+   * Distributed tests need the Gloo backend (libgloo-dev at build time): skip without it, fail under CI=true — except
+   * where SR4G_GLOO_OPTIONAL=1 says a build without Gloo is expected (scripts/device-check.sh: PyTorch's wheels ship no
+   * Gloo headers, and NCCL is what runs there).
+   */
+  public static void gloo() {
+    torch();
+    var why = ProcessGroup.unavailableReason(ProcessGroup.Backend.GLOO);
+    if (why.isEmpty()) return;
+    if ("true".equalsIgnoreCase(System.getenv("CI")) && !"1".equals(System.getenv("SR4G_GLOO_OPTIONAL")))
+      Assertions.fail(why.get() + " — required when CI=true");
+    Assumptions.abort(why.get());
+  }
+
   /** GPU tests skip (never fail) without a CUDA device: CI has none. */
   public static void cudaTorch() {
     torch();

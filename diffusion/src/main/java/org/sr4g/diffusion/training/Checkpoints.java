@@ -45,8 +45,13 @@ public final class Checkpoints {
 
   private Checkpoints() {}
 
-  /** What a checkpoint restores besides tensors. */
-  public record State(long step, long dataPosition, ObjectNode fixedOptions, long skippedSteps) {}
+  /**
+   * What a checkpoint restores besides tensors. {@code dataPosition}: the stream position to continue from (for
+   * several ranks the first one no rank has reached); {@code worldSize}: the number of ranks that wrote it (1 for
+   * checkpoints from before distributed training); {@code rankPositions}: each rank's own cursor, or null for one.
+   */
+  public record State(long step, long dataPosition, ObjectNode fixedOptions, long skippedSteps, int worldSize,
+      long[] rankPositions) {}
 
   /** A trained text encoder: its config file (copied), parameters and optimizer. */
   public record TextEncoder(Path config, Params params, AdamW opt) {}
@@ -59,7 +64,7 @@ public final class Checkpoints {
 
   public static void save(Path out, long step, long dataPosition, ObjectNode fixedOptions, Path unetConfig,
       Params unet, AdamW opt, Ema ema, TextEncoder te, GradScaler scaler, long skippedSteps, int limit,
-      ObjectNode settings) {
+      ObjectNode settings, long[] rankPositions) {
     try {
       Path root = dir(out);
       Files.createDirectories(root);
@@ -91,6 +96,13 @@ public final class Checkpoints {
       ObjectNode s = JSON.createObjectNode();
       s.put("step", step);
       s.put("data_position", dataPosition);
+      // Data-parallel runs: how many ranks wrote it, and each rank's own cursor (rank r read stream positions
+      // r, r+N, …); a resume with another number of ranks continues from data_position.
+      s.put("world_size", rankPositions == null ? 1 : rankPositions.length);
+      if (rankPositions != null && rankPositions.length > 1) {
+        var a = s.putArray("data_positions");
+        for (long p : rankPositions) a.add(p);
+      }
       s.put("rng", "derived from (seed, step): nothing else to store");
       s.set("options", fixedOptions);
       if (scaler != null) {
@@ -213,8 +225,18 @@ public final class Checkpoints {
           throw new UserInputException(ckpt + "/state.json: bad grad_scaler state: " + e.getMessage());
         }
       }
+      int world = s.path("world_size").asInt(1);
+      if (world < 1) throw new UserInputException(ckpt + "/state.json: world_size must be at least 1");
+      JsonNode dp = s.get("data_positions");
+      long[] ranks = null;
+      if (dp != null) {
+        if (!dp.isArray() || dp.size() != world)
+          throw new UserInputException(ckpt + "/state.json: data_positions must list one cursor per rank (" + world + ")");
+        ranks = new long[world];
+        for (int i = 0; i < world; i++) ranks[i] = dp.get(i).asLong();
+      }
       return new State(s.get("step").asLong(), s.get("data_position").asLong(), (ObjectNode) s.get("options"),
-          s.path("skipped_steps").asLong(0));
+          s.path("skipped_steps").asLong(0), world, ranks);
     } catch (IOException e) {
       throw new UserInputException(ckpt + ": cannot read checkpoint: " + e.getMessage(), e);
     }

@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.LongUnaryOperator;
 import org.sr4g.UserInputException;
 
 /**
@@ -42,6 +43,7 @@ public final class DataLoader implements AutoCloseable {
   private final boolean randomFlip;
   private final long seed;
   private final int prefetch;
+  private final LongUnaryOperator streamPosition;
   private final ExecutorService pool;
   private final ArrayDeque<Slot> queue = new ArrayDeque<>();
   private long nextToSubmit;
@@ -57,6 +59,16 @@ public final class DataLoader implements AutoCloseable {
 
   public DataLoader(List<List<TrainRow>> examples, Path images, int res, boolean randomCrop, boolean randomFlip,
       long seed, int workers, int prefetch, long startPosition) {
+    this(examples, images, res, randomCrop, randomFlip, seed, workers, prefetch, startPosition, p -> p);
+  }
+
+  /**
+   * A loader that reads only some positions of the stream: its {@code q}-th example is stream position
+   * {@code streamPosition(q)} (one rank of a data-parallel run: {@code q·N + rank}); {@code startPosition} and
+   * {@link Batch#nextPosition()} count this loader's own positions.
+   */
+  public DataLoader(List<List<TrainRow>> examples, Path images, int res, boolean randomCrop, boolean randomFlip,
+      long seed, int workers, int prefetch, long startPosition, LongUnaryOperator streamPosition) {
     if (examples.isEmpty()) throw new UserInputException("no training examples");
     this.examples = List.copyOf(examples);
     this.images = images;
@@ -67,6 +79,7 @@ public final class DataLoader implements AutoCloseable {
     this.prefetch = Math.max(1, prefetch);
     this.nextToSubmit = startPosition;
     this.nextPosition = startPosition;
+    this.streamPosition = streamPosition;
     this.pool = Executors.newFixedThreadPool(Math.max(1, workers), r -> {
       Thread t = new Thread(r, "sr4g-data");
       t.setDaemon(true); // never keeps the JVM alive after training stops
@@ -119,9 +132,9 @@ public final class DataLoader implements AutoCloseable {
 
   private void fill() {
     while (queue.size() < prefetch) {
-      long p = nextToSubmit++;
-      List<TrainRow> ex = examples.get(exampleAt(p));
-      queue.addLast(new Slot(p, pool.submit(() -> load(p, ex))));
+      long p = nextToSubmit++, g = streamPosition.applyAsLong(p);
+      List<TrainRow> ex = examples.get(exampleAt(g));
+      queue.addLast(new Slot(p, pool.submit(() -> load(g, ex))));
     }
   }
 

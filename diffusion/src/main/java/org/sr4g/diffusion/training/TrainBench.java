@@ -14,6 +14,8 @@ import org.sr4g.torch.AdamW;
 import org.sr4g.torch.Autograd;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Generator;
+import org.sr4g.torch.GradientReducer;
+import org.sr4g.torch.ProcessGroup;
 import org.sr4g.torch.GradScaler;
 import org.sr4g.torch.ModeGuard;
 import org.sr4g.torch.Device;
@@ -64,11 +66,18 @@ public final class TrainBench {
 
   /**
    * {@code rssBeforeKb}: VmRSS once the model is loaded, before the first step; {@code cudaPeakBytes}: the CUDA caching
-   * allocator's peak on the device (-1 on the CPU).
+   * allocator's peak on the device (-1 on the CPU). Data-parallel ({@code worldSize} > 1): {@code batch} is per
+   * process, {@code imagesPerSecond} counts every process's images, and {@code allReduceMs} is the median time of
+   * averaging all gradients over the processes in DDP's buckets, alone (0 for one process).
    */
   public record Result(Shape shape, int batch, int resolution, String device, boolean gradientCheckpointing,
       long parameters, int warmup, double[] stepMs, double medianMs, double imagesPerSecond, long peakRssKb,
-      long rssBeforeKb, long cudaPeakBytes) {}
+      long rssBeforeKb, long cudaPeakBytes, int worldSize, double allReduceMs) {
+    /** The gradients one all-reduce moves (float32). */
+    public long gradientBytes() {
+      return 4 * parameters;
+    }
+  }
 
   private TrainBench() {}
 
@@ -79,6 +88,16 @@ public final class TrainBench {
    */
   public static Result run(Shape shape, int batch, int res, int steps, int warmup, String device, long seed,
       String mixedPrecision, boolean gradientCheckpointing) {
+    return run(shape, batch, res, steps, warmup, device, seed, mixedPrecision, gradientCheckpointing, null);
+  }
+
+  /**
+   * With a {@code group} of several processes, each step is a DistributedDataParallel step: rank 0's initial weights
+   * broadcast, DDP's Reducer averaging the gradients during the backward (each rank draws its own random batch); after
+   * the timed steps, the gradient all-reduce alone is timed {@code steps} times ({@link ProcessGroup#averageGradients}).
+   */
+  public static Result run(Shape shape, int batch, int res, int steps, int warmup, String device, long seed,
+      String mixedPrecision, boolean gradientCheckpointing, ProcessGroup group) {
     if (batch < 1 || steps < 1 || warmup < 0) throw new UserInputException("--batch and --steps must be at least 1, --warmup >= 0");
     Device dev = Device.forUser(device);
     MixedPrecision mp = MixedPrecision.parse(mixedPrecision, dev);
@@ -101,14 +120,18 @@ public final class TrainBench {
           + shape.name().toLowerCase());
     int lat = res / shape.vaeFactor;
     // Seeded random weights (values do not change step time); the same initialisation as `sr4g bench infer`.
-    try (Generator gen = new Generator(Device.CPU, seed);
+    int rank = group != null ? group.rank() : 0, world = group != null ? group.size() : 1;
+    // The same weights everywhere (seed), each rank's own random batches (seed + rank).
+    try (Generator gen = new Generator(Device.CPU, seed + rank);
         RandomWeights weights = new RandomWeights(UNet2DConditionModel.parameterShapes(config), seed);
         UNet2DConditionModel unet = UNet2DConditionModel.load(config, weights, dev);
-        AdamW opt = new AdamW(unet.params().list(), 1e-5, 0.9, 0.999, 1e-8, 1e-2)) {
+        AdamW opt = new AdamW(unet.params().list(), 1e-5, 0.9, 0.999, 1e-8, 1e-2);
+        GradientReducer reducer = group != null ? new GradientReducer(group, unet.params().list()) : null) {
+      if (group != null) group.broadcast(unet.params().list(), 0);
       unet.setGradientCheckpointing(gradientCheckpointing);
       long rssBefore = procStatusKb("VmRSS:");
       long params = unet.params().numel();
-      SplittableRandom r = new SplittableRandom(seed);
+      SplittableRandom r = new SplittableRandom(seed + rank);
       double[] ms = new double[steps];
       for (int s = -warmup; s < steps; s++) {
         long t0 = System.nanoTime();
@@ -124,8 +147,11 @@ public final class TrainBench {
             Tensor pred = unet.forward(x, Tensor.of(ts, batch).to(dev), ctx);
             loss = Nn.mseLoss(mp == MixedPrecision.NO ? pred : pred.to(DType.F32), noise);
           }
-          // loss.backward(), plus the layers' recompute (under the forward's autocast) with gradient checkpointing
+          // loss.backward(), plus the layers' recompute (under the forward's autocast) with gradient checkpointing; with
+          // several processes DDP's Reducer all-reduces the gradients during it
+          if (reducer != null) reducer.prepare();
           unet.backward(scaler != null ? scaler.scale(loss) : loss);
+          if (reducer != null) reducer.check();
           if (scaler != null) scaler.unscale(unet.params().list());
           Autograd.clipGradNorm(unet.params().list(), 1.0);
           if (scaler != null) {
@@ -139,9 +165,21 @@ public final class TrainBench {
         if (s >= 0) ms[s] = (System.nanoTime() - t0) / 1e6;
       }
       double median = median(ms);
+      double allReduce = 0;
+      if (group != null) {
+        double[] ar = new double[steps];
+        for (int s = -1; s < steps; s++) { // one untimed call allocates the flat bucket buffers
+          group.barrier(); // start together: time the exchange, not a rank's late arrival
+          long t0 = System.nanoTime();
+          group.averageGradients(unet.params().list(), GradientReducer.FIRST_BUCKET_BYTES, GradientReducer.BUCKET_BYTES);
+          if (dev.isCuda()) Torch.cudaSynchronize(dev.code());
+          if (s >= 0) ar[s] = (System.nanoTime() - t0) / 1e6;
+        }
+        allReduce = median(ar);
+      }
       long cudaPeak = dev.isCuda() ? Torch.cudaMemory(dev.code())[1] : -1;
       return new Result(shape, batch, res, device, gradientCheckpointing, params, warmup, ms, median,
-          batch * 1000.0 / median, peakRssKb(), rssBefore, cudaPeak);
+          world * batch * 1000.0 / median, peakRssKb(), rssBefore, cudaPeak, world, allReduce);
     }
   }
 

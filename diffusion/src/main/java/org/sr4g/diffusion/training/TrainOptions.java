@@ -67,6 +67,12 @@ public final class TrainOptions {
   public int validationClipSkip = 1;
   /** {@code no}, {@code bf16} (CPU or CUDA) or {@code fp16} (CUDA, with loss scaling): see {@link MixedPrecision}. */
   public String mixedPrecision = "no";
+  /**
+   * Data-parallel training: this process's rank and world, the rendezvous and the collective timeout (one process by
+   * default). See {@link org.sr4g.diffusion.training.distributed.DistributedTraining}.
+   */
+  public org.sr4g.diffusion.training.distributed.DistributedOptions distributed =
+      org.sr4g.diffusion.training.distributed.DistributedOptions.single();
   public int workers = 2;
   public int prefetch = 8;
   /** Images of more pixels are refused before decoding (Pillow's default limit). */

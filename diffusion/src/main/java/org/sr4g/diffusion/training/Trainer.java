@@ -24,6 +24,7 @@ import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.schedulers.NoiseSchedule;
 import org.sr4g.diffusion.schedulers.Scheduler;
 import org.sr4g.diffusion.tokenizer.ClipTokenizer;
+import org.sr4g.diffusion.training.distributed.DistributedTraining;
 import org.sr4g.io.OutputRules;
 import org.sr4g.io.Staging;
 import org.sr4g.torch.AdamW;
@@ -86,6 +87,17 @@ public final class Trainer {
   public static Result train(TrainOptions o, Listener listener) {
     validate(o);
     Device dev = Device.forUser(o.device);
+    // Data-parallel training (o.distributed): one process by default, where every hook below is the identity.
+    try (DistributedTraining dist = DistributedTraining.open(o.distributed, dev)) {
+      try {
+        return train(o, listener, dev, dist);
+      } catch (RuntimeException e) {
+        throw dist.explain(e); // a failed or timed-out collective: which rank is missing
+      }
+    }
+  }
+
+  private static Result train(TrainOptions o, Listener listener, Device dev, DistributedTraining dist) {
     MixedPrecision mp = MixedPrecision.parse(o.mixedPrecision, dev);
     LatentCache cache = null;
     List<List<TrainRow>> examples = List.of();
@@ -187,18 +199,22 @@ public final class Trainer {
             listener.message("no checkpoint in " + Checkpoints.dir(o.out) + ": starting a new run");
           } else {
             Checkpoints.State s = Checkpoints.load(ckpt, unet.params(), opt, ema, teState, scaler);
+            dist.checkResume(ckpt, s, o.batchSize);
             if (!s.fixedOptions().toString().equals(fixed.toString()))
               throw new UserInputException("--resume " + ckpt + ": options differ from the checkpoint's (it has "
                   + s.fixedOptions() + ", this run " + fixed + "); an exact resume needs the same ones");
             step = s.step();
-            position = s.dataPosition();
+            position = dist.resumePosition(s);
             skippedSteps = s.skippedSteps();
             listener.message("resumed from " + ckpt + " at step " + step);
           }
         }
-        boolean fresh = !Files.exists(o.out);
-        OutputRules.createResumable(o.out, "train");
-        truncateMetrics(metricsFile, step);
+        dist.attach(trainable); // rank 0's weights everywhere, DDP's Reducer on the trainable parameters
+        boolean fresh = dist.writes() && !Files.exists(o.out);
+        if (dist.writes()) { // only rank 0 writes (docs/training.md, Distributed training)
+          OutputRules.createResumable(o.out, "train");
+          truncateMetrics(metricsFile, step);
+        }
         if (step >= o.maxSteps) listener.message("already at step " + step + " of " + o.maxSteps);
         long startStep = step;
         List<StepMetrics> ran = new ArrayList<>();
@@ -206,11 +222,12 @@ public final class Trainer {
         int res = o.resolution, b = o.batchSize;
         int T = acp.length;
         DataLoader data = cache != null ? null : new DataLoader(examples, o.images, res, o.randomCrop, o.randomFlip,
-            o.seed, o.workers, o.prefetch, position).maxImagePixels(o.maxImagePixels);
+            o.seed, o.workers, o.prefetch, position, dist::globalPosition).maxImagePixels(o.maxImagePixels);
         LatentCache.Stream cached = cache != null ? cache.new Stream(o.seed) : null;
         try (LatentCache closeCache = cache; DataLoader closeData = data; MetricsLog metrics = new MetricsLog(metricsFile)) {
           while (step < o.maxSteps) {
             step++;
+            dist.beginStep(step);
             long t0 = System.nanoTime();
             long wait0 = data != null ? data.dataWaitNanos() : 0;
             Autograd.zeroGrad(trainable);
@@ -227,7 +244,7 @@ public final class Trainer {
               try (TensorScope scope = TensorScope.open();
                   Generator gen = new Generator(Device.CPU, DataLoader.mix(o.seed, step, micro))) {
                 SplittableRandom r = new SplittableRandom(DataLoader.mix(o.seed, step, 1_000_003L + micro));
-                boolean[] drop = dropped(o.seed, step, micro, b, o.captionDropout);
+                boolean[] drop = dist.mine(dropped(o.seed, step, micro, dist.globalBatch(b), o.captionDropout));
                 Tensor latents, context;
                 if (cache != null) {
                   // Same arithmetic and generator order as the VAE path: (mean + std·ε) × scaling_factor.
@@ -235,14 +252,14 @@ public final class Trainer {
                   int per = (int) (ls[0] * ls[1] * ls[2]), perE = (int) (es[0] * es[1]);
                   float[] mean = new float[b * per], std = new float[b * per], emb = new float[b * perE];
                   for (int i = 0; i < b; i++) {
-                    LatentCache.Sample smp = cached.at(cachePositions[i]);
+                    LatentCache.Sample smp = cached.at(dist.globalPosition(cachePositions[i]));
                     System.arraycopy(cache.mean(smp.image()), 0, mean, i * per, per);
                     System.arraycopy(cache.std(smp.image()), 0, std, i * per, per);
                     System.arraycopy(drop[i] ? emptyEmbedding : cache.embedding(smp.caption()), 0, emb, i * perE, perE);
                   }
                   long[] shape = {b, ls[0], ls[1], ls[2]};
                   try (ModeGuard ng = Autograd.noGrad()) {
-                    Tensor eps = Tensor.randn(gen, DType.F32, shape).to(dev);
+                    Tensor eps = dist.randn(gen, shape).to(dev);
                     latents = Tensor.of(mean, shape).to(dev).add(Tensor.of(std, shape).to(dev).mul(eps))
                         .mul(m.vae().scalingFactor());
                     context = Tensor.of(emb, b, es[0], es[1]).to(dev);
@@ -253,7 +270,7 @@ public final class Trainer {
                     var posterior = m.vae().encode(pixels);
                     // Posterior noise on the CPU generator: the same latents on every device. A VAE in the
                     // mixed-precision dtype gives mean and std in it: back to float32 before sampling.
-                    Tensor eps = Tensor.randn(gen, DType.F32, posterior.mean().shape()).to(dev);
+                    Tensor eps = dist.randn(gen, posterior.mean().shape()).to(dev);
                     latents = frozen == DType.F32 ? posterior.sample(eps)
                         : posterior.mean().to(DType.F32).add(posterior.std().to(DType.F32).mul(eps));
                     latents = latents.mul(m.vae().scalingFactor());
@@ -272,11 +289,11 @@ public final class Trainer {
                   if (context.dtype() != DType.F32) context = context.to(DType.F32); // bf16/fp16 encoder output
                 }
                 long[] shape = latents.shape();
-                Tensor noise = Tensor.randn(gen, DType.F32, shape);
+                // Drawn for the global batch, this rank's rows taken (dist.randn, dist.timesteps).
+                Tensor noise = dist.randn(gen, shape);
                 if (o.noiseOffset > 0)
-                  noise = noise.add(Tensor.randn(gen, DType.F32, shape[0], shape[1], 1, 1).mul(o.noiseOffset));
-                long[] ts = new long[b];
-                for (int i = 0; i < b; i++) ts[i] = r.nextInt(T);
+                  noise = noise.add(dist.randn(gen, shape[0], shape[1], 1, 1).mul(o.noiseOffset));
+                long[] ts = dist.timesteps(r, T, b);
                 // On the latents' device: no device-to-host copy of the latents per micro-batch (the noise comes from
                 // the CPU generator, so it is the same on every device, and is copied over once).
                 Tensor eps = noise.to(dev);
@@ -304,7 +321,10 @@ public final class Trainer {
                 // With gradient checkpointing this also recomputes the UNet's blocks (UNet2DConditionModel.backward,
                 // under the forward's autocast); gradients still add up over the micro-batches, and clipping below
                 // sees the sum as before. A trained text encoder gets its gradient through the context either way.
+                boolean sync = micro == o.gradAccum - 1; // earlier micro-batches accumulate locally (DDP's no_sync)
+                dist.beforeBackward(sync);
                 unet.backward(scaler != null ? scaler.scale(part) : part);
+                dist.afterBackward(sync);
                 lossSum += loss.item();
               }
             }
@@ -341,19 +361,17 @@ public final class Trainer {
                     + " an earlier checkpoint with a lower --lr, or use --mixed-precision bf16");
             }
             if (ema != null) ema.update(unet.params().named(), step);
-            StepMetrics sm = new StepMetrics(step, lossSum / o.gradAccum, lrNow, gradNorm,
+            StepMetrics sm = new StepMetrics(step, dist.mean(lossSum) / o.gradAccum, lrNow, gradNorm,
                 (System.nanoTime() - t0) / 1e6, data != null ? (data.dataWaitNanos() - wait0) / 1e6 : 0, lossScale,
                 skipped, skippedSteps);
             ran.add(sm);
-            metrics.append(sm);
+            if (dist.writes()) metrics.append(sm);
             listener.step(sm, o.maxSteps);
             if (o.checkpointEvery > 0 && step % o.checkpointEvery == 0) {
-              Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
-                  unet.params(), opt, ema, teState, scaler, skippedSteps, o.checkpointsLimit, settings(o));
-              LossChart.write(metricsFile, lossSvg);
+              checkpoint(o, dist, step, position, fixed, m, unet, opt, ema, teState, scaler, skippedSteps);
               lastCheckpoint = step;
             }
-            if (!validationPrompts.isEmpty() && (step == o.maxSteps
+            if (dist.writes() && !validationPrompts.isEmpty() && (step == o.maxSteps
                 || (o.validationEvery > 0 && step % o.validationEvery == 0))) {
               // With --ema the grid shows the average (what OUT/model gets), as diffusers: store the raw weights,
               // copy the EMA in, sample, restore (exactly, so the training continues on the raw weights unchanged).
@@ -373,9 +391,8 @@ public final class Trainer {
             }
           }
           if (lastCheckpoint != step)
-            Checkpoints.save(o.out, step, position, fixed, m.folder().root().resolve("unet/config.json"),
-                unet.params(), opt, ema, teState, scaler, skippedSteps, o.checkpointsLimit, settings(o));
-          LossChart.write(metricsFile, lossSvg);
+            checkpoint(o, dist, step, position, fixed, m, unet, opt, ema, teState, scaler, skippedSteps);
+          else if (dist.writes()) LossChart.write(metricsFile, lossSvg);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
@@ -385,12 +402,32 @@ public final class Trainer {
         }
         // With --ema the published UNet is the average (what diffusers' script saves), the raw weights stay in the checkpoint.
         // The text encoder (with --train-text-encoder) is published as trained: the EMA covers the UNet only.
-        Path finalModel = writeModel(m.folder().root(), ema != null ? ema.named() : unet.params().named(),
-            o.trainTextEncoder ? te.named() : null, o.out);
+        Path finalModel = o.out.resolve("model");
+        if (dist.writes())
+          writeModel(m.folder().root(), ema != null ? ema.named() : unet.params().named(),
+              o.trainTextEncoder ? te.named() : null, o.out);
+        dist.barrier("final model");
         return data == null ? new Result(startStep, step, ran, 0, List.of(), finalModel, 0)
             : new Result(startStep, step, ran, data.skips(), data.skippedFiles(), finalModel, data.dataWaitNanos() / 1e6);
       }
     }
+  }
+
+  /**
+   * A checkpoint of step {@code step} (and the loss chart): every rank's data cursor gathered, written by rank 0 only
+   * (atomically, see {@link Checkpoints}), then a barrier, so no rank runs ahead of a checkpoint that is not there.
+   */
+  private static void checkpoint(TrainOptions o, DistributedTraining dist, long step, long position, ObjectNode fixed,
+      DiffusersModel m, UNet2DConditionModel unet, AdamW opt, Ema ema, Checkpoints.TextEncoder teState,
+      GradScaler scaler, long skippedSteps) {
+    long[] cursors = dist.cursors(position);
+    if (dist.writes()) {
+      Checkpoints.save(o.out, step, DistributedTraining.globalCursor(cursors), fixed,
+          m.folder().root().resolve("unet/config.json"), unet.params(), opt, ema, teState, scaler, skippedSteps,
+          o.checkpointsLimit, settings(o), cursors);
+      LossChart.write(o.out.resolve("metrics.jsonl"), o.out.resolve("loss.svg"));
+    }
+    dist.barrier("checkpoint " + step);
   }
 
   /**
@@ -456,7 +493,9 @@ public final class Trainer {
    */
   static ObjectNode fixedOptions(TrainOptions o, int rows) {
     ObjectNode n = JSON.createObjectNode();
-    n.put("seed", o.seed).put("resolution", o.resolution).put("batch_size", o.batchSize)
+    // batch_size: the global batch (ranks × --batch-size, = --batch-size for one process), so a checkpoint resumes
+    // with another number of ranks exactly when the global batch is the same.
+    n.put("seed", o.seed).put("resolution", o.resolution).put("batch_size", o.batchSize * o.distributed.world().size())
         .put("grad_accum", o.gradAccum).put("caption_sampling", o.captionSampling).put("random_crop", o.randomCrop)
         .put("random_flip", o.randomFlip).put("data_rows", rows).put("ema", o.ema)
         .put("ema_decay", o.ema ? o.emaDecay : 0);
