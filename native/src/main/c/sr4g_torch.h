@@ -53,10 +53,19 @@ sr4g_err sr4g_where(sr4g_t cond, sr4g_t a, sr4g_t b, sr4g_t* out);
 
 /* layers (bias / weight handles may be NULL) */
 sr4g_err sr4g_linear(sr4g_t x, sr4g_t w, sr4g_t b, sr4g_t* out);
+/* w dense, or packed by sr4g_conv2d_pack (then a CPU input of its dtype runs oneDNN on the packed weight as it is) */
 sr4g_err sr4g_conv2d(sr4g_t x, sr4g_t w, sr4g_t b, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups, sr4g_t* out);
+/* a CPU float32/bfloat16 conv weight reordered once into oneDNN's layout for these stride/padding/groups (an mkldnn
+ * tensor: usable only as sr4g_conv2d's weight, read back with sr4g_to_data) */
+sr4g_err sr4g_conv2d_pack(sr4g_t w, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups, sr4g_t* out);
+sr4g_err sr4g_is_packed(sr4g_t a, int32_t* out);
 sr4g_err sr4g_group_norm(sr4g_t x, int64_t groups, sr4g_t w, sr4g_t b, double eps, sr4g_t* out);
 sr4g_err sr4g_layer_norm(sr4g_t x, const int64_t* shape, int64_t n, sr4g_t w, sr4g_t b, double eps, sr4g_t* out);
-sr4g_err sr4g_attention(sr4g_t q, sr4g_t k, sr4g_t v, sr4g_t mask, int32_t causal, sr4g_t* out);
+/* softmax(q kᵀ·d^-0.5 + mask) v over the last two dims (sr4g_attention.cpp); mask NULL, bool (true = attend) or float
+ * (added). slice: query rows per chunk (> 0), 0 = unsliced, < 0 = auto: chunks whose scores fit -slice bytes.
+ * *chunks (may be NULL) receives the number of chunks used. */
+sr4g_err sr4g_attention(sr4g_t q, sr4g_t k, sr4g_t v, sr4g_t mask, int32_t causal, int64_t slice, int64_t* chunks,
+                        sr4g_t* out);
 sr4g_err sr4g_embedding(sr4g_t weight, sr4g_t indices, sr4g_t* out);
 sr4g_err sr4g_upsample_nearest2x(sr4g_t x, sr4g_t* out);
 

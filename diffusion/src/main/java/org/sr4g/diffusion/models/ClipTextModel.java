@@ -10,6 +10,7 @@ import org.sr4g.torch.Device;
 import org.sr4g.torch.Nn;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
 
 /**
  * The CLIP text transformer (Hugging Face {@code CLIPTextModel}); fields mirror the checkpoint keys under
@@ -103,7 +104,8 @@ public final class ClipTextModel implements AutoCloseable {
     List<Tensor> hidden = new ArrayList<>();
     hidden.add(x);
     for (EncoderLayer layer : layers) {
-      x = layer.forward(x);
+      Tensor in = x;
+      x = TensorScope.within(() -> layer.forward(in)); // each layer's temporaries die with it
       hidden.add(x);
     }
     Tensor last = finalLayerNorm.forward(x);
@@ -175,7 +177,7 @@ public final class ClipTextModel implements AutoCloseable {
 
     Tensor forward(Tensor x) {
       Tensor h = layerNorm1.forward(x);
-      Tensor a = Attention.multiHead(qProj.forward(h), kProj.forward(h), vProj.forward(h), heads, true);
+      Tensor a = Nn.multiHeadAttention(qProj.forward(h), kProj.forward(h), vProj.forward(h), heads, null, true);
       x = x.add(outProj.forward(a));
       Tensor m = fc1.forward(layerNorm2.forward(x));
       // quick_gelu(x) = x·σ(1.702x), the OpenAI approximation the SD 1.x encoder was trained with; "gelu" is exact erf.

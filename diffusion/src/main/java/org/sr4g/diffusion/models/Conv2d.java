@@ -1,21 +1,35 @@
 package org.sr4g.diffusion.models;
 
 import org.sr4g.torch.Nn;
+import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
 
 /** torch.nn.Conv2d with a square kernel: {@code <prefix>.weight [out, in, k, k]}, {@code <prefix>.bias [out]}. */
 final class Conv2d {
-  final Tensor weight, bias;
+  private final String weightKey;
+  /** Dense, or oneDNN-packed after {@link #pack} (then it is the model's parameter under the same key). */
+  private Tensor weight;
+  final Tensor bias;
   private final int stride, padding;
 
   Conv2d(ParamLoader p, String prefix, long in, long out, int kernel, int stride, int padding) {
-    this.weight = p.param(prefix + ".weight", out, in, kernel, kernel);
+    this.weightKey = prefix + ".weight";
+    this.weight = p.param(weightKey, out, in, kernel, kernel);
     this.bias = p.param(prefix + ".bias", out);
     this.stride = stride;
     this.padding = padding;
+    p.registerConv(this);
   }
 
   Tensor forward(Tensor x) {
     return Nn.conv2d(x, weight, bias, stride, padding, 1);
+  }
+
+  /** Replaces the dense weight in {@code params} by its packed inference form (the dense tensor is freed). */
+  void pack(Params params) {
+    if (Nn.isPacked(weight)) return;
+    Tensor packed = Nn.packConv2d(weight, stride, padding, 1);
+    params.replace(weightKey, packed);
+    weight = packed;
   }
 }

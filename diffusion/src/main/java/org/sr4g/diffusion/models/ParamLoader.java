@@ -35,6 +35,7 @@ public final class ParamLoader {
   private final Map<String, long[]> expected = new LinkedHashMap<>();
   private final List<String> problems = new ArrayList<>();
   private final List<String> ignoredPrefixes = new ArrayList<>();
+  private final List<Conv2d> convs = new ArrayList<>();
 
   private ParamLoader(Weights weights, Device device, DType dtype, Params params, boolean checkOnly) {
     if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16)
@@ -85,6 +86,16 @@ public final class ParamLoader {
       Tensor t = dtype != DType.F32 ? cpu.to(dtype, device) : device.isCuda() ? cpu.to(device) : cpu;
       return params.add(key, scope.keep(t));
     }
+  }
+
+  /** Called by every {@link Conv2d}: the model packs them for inference ({@link InferencePacking}). */
+  void registerConv(Conv2d conv) {
+    convs.add(conv);
+  }
+
+  /** The convolutions built with this loader, in module order. */
+  List<Conv2d> convs() {
+    return List.copyOf(convs);
   }
 
   /** Every key requested so far with the shape its module expects, in module order. */

@@ -1,0 +1,52 @@
+package org.sr4g.diffusion.models;
+
+import java.util.List;
+import org.sr4g.torch.Params;
+import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TorchException;
+
+/**
+ * Turns a loaded model into an inference-only one: every parameter stops requiring gradients and, on the CPU, every
+ * convolution weight is packed once into oneDNN's layout ({@code Nn.packConv2d}) and its dense copy freed, so the
+ * weights take no more memory than before and oneDNN no longer reorders each of them on every call. Training keeps
+ * the dense weights (AdamW, EMA and checkpoints work on them, and the backward needs them). The packed weights are
+ * the model's parameters from then on: nothing can change them under the packing (writes into a packed tensor fail).
+ * On CUDA nothing is packed (cuDNN takes the dense weights).
+ */
+final class InferencePacking {
+  private final List<Conv2d> convs;
+  private String status = "not packed (training layout)";
+
+  InferencePacking(List<Conv2d> convs) {
+    this.convs = convs;
+  }
+
+  /** Freezes and packs {@code params} (idempotent); returns {@link #status()}. */
+  synchronized String apply(Params params) {
+    if (status.startsWith("packed") || status.startsWith("CUDA")) return status;
+    List<Tensor> all = params.list();
+    for (Tensor t : all) t.requiresGrad(false);
+    if (all.isEmpty() || convs.isEmpty()) return status = "packed 0 conv weights (none in this model)";
+    if (all.getFirst().device().isCuda()) return status = "CUDA: conv weights not packed (cuDNN takes them as they are)";
+    int packed = 0;
+    try {
+      for (Conv2d c : convs) {
+        c.pack(params);
+        packed++;
+      }
+      return status = "packed " + packed + " conv weights for oneDNN (dense copies freed)";
+    } catch (TorchException | IllegalStateException e) {
+      // Fallback with its reason: a CPU without the instructions for this dtype, an ATen built without oneDNN.
+      String reason = e.getMessage().lines().findFirst().orElse("?");
+      return status = "packed " + packed + " of " + convs.size() + " conv weights; the rest run dense: " + reason;
+    }
+  }
+
+  boolean isPacked() {
+    return status.startsWith("packed " + convs.size() + " conv");
+  }
+
+  String status() {
+    return status;
+  }
+}
