@@ -3,16 +3,20 @@ package org.sr4g.cli;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.sr4g.diffusion.models.BuiltInUNets;
 import org.sr4g.diffusion.training.TrainBench;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code sr4g bench}: performance measurements, one subcommand per question (infer: UNet denoising; train: steps). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    header = "Measure performance: sr4g bench infer (UNet denoising steps), sr4g bench train (training steps).",
-    subcommands = {BenchInferCommand.class, BenchCommand.Train.class})
+    header = "Measure performance: sr4g bench infer (UNet denoising steps), sr4g bench train (training steps),"
+        + " sr4g bench sample (whole images, batched against one at a time). They share their options and defaults"
+        + " and print the settings each run used.",
+    subcommands = {BenchInferCommand.class, BenchCommand.Train.class, BenchSampleCommand.class})
 final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -31,15 +35,7 @@ final class BenchCommand implements Runnable {
   static final class Train implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--shape", defaultValue = "tiny", paramLabel = "tiny|sd15", description = "UNet shape (default: ${DEFAULT-VALUE})")
-    String shape;
-    @Option(names = "--batch", defaultValue = "1", paramLabel = "B", description = "default: ${DEFAULT-VALUE}") int batch;
-    @Option(names = "--res", defaultValue = "64", paramLabel = "PX", description = "image resolution (default: ${DEFAULT-VALUE})") int res;
-    @Option(names = "--steps", defaultValue = "10", paramLabel = "N", description = "timed steps (default: ${DEFAULT-VALUE})") int steps;
-    @Option(names = "--warmup", defaultValue = "1", paramLabel = "N", description = "untimed steps first (default: ${DEFAULT-VALUE})") int warmup;
-    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
-    String device;
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") long seed;
+    @Mixin BenchOptions bench;
     @Option(names = "--mixed-precision", defaultValue = "no", paramLabel = "no|bf16|fp16",
         description = "autocast forward and loss; fp16 (CUDA) adds loss scaling (default: ${DEFAULT-VALUE})")
     String mixedPrecision;
@@ -48,19 +44,25 @@ final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() {
-      TrainBench.Result r = TrainBench.run(TrainBench.Shape.parse(shape), batch, res, steps, warmup, device, seed,
-          mixedPrecision, gradientCheckpointing);
+      int res = bench.resolve(BuiltInUNets.defaultResolution(bench.shape));
       PrintWriter w = spec.commandLine().getOut();
+      w.println(bench.describe("shape " + bench.shape + " (random weights), mixed precision " + mixedPrecision
+          + ", gradient checkpointing " + (gradientCheckpointing ? "on" : "off"), res));
+      w.flush();
+      TrainBench.Result r = TrainBench.run(bench.shape, bench.batch, res, bench.steps, bench.warmup, bench.device,
+          bench.seed, mixedPrecision, gradientCheckpointing);
       StringBuilder all = new StringBuilder();
       for (double d : r.stepMs()) all.append(all.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.1f", d));
       w.println(String.format(Locale.ROOT, "bench train: shape %s (%,d parameters), batch %d, res %d, device %s,"
-          + " mixed precision %s, %d warm-up + %d timed steps, gradient checkpointing %s", shape, r.parameters(), batch,
-          res, device, mixedPrecision, r.warmup(), r.stepMs().length, r.gradientCheckpointing() ? "on" : "off"));
+          + " mixed precision %s, %d warm-up + %d timed steps, gradient checkpointing %s", bench.shape, r.parameters(),
+          bench.batch, res, bench.device, mixedPrecision, r.warmup(), r.stepMs().length,
+          r.gradientCheckpointing() ? "on" : "off"));
       w.println("step ms: " + all);
       w.println(String.format(Locale.ROOT, "median step %.1f ms  %.2f images/s  peak RSS %.1f MiB", r.medianMs(),
           r.imagesPerSecond(), r.peakRssKb() / 1024.0)
           + String.format(Locale.ROOT, "  (RSS before the first step %.1f MiB)", r.rssBeforeKb() / 1024.0)
           + (r.cudaPeakBytes() >= 0 ? String.format(Locale.ROOT, "  CUDA peak %.1f MiB", r.cudaPeakBytes() / 1048576.0) : ""));
+      w.println("first step / median: " + BenchOptions.firstOverMedian(r.stepMs(), r.medianMs()));
       w.flush();
       return 0;
     }

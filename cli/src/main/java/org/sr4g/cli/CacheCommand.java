@@ -25,7 +25,8 @@ final class CacheCommand implements Callable<Integer> {
   @Option(names = "--images", required = true, paramLabel = "DIR", description = "folder of the rows' file_name images")
   Path images;
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "cache folder (must not exist)") Path out;
-  @Option(names = "--resolution", defaultValue = "512", paramLabel = "PX", description = "default: ${DEFAULT-VALUE}") int resolution;
+  @Option(names = "--resolution", paramLabel = "PX",
+      description = "default: the model's sample_size x VAE factor (512 for SD 1.5)") Integer resolution;
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
   String device;
   @Option(names = "--shard-size", defaultValue = "1000", paramLabel = "N",
@@ -37,7 +38,8 @@ final class CacheCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter w = spec.commandLine().getOut();
-    LatentCache.BuildResult r = LatentCache.build(model, data, images, out, resolution, device, shardSize, batch, line -> {
+    int res = resolution != null ? resolution : org.sr4g.diffusion.ModelFolder.open(model, null).defaultResolution();
+    LatentCache.BuildResult r = LatentCache.build(model, data, images, out, res, device, shardSize, batch, line -> {
       if (quiet) return;
       w.println(line);
       w.flush();

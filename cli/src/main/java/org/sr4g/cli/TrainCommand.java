@@ -44,7 +44,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
   String device;
-  @Option(names = "--resolution", defaultValue = "512", paramLabel = "PX", description = "default: ${DEFAULT-VALUE}") int resolution;
+  @Option(names = "--resolution", paramLabel = "PX",
+      description = "square training size (default: the model's sample_size x VAE factor, 512 for SD 1.5; with --cache the cache's)")
+  Integer resolution;
   @Option(names = "--random-crop", description = "random instead of centre crop") boolean randomCrop;
   @Option(names = "--random-flip", description = "mirror half the images, rewriting left/right in their captions")
   boolean randomFlip;
@@ -106,9 +108,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--halt-after-step", defaultValue = "0", hidden = true,
       description = "test hook: Runtime.halt after this step (crash simulation)") long haltAfterStep;
   @Option(names = "--quiet", description = "no per-step progress lines") boolean quiet;
+  @picocli.CommandLine.Mixin AttentionOption attention;
 
   @Override
   public Integer call() {
+    attention.apply();
     TrainOptions o = new TrainOptions();
     o.model = model;
     o.variant = variant;
@@ -117,7 +121,7 @@ final class TrainCommand implements Callable<Integer> {
     o.cache = cache;
     o.out = out;
     o.device = device;
-    o.resolution = resolution;
+    o.resolution = resolution == null ? 0 : resolution;
     o.randomCrop = randomCrop;
     o.randomFlip = randomFlip;
     o.captionSampling = captionSampling;
