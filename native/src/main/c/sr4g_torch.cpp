@@ -46,6 +46,9 @@
 #include <ATen/ops/mkldnn_reorder_conv2d_weight.h>
 #include <ATen/ops/to_mkldnn.h>
 #include <c10/core/GradMode.h>
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <malloc.h>
 #include <cstring>
 #include <stdexcept>
 
@@ -106,6 +109,22 @@ sr4g_err sr4g_version(const char** out) {
 }
 
 int64_t sr4g_live_tensors(void) { return live.load(std::memory_order_relaxed); }
+
+sr4g_err sr4g_threads(int32_t* intra_op, int32_t* inter_op) {
+  SR4G_TRY
+  *intra_op = at::get_num_threads();
+  *inter_op = at::get_num_interop_threads();
+  SR4G_END
+}
+
+sr4g_err sr4g_release_free_memory(void) {
+  SR4G_TRY
+  // tcmalloc's C entry, looked up at run time: the library is preloaded by the launcher, not linked.
+  using release_fn = void (*)();
+  if (auto f = reinterpret_cast<release_fn>(dlsym(RTLD_DEFAULT, "MallocExtension_ReleaseFreeMemory"))) f();
+  else malloc_trim(0);
+  SR4G_END
+}
 
 sr4g_err sr4g_free(sr4g_t t) {
   SR4G_TRY

@@ -25,6 +25,10 @@ typedef const char* sr4g_err;
 sr4g_err sr4g_version(const char** out);           /* libtorch version string, e.g. "1.13.0" */
 sr4g_err sr4g_cuda_built(int32_t* out);            /* 1 when this library was compiled against libtorch CUDA */
 int64_t sr4g_live_tensors(void);                   /* handles allocated and not yet freed (leak tests) */
+sr4g_err sr4g_threads(int32_t* intra_op, int32_t* inter_op); /* libtorch's CPU thread pools (benchmark records) */
+/* hands the allocator's free memory back to the system: tcmalloc's MallocExtension_ReleaseFreeMemory where it is
+ * loaded, glibc's malloc_trim(0) otherwise (after packing a model's weights: the dense copies' pages) */
+sr4g_err sr4g_release_free_memory(void);
 sr4g_err sr4g_free(sr4g_t t);
 sr4g_err sr4g_free_many(const sr4g_t* ts, int64_t n);
 sr4g_err sr4g_info(sr4g_t t, int64_t* ndim, int64_t* dims /* >= 16 */, int32_t* dtype, int32_t* device,

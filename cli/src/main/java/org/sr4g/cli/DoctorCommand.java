@@ -59,6 +59,7 @@ final class DoctorCommand implements Callable<Integer> {
       torch.put("foundVia", built.getProperty("libtorch.found", "?"));
       torch.put("builtWithCuda", Torch.builtWithCuda());
       torch.put("cudaDevices", Torch.cudaDeviceCount());
+      torch.put("cpuThreads", Torch.threads()[0]);
       torch.put("library", Torch.libraryPath().map(Object::toString).orElse("?"));
     } else {
       torch.put("reason", Torch.unavailableReason().orElse("?"));
@@ -160,7 +161,8 @@ final class DoctorCommand implements Callable<Integer> {
     Map<String, Object> t = (Map<String, Object>) r.get("libtorch");
     out.printf("libtorch    %s%n", Boolean.TRUE.equals(t.get("available"))
         ? t.get("version") + " from " + t.get("libtorchDir") + " (" + t.get("foundVia") + "), CUDA in libtorch: "
-            + t.get("builtWithCuda") + ", devices: " + t.get("cudaDevices") + "\n            C layer " + t.get("library")
+            + t.get("builtWithCuda") + ", devices: " + t.get("cudaDevices") + ", CPU threads: " + t.get("cpuThreads")
+            + "\n            C layer " + t.get("library")
         : "MISSING: " + t.get("reason") + "\n            install: " + t.get("install"));
     Map<String, Object> c = (Map<String, Object>) r.get("cuda");
     if (Boolean.TRUE.equals(c.get("available"))) {

@@ -3,6 +3,7 @@ package org.sr4g.diffusion.models;
 import java.util.List;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
+import org.sr4g.torch.Torch;
 import org.sr4g.torch.TorchException;
 
 /**
@@ -34,6 +35,7 @@ final class InferencePacking {
         c.pack(params);
         packed++;
       }
+      Torch.releaseFreeMemory(); // the dense copies' pages, which the allocator would otherwise keep
       return status = "packed " + packed + " conv weights for oneDNN (dense copies freed)";
     } catch (TorchException | IllegalStateException e) {
       // Fallback with its reason: a CPU without the instructions for this dtype, an ATen built without oneDNN.
