@@ -6,7 +6,7 @@ checkpoint's key names so a diffusers state dict loads as it is. Attention is wh
 
   reference_unet.py check [GOLDEN_DIR]     outputs, activations, loss and gradients against ../shared/golden/unet_a
                                            (exit 1 on any mismatch beyond the fixture's tolerance)
-  reference_unet.py infer --shape sd15 --res 64 --batch 1 --steps 5 --warmup 1
+  reference_unet.py infer --shape sd15 --res 64 --batch 1 --steps 5 --warmup 1 [--device cuda --dtype f16]
                                            the denoising step `sr4g bench infer` times (UNet on the CFG batch 2B under
                                            no_grad, guidance mix, latent update), printed in its format
   reference_unet.py train --shape tiny --res 64 --batch 4 --steps 5 --warmup 1
@@ -45,8 +45,13 @@ def built_in_config(name):
 # --------------------------------------------------------------------------------------------------------- modules
 
 
+# "baddbmm": diffusers' AttnProcessor (what it runs on torch 1.x); "sdpa": AttnProcessor2_0 (torch >= 2's
+# F.scaled_dot_product_attention, flash / memory-efficient kernels on CUDA), the default where torch has it.
+ATTENTION = {"kind": "sdpa" if hasattr(F, "scaled_dot_product_attention") else "baddbmm"}
+
+
 class Attention(nn.Module):
-    """diffusers Attention with AttnProcessor: to_q/to_k/to_v without bias, to_out.0 with bias."""
+    """diffusers Attention: to_q/to_k/to_v without bias, to_out.0 with bias."""
 
     def __init__(self, dim, context_dim, heads):
         super().__init__()
@@ -62,9 +67,15 @@ class Attention(nn.Module):
         return t.reshape(b, n, self.heads, c // self.heads).permute(0, 2, 1, 3).reshape(b * self.heads, n, c // self.heads)
 
     def forward(self, x, context):
+        if ATTENTION["kind"] == "sdpa":
+            b, n, c = x.shape
+            heads = [t.reshape(b, -1, self.heads, c // self.heads).transpose(1, 2)
+                     for t in (self.to_q(x), self.to_k(context), self.to_v(context))]
+            out = F.scaled_dot_product_attention(*heads).transpose(1, 2).reshape(b, n, c)
+            return self.to_out[1](self.to_out[0](out))
         q, k, v = self.split(self.to_q(x)), self.split(self.to_k(context)), self.split(self.to_v(context))
-        scores = torch.baddbmm(torch.empty(q.shape[0], q.shape[1], k.shape[1], dtype=q.dtype), q, k.transpose(-1, -2),
-                               beta=0, alpha=self.scale)
+        scores = torch.baddbmm(torch.empty(q.shape[0], q.shape[1], k.shape[1], dtype=q.dtype, device=q.device), q,
+                               k.transpose(-1, -2), beta=0, alpha=self.scale)
         out = torch.bmm(scores.softmax(dim=-1), v)
         bh, n, d = out.shape
         out = out.reshape(bh // self.heads, self.heads, n, d).permute(0, 2, 1, 3).reshape(bh // self.heads, n, d * self.heads)
@@ -207,10 +218,11 @@ class UNet(nn.Module):
     def time_proj(self, t, batch):
         half = self.cfg["block_out_channels"][0] // 2
         t = t.reshape(-1).expand(batch) if t.numel() == 1 else t
-        exponent = -math.log(10000) * torch.arange(0, half, dtype=torch.float32) / (half - self.shift)
+        exponent = -math.log(10000) * torch.arange(0, half, dtype=torch.float32, device=t.device) / (half - self.shift)
         args = t[:, None].float() * torch.exp(exponent)[None, :]
         emb = torch.cat([torch.sin(args), torch.cos(args)], dim=-1)
-        return torch.cat([emb[:, half:], emb[:, :half]], dim=-1) if self.flip else emb
+        emb = torch.cat([emb[:, half:], emb[:, :half]], dim=-1) if self.flip else emb
+        return emb.to(self.conv_in.weight.dtype)
 
     def forward(self, sample, t, context, taps=None):
         taps = taps if taps is not None else {}
@@ -336,9 +348,18 @@ def malloc_name():
 
 
 def settings(a, what):
-    return ("settings: pytorch eager %s, %s, batch %d, res %d, %d timed steps + %d warm-up, torch %s, %d thread(s),"
-            " malloc %s" % (what, a.shape, a.batch, a.res, a.steps, a.warmup, torch.__version__,
-                            torch.get_num_threads(), malloc_name()))
+    return ("settings: pytorch eager %s, %s, batch %d, res %d, %d timed steps + %d warm-up, device %s, dtype %s,"
+            " attention %s, torch %s, %d thread(s), malloc %s" % (what, a.shape, a.batch, a.res, a.steps, a.warmup,
+                                                                 a.device, a.dtype, ATTENTION["kind"], torch.__version__,
+                                                                 torch.get_num_threads(), malloc_name()))
+
+
+DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
+
+
+def sync(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
 
 
 def infer(a):
@@ -346,23 +367,28 @@ def infer(a):
     lat = a.res // VAE_FACTOR[a.shape]
     unet = UNet(cfg).eval()
     randomize(unet, a.seed)
+    unet = unet.to(a.device, DTYPES[a.dtype])
     for p in unet.parameters():
         p.requires_grad_(False)
     print(settings(a, "UNet denoising step (CFG batch 2B, no_grad)"))
     g = torch.Generator().manual_seed(a.seed + 1)
-    x = torch.randn(a.batch, cfg.get("in_channels", 4), lat, lat, generator=g)
-    ctx = torch.randn(2 * a.batch, 77, cfg["cross_attention_dim"], generator=g)
+    x = torch.randn(a.batch, cfg.get("in_channels", 4), lat, lat, generator=g).to(a.device)
+    ctx = torch.randn(2 * a.batch, 77, cfg["cross_attention_dim"], generator=g).to(a.device, DTYPES[a.dtype])
     total, ms = a.warmup + a.steps, []
     with torch.no_grad():
         for i in range(total):
-            t = torch.tensor([999.0 - math.floor(i * 1000.0 / total)])
+            t = torch.tensor([999.0 - math.floor(i * 1000.0 / total)], device=a.device)
+            sync(a.device)
             s = time.perf_counter()
-            eps = unet(torch.cat([x, x]), t, ctx)
+            eps = unet(torch.cat([x, x]).to(DTYPES[a.dtype]), t, ctx).float()
             u, c = eps.chunk(2)
             x = x - (u + (c - u) * 7.5) * (1.0 / total)
+            sync(a.device)
             if i >= a.warmup:
                 ms.append((time.perf_counter() - s) * 1e3)
     report(ms, a.batch)
+    if a.device.startswith("cuda"):
+        print("cuda_peak_mib: %.1f" % (torch.cuda.max_memory_allocated(a.device) / 2**20))
 
 
 def train(a):
@@ -371,6 +397,7 @@ def train(a):
     unet = UNet(cfg).train()
     randomize(unet, a.seed)
     opt = torch.optim.AdamW(unet.parameters(), lr=1e-5, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2)
+    a.device, a.dtype = "cpu", "f32"
     print(settings(a, "training step (forward, MSE, backward, clip 1.0, AdamW)"))
     g = torch.Generator().manual_seed(a.seed)
     ms = []
@@ -413,9 +440,15 @@ def main():
         s.add_argument("--steps", type=int, default=10)
         s.add_argument("--warmup", type=int, default=1)
         s.add_argument("--seed", type=int, default=0)
+        s.add_argument("--attention", choices=["baddbmm", "sdpa"], help="default: sdpa where torch has it")
+    sub.choices["infer"].add_argument("--device", default="cpu")
+    sub.choices["infer"].add_argument("--dtype", default="f32", choices=sorted(DTYPES))
     a = p.parse_args()
     if a.cmd == "check":
+        ATTENTION["kind"] = "baddbmm"  # what the golden values were computed with (diffusers on torch 1.13)
         return check(a.golden)
+    if a.attention:
+        ATTENTION["kind"] = a.attention
     if a.res is None:
         a.res = built_in_config(a.shape)["sample_size"] * VAE_FACTOR[a.shape]
     (infer if a.cmd == "infer" else train)(a)

@@ -12,9 +12,11 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.DiffusersModel;
+import org.sr4g.diffusion.Precision;
 import org.sr4g.diffusion.RandomModelFolder;
 import org.sr4g.diffusion.Txt2Img;
 import org.sr4g.diffusion.training.TrainBench;
+import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,6 +47,8 @@ final class BenchSampleCommand implements Callable<Integer> {
   @Option(names = "--images", paramLabel = "N", description = "images per round (default: --batch)") Integer images;
   @Option(names = "--repeats", defaultValue = "1", paramLabel = "R", description = "rounds (default: ${DEFAULT-VALUE})")
   int repeats;
+  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T",
+      description = "f32, f16 (CUDA only) or bf16 (default: ${DEFAULT-VALUE})") String dtype;
 
   @Override
   public Integer call() throws IOException {
@@ -55,13 +59,15 @@ final class BenchSampleCommand implements Callable<Integer> {
     int n = images != null ? images : bench.batch;
     if (n < 1 || repeats < 1) throw new UserInputException("--images and --repeats must be at least 1");
     Device dev = Device.forUser(bench.device);
+    DType dt = Precision.parse(dtype);
+    Precision.require(dt, dev);
     Path tmp = model == null ? Files.createTempDirectory("sr4g-bench-sample") : null;
     try {
       Path dir = model != null ? model : RandomModelFolder.write(tmp, bench.seed);
       PrintWriter o = spec.commandLine().getOut();
-      try (DiffusersModel m = DiffusersModel.load(dir, null, dev)) {
+      try (DiffusersModel m = DiffusersModel.load(dir, null, dev, dt)) {
         int res = bench.resolve(m.folder().defaultResolution());
-        o.println(bench.describe((model != null ? "model " + model : "tiny random model") + ", " + n + " images per round, "
+        o.println(bench.describe((model != null ? "model " + model : "tiny random model") + ", dtype " + dtype + ", " + n + " images per round, "
             + repeats + " round(s)", res, bench.steps + " sampler steps per image, " + bench.warmup + " warm-up image(s)"));
         o.println("conv_packing: " + m.packForInference());
         o.flush();
@@ -87,9 +93,11 @@ final class BenchSampleCommand implements Callable<Integer> {
         }
         double s = TrainBench.median(single);
         o.printf(Locale.ROOT, "per_image_ms_batch_1: %s (median %.1f)%n", round(single), s);
+        o.printf(Locale.ROOT, "images_per_s_batch_1: %.4f%n", 1000 / s);
         if (bench.batch > 1) {
           double b = TrainBench.median(batched);
           o.printf(Locale.ROOT, "per_image_ms_batch_%d: %s (median %.1f)%n", bench.batch, round(batched), b);
+          o.printf(Locale.ROOT, "images_per_s_batch_%d: %.4f%n", bench.batch, 1000 / b);
           o.printf(Locale.ROOT, "speedup_per_image: %.2f%n", s / b);
           o.printf(Locale.ROOT, "identical_to_batch_1: %s (%d images x %d rounds, RGB compared)%n", identical, n, repeats);
         }
