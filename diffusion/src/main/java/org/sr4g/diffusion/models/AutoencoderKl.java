@@ -93,6 +93,11 @@ public final class AutoencoderKl implements AutoCloseable {
     return packing.status();
   }
 
+  /** Whether every conv weight is packed (after {@link #packForInference} on the CPU). */
+  public boolean isPacked() {
+    return packing.isPacked();
+  }
+
   /** The diagonal Gaussian q(z|x): mean, log-variance clamped to [-30, 20] as diffusers does, std = exp(logvar/2). */
   public record Posterior(Tensor moments, Tensor mean, Tensor logvar, Tensor std) {
     /** mean + std·noise (noise ~ N(0, 1), same shape as mean). */

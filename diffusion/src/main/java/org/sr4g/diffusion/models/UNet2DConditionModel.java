@@ -159,6 +159,11 @@ public final class UNet2DConditionModel implements AutoCloseable {
     return packing.status();
   }
 
+  /** Whether every conv weight is packed (after {@link #packForInference} on the CPU). */
+  public boolean isPacked() {
+    return packing.isPacked();
+  }
+
   /**
    * Gradient checkpointing (diffusers' {@code enable_gradient_checkpointing}): when on, a forward with grad enabled
    * runs every layer of the down, mid and up blocks (resnet, transformer, down/upsampler) without keeping its

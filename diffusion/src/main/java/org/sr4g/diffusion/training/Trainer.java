@@ -146,7 +146,9 @@ public final class Trainer {
         throw new UserInputException("--resolution " + o.resolution + " must be a multiple of " + multiple + " for this model");
       // Frozen components: no gradient is ever recorded for them (they also run under noGrad below).
       for (Tensor t : m.vae().params().list()) t.requiresGrad(false);
-      listener.message("frozen VAE: " + m.vae().packForInference()); // conv weights packed once (CPU)
+      // conv weights packed once (CPU); a fallback is said, with its reason
+      String packing = m.vae().packForInference();
+      if (!m.vae().isPacked() && !dev.isCuda()) listener.message("frozen VAE: " + packing);
       if (!o.trainTextEncoder) for (Tensor t : m.textEncoder().params().list()) t.requiresGrad(false);
       UNet2DConditionModel unet = m.unet();
       Params te = m.textEncoder().params();
