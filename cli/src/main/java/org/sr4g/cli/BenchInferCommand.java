@@ -117,7 +117,7 @@ final class BenchInferCommand implements Callable<Integer> {
         unet = UNet2DConditionModel.load(config, w, dev, dt);
       }
     }
-    String packing = convPacking.equals("on") ? unet.packForInference() : "off";
+    String packing = convPacking.equals("on") ? unet.packForInference().toString() : "off";
     double loadS = (System.nanoTime() - t0) / 1e9;
     long params = unet.params().numel();
     o.printf(Locale.ROOT, "bench infer: %s, device %s, dtype %s, batch %d (UNet batch %d), res %d (latents %dx%d),"

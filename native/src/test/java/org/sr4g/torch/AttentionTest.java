@@ -31,18 +31,6 @@ class AttentionTest {
     return Tensor.randn(gen, DType.F32, shape);
   }
 
-  /** max|a − b| / max|b|. */
-  private static double relDiff(Tensor a, Tensor b) {
-    float[] x = a.toFloatArray(), y = b.toFloatArray();
-    assertEquals(y.length, x.length);
-    double d = 0, m = 0;
-    for (int i = 0; i < x.length; i++) {
-      d = Math.max(d, Math.abs(x[i] - y[i]));
-      m = Math.max(m, Math.abs(y[i]));
-    }
-    return d / m;
-  }
-
   @Test
   void slicedForwardEqualsUnslicedForEveryMaskKind() {
     // 37 query rows: chunks of 5 leave a short last chunk.
@@ -64,7 +52,7 @@ class AttentionTest {
           new AttentionSlicing(AttentionSlicing.Mode.AUTO, 0, 2 * 3 * 41 * 4 * 7))) {
         Tensor sliced = Nn.attention(c.q, c.k, c.v, c.mask, c.causal, s);
         assertTrue(Nn.lastAttentionChunks() > 1, c.name + " " + s + ": not sliced");
-        double rel = relDiff(sliced, whole);
+        double rel = TensorDiff.relative(sliced, whole);
         assertTrue(rel <= 1e-6, c.name + " " + s + ": sliced differs from unsliced by " + rel);
       }
     }
@@ -80,7 +68,7 @@ class AttentionTest {
         Tensor[] plain = grads(q0, k0, v0, w, mask, causal, AttentionSlicing.OFF);
         Tensor[] sliced = grads(q0, k0, v0, w, mask, causal, AttentionSlicing.rows(4));
         for (int i = 0; i < 4; i++) {
-          double rel = relDiff(sliced[i], plain[i]);
+          double rel = TensorDiff.relative(sliced[i], plain[i]);
           assertTrue(rel <= 1e-5, "causal " + causal + ", mask " + (mask != null) + ", tensor " + i + ": " + rel);
         }
       }
@@ -119,7 +107,7 @@ class AttentionTest {
       Tensor qh = q.slice(2, 4L * h, 4L * h + 4, 1), kh = k.slice(2, 4L * h, 4L * h + 4, 1);
       Tensor vh = v.slice(2, 4L * h, 4L * h + 4, 1);
       Tensor ref = qh.matmul(kh.transpose(1, 2)).mul(0.5).softmax(-1).matmul(vh);
-      assertTrue(relDiff(out.slice(2, 4L * h, 4L * h + 4, 1).contiguous(), ref) <= 1e-6, "head " + h);
+      assertTrue(TensorDiff.relative(out.slice(2, 4L * h, 4L * h + 4, 1).contiguous(), ref) <= 1e-6, "head " + h);
     }
   }
 

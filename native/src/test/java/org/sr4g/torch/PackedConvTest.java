@@ -6,37 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Conv weights packed once for oneDNN: the same values as the dense path, and the fallbacks. */
 class PackedConvTest {
-  private TensorScope scope;
-  private Generator gen;
-
   @BeforeEach
-  void open() {
+  void torch() {
     NativeAssume.torch();
-    scope = TensorScope.open();
-    gen = new Generator(Device.CPU, 5);
-  }
-
-  @AfterEach
-  void close() {
-    if (scope != null) scope.close();
-    if (gen != null) gen.close();
-  }
-
-  private static double relDiff(Tensor a, Tensor b) {
-    float[] x = a.toFloatArray(), y = b.toFloatArray();
-    assertEquals(y.length, x.length);
-    double d = 0, m = 0;
-    for (int i = 0; i < x.length; i++) {
-      d = Math.max(d, Math.abs(x[i] - y[i]));
-      m = Math.max(m, Math.abs(y[i]));
-    }
-    return d / m;
   }
 
   @Test
@@ -44,7 +21,7 @@ class PackedConvTest {
     // {in, out, kernel, stride, padding}: 3×3 (resnets, conv_in/out), 3×3 stride 2 (downsamplers, UNet and VAE
     // padding), 1×1 (shortcuts, proj_in/out, quant convs).
     int[][] shapes = {{4, 32, 3, 1, 1}, {32, 32, 3, 1, 1}, {32, 32, 3, 2, 1}, {32, 32, 3, 2, 0}, {32, 64, 1, 1, 0}, {64, 4, 3, 1, 1}};
-    try (ModeGuard ng = Autograd.noGrad()) {
+    try (TensorScope scope = TensorScope.open(); Generator gen = new Generator(Device.CPU, 5); ModeGuard ng = Autograd.noGrad()) {
       for (int[] s : shapes) {
         Tensor x = Tensor.randn(gen, DType.F32, 2, s[0], 16, 16), w = Tensor.randn(gen, DType.F32, s[1], s[0], s[2], s[2]);
         Tensor b = Tensor.randn(gen, DType.F32, s[1]);
@@ -54,7 +31,7 @@ class PackedConvTest {
         assertFalse(Nn.isPacked(w));
         Tensor out = Nn.conv2d(x, packed, b, s[3], s[4], 1);
         assertArrayEquals(dense.shape(), out.shape());
-        double rel = relDiff(out, dense);
+        double rel = TensorDiff.relative(out, dense);
         assertTrue(rel <= 1e-5, java.util.Arrays.toString(s) + ": packed differs by " + rel);
         // read back dense, in the original layout
         assertArrayEquals(w.toFloatArray(), packed.toFloatArray());
@@ -64,6 +41,12 @@ class PackedConvTest {
 
   @Test
   void gradientsAndAutocastFallBackToTheDensePath() {
+    try (TensorScope scope = TensorScope.open(); Generator gen = new Generator(Device.CPU, 6)) {
+      fallbacks(gen);
+    }
+  }
+
+  private static void fallbacks(Generator gen) {
     Tensor x = Tensor.randn(gen, DType.F32, 1, 8, 6, 6).requiresGrad(true);
     Tensor w = Tensor.randn(gen, DType.F32, 8, 8, 3, 3), b = Tensor.randn(gen, DType.F32, 8);
     Tensor packed = Nn.packConv2d(w, 1, 1, 1);
@@ -79,6 +62,12 @@ class PackedConvTest {
 
   @Test
   void aPackedWeightCannotBeWrittenAndAWrongShapeIsAnError() {
+    try (TensorScope scope = TensorScope.open(); Generator gen = new Generator(Device.CPU, 7)) {
+      refusals(gen);
+    }
+  }
+
+  private static void refusals(Generator gen) {
     Tensor w = Tensor.randn(gen, DType.F32, 4, 4, 3, 3);
     Tensor packed = Nn.packConv2d(w, 1, 1, 1);
     assertThrows(TorchException.class, () -> packed.copyFrom(w));

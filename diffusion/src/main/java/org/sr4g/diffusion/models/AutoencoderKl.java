@@ -83,19 +83,10 @@ public final class AutoencoderKl implements AutoCloseable {
   /**
    * Makes this VAE inference-only (sampling, the latent cache, the frozen VAE of training): parameters stop requiring
    * gradients and, on the CPU, every conv weight is packed once for oneDNN and its dense copy freed
-   * ({@link InferencePacking}). Returns what was done (or why not).
+   * ({@link InferencePacking}). Idempotent; returns what was done (or why not).
    */
-  public String packForInference() {
+  public InferencePacking packForInference() {
     return packing.apply(params);
-  }
-
-  public String packingStatus() {
-    return packing.status();
-  }
-
-  /** Whether every conv weight is packed (after {@link #packForInference} on the CPU). */
-  public boolean isPacked() {
-    return packing.isPacked();
   }
 
   /** The diagonal Gaussian q(z|x): mean, log-variance clamped to [-30, 20] as diffusers does, std = exp(logvar/2). */

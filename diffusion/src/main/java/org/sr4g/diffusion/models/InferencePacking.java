@@ -14,7 +14,7 @@ import org.sr4g.torch.TorchException;
  * the model's parameters from then on: nothing can change them under the packing (writes into a packed tensor fail).
  * On CUDA nothing is packed (cuDNN takes the dense weights).
  */
-final class InferencePacking {
+public final class InferencePacking {
   private final List<Conv2d> convs;
   private String status = "not packed (training layout)";
 
@@ -22,13 +22,13 @@ final class InferencePacking {
     this.convs = convs;
   }
 
-  /** Freezes and packs {@code params} (idempotent); returns {@link #status()}. */
-  synchronized String apply(Params params) {
-    if (status.startsWith("packed") || status.startsWith("CUDA")) return status;
+  /** Freezes and packs {@code params} (idempotent); returns this, which then says what was done. */
+  synchronized InferencePacking apply(Params params) {
+    if (status.startsWith("packed") || status.startsWith("CUDA")) return this;
     List<Tensor> all = params.list();
     for (Tensor t : all) t.requiresGrad(false);
-    if (all.isEmpty() || convs.isEmpty()) return status = "packed 0 conv weights (none in this model)";
-    if (all.getFirst().device().isCuda()) return status = "CUDA: conv weights not packed (cuDNN takes them as they are)";
+    if (all.isEmpty() || convs.isEmpty()) return done("packed 0 conv weights (none in this model)");
+    if (all.getFirst().device().isCuda()) return done("CUDA: conv weights not packed (cuDNN takes them as they are)");
     int packed = 0;
     try {
       for (Conv2d c : convs) {
@@ -36,19 +36,27 @@ final class InferencePacking {
         packed++;
       }
       Torch.releaseFreeMemory(); // the dense copies' pages, which the allocator would otherwise keep
-      return status = "packed " + packed + " conv weights for oneDNN (dense copies freed)";
+      return done("packed " + packed + " conv weights for oneDNN (dense copies freed)");
     } catch (TorchException | IllegalStateException e) {
       // Fallback with its reason: a CPU without the instructions for this dtype, an ATen built without oneDNN.
       String reason = e.getMessage().lines().findFirst().orElse("?");
-      return status = "packed " + packed + " of " + convs.size() + " conv weights; the rest run dense: " + reason;
+      return done("packed " + packed + " of " + convs.size() + " conv weights; the rest run dense: " + reason);
     }
   }
 
-  boolean isPacked() {
+  private InferencePacking done(String s) {
+    status = s;
+    return this;
+  }
+
+  /** Whether every conv weight is packed (false before packing, on CUDA and after a fallback). */
+  public boolean isComplete() {
     return status.startsWith("packed " + convs.size() + " conv");
   }
 
-  String status() {
+  /** What was done, or why not, in one line. */
+  @Override
+  public String toString() {
     return status;
   }
 }

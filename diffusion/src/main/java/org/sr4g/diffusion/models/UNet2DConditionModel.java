@@ -148,20 +148,10 @@ public final class UNet2DConditionModel implements AutoCloseable {
   /**
    * Makes this UNet inference-only: parameters stop requiring gradients and, on the CPU, every conv weight is packed
    * once for oneDNN and its dense copy freed ({@link InferencePacking}). For sampling and benchmarks, never for a UNet
-   * being trained. Returns what was done (or why not), for the user.
+   * being trained. Idempotent; returns what was done (or why not): {@link InferencePacking#isComplete()}, its text.
    */
-  public String packForInference() {
+  public InferencePacking packForInference() {
     return packing.apply(params);
-  }
-
-  /** What {@link #packForInference} did, or that it was not called. */
-  public String packingStatus() {
-    return packing.status();
-  }
-
-  /** Whether every conv weight is packed (after {@link #packForInference} on the CPU). */
-  public boolean isPacked() {
-    return packing.isPacked();
   }
 
   /**

@@ -147,8 +147,8 @@ public final class Trainer {
       // Frozen components: no gradient is ever recorded for them (they also run under noGrad below).
       for (Tensor t : m.vae().params().list()) t.requiresGrad(false);
       // conv weights packed once (CPU); a fallback is said, with its reason
-      String packing = m.vae().packForInference();
-      if (!m.vae().isPacked() && !dev.isCuda()) listener.message("frozen VAE: " + packing);
+      var packing = m.vae().packForInference();
+      if (!packing.isComplete() && !dev.isCuda()) listener.message("frozen VAE: " + packing);
       if (!o.trainTextEncoder) for (Tensor t : m.textEncoder().params().list()) t.requiresGrad(false);
       UNet2DConditionModel unet = m.unet();
       Params te = m.textEncoder().params();

@@ -77,7 +77,8 @@ class Txt2ImgTest {
         assertFalse(same(plain.get(0), plain.get(2)), cls + ": another seed gives another image");
       }
       try (DiffusersModel m = DiffusersModel.load(dir, null, Device.CPU)) {
-        assertTrue(m.packForInference().contains("packed"), m.unet().packingStatus());
+        assertTrue(m.packForInference().contains("UNet: packed 33 conv weights"), m.unet().packForInference().toString());
+        assertTrue(m.unet().packForInference().isComplete() && m.vae().packForInference().isComplete());
         Txt2Img pipe = new Txt2Img(m, Device.CPU);
         List<BufferedImage> packed = pipe.generate(batch);
         for (int i = 0; i < batch.size(); i++) {
