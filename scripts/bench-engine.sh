@@ -23,10 +23,13 @@ run() {
   local label="$1"; shift
   { echo "### $label"; echo "\$ $*"; echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"; } >>"$out"
   "$@" >>"$out" 2>&1 &
-  local pid=$! peak=0 rss
+  local pid=$! peak=0 rss r
   while kill -0 "$pid" 2>/dev/null; do
     rss=0
-    for p in $pid $(pgrep -P "$pid"); do rss=$((rss + $(awk '/^VmRSS:/{print $2}' /proc/$p/status 2>/dev/null || echo 0))); done
+    for p in $pid $(pgrep -P "$pid"); do
+      r=$(awk '/^VmRSS:/{print $2}' /proc/"$p"/status 2>/dev/null) # empty once the process is gone
+      rss=$((rss + ${r:-0}))
+    done
     [ "$rss" -gt "$peak" ] && peak=$rss
     if [ "$rss" -gt $((limit * 1024)) ]; then echo "WATCHDOG: RSS ${rss} kB > ${limit} MiB: killed" >>"$out"; kill -9 "$pid" $(pgrep -P "$pid"); fi
     sleep 0.5
