@@ -72,32 +72,33 @@ if [ "${MEMORY:-0}" = 1 ]; then
 fi
 echo "# uptime at the end: $(uptime)" >>"$out"
 
-# Summary: per round, the median step of each side and their ratio.
+# Summary: per round, the median step of each side (wall and this thread's CPU time) and their ratios.
 "$py" - "$out" <<'PY'
 import re, statistics, sys
 text = open(sys.argv[1]).read()
-runs = re.split(r"^### ", text, flags=re.M)[1:]
+runs = {r.split("\n", 1)[0]: r for r in re.split(r"^### ", text, flags=re.M)[1:]}
 def grab(label, pat):
-    for r in runs:
-        if r.startswith(label):
-            m = re.search(pat, r, re.M)
-            return float(m.group(1)) if m else None
-rounds = sorted({int(m) for m in re.findall(r"^round (\d+):", text, re.M)})
-lines = ["", "## summary (median step ms; ratio sr4g / pytorch; first timed step / median)"]
-for what, s_pat, p_pat, s_first in (
-        ("infer sd15 res 64", r"^unet_step_median_ms: ([0-9.]+)", r"^step_median_ms: ([0-9.]+)", r"^first_step_over_median: ([0-9.]+)"),
-        ("train tiny batch 4 res 64", r"^median step ([0-9.]+) ms", r"^step_median_ms: ([0-9.]+)", r"^first step / median: ([0-9.]+)")):
-    ratios = []
+    m = re.search(pat, runs.get(label, ""), re.M)
+    return float(m.group(1)) if m else None
+rounds = sorted({int(m) for m in re.findall(r"^### round (\d+):", text, re.M)})
+lines = ["", "## summary: median step in ms (wall / this thread's CPU time), sr4g over pytorch, first timed step over the median"]
+pats = {"sr4g infer": (r"^unet_step_median_ms: ([0-9.]+)", r"^unet_step_cpu_median_ms: ([0-9.]+)", r"^first_step_over_median: ([0-9.]+)"),
+        "sr4g train": (r"^median step ([0-9.]+) ms", r"^step cpu ms: .*\(median ([0-9.]+)", r"^first step / median: ([0-9.]+)"),
+        "pytorch": (r"^step_median_ms: ([0-9.]+)", r"^step_cpu_median_ms: ([0-9.]+)", r"^first_step_over_median: ([0-9.]+)")}
+for what, kind in (("infer sd15 res 64", "sr4g infer"), ("train tiny batch 4 res 64", "sr4g train")):
+    wall, cpu = [], []
     for k in rounds:
-        s = grab("round %d: sr4g %s" % (k, what), s_pat)
-        p = grab("round %d: pytorch %s" % (k, what), p_pat)
-        f = grab("round %d: sr4g %s" % (k, what), s_first)
-        pf = grab("round %d: pytorch %s" % (k, what), r"^first_step_over_median: ([0-9.]+)")
-        if s and p:
-            ratios.append(s / p)
-            lines.append("%-28s round %d: sr4g %8.1f  pytorch %8.1f  ratio %.2f  first/median sr4g %s pytorch %s" % (what, k, s, p, s / p, f, pf))
-    if ratios:
-        lines.append("%-28s median ratio %.2f (min %.2f, max %.2f)" % (what, statistics.median(ratios), min(ratios), max(ratios)))
+        s = [grab("round %d: sr4g %s" % (k, what), p) for p in pats[kind]]
+        p = [grab("round %d: pytorch %s" % (k, what), q) for q in pats["pytorch"]]
+        if s[0] and p[0]:
+            wall.append(s[0] / p[0])
+            if s[1] and p[1]:
+                cpu.append(s[1] / p[1])
+            lines.append("%-26s round %d: sr4g %8.1f / %8s  pytorch %8.1f / %8s  ratio wall %.2f cpu %s  first/median sr4g %s pytorch %s"
+                         % (what, k, s[0], s[1], p[0], p[1], s[0] / p[0], "%.2f" % (s[1] / p[1]) if s[1] and p[1] else "-", s[2], p[2]))
+    if wall:
+        lines.append("%-26s median ratio: wall %.2f (%.2f..%.2f)%s" % (what, statistics.median(wall), min(wall), max(wall),
+                     ", cpu %.2f (%.2f..%.2f)" % (statistics.median(cpu), min(cpu), max(cpu)) if cpu else ""))
 print("\n".join(lines))
 open(sys.argv[1], "a").write("\n".join(lines) + "\n")
 PY

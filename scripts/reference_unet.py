@@ -374,19 +374,20 @@ def infer(a):
     g = torch.Generator().manual_seed(a.seed + 1)
     x = torch.randn(a.batch, cfg.get("in_channels", 4), lat, lat, generator=g).to(a.device)
     ctx = torch.randn(2 * a.batch, 77, cfg["cross_attention_dim"], generator=g).to(a.device, DTYPES[a.dtype])
-    total, ms = a.warmup + a.steps, []
+    total, ms, cpu = a.warmup + a.steps, [], []
     with torch.no_grad():
         for i in range(total):
             t = torch.tensor([999.0 - math.floor(i * 1000.0 / total)], device=a.device)
             sync(a.device)
-            s = time.perf_counter()
+            s, c0 = time.perf_counter(), time.thread_time()
             eps = unet(torch.cat([x, x]).to(DTYPES[a.dtype]), t, ctx).float()
             u, c = eps.chunk(2)
             x = x - (u + (c - u) * 7.5) * (1.0 / total)
             sync(a.device)
             if i >= a.warmup:
                 ms.append((time.perf_counter() - s) * 1e3)
-    report(ms, a.batch)
+                cpu.append((time.thread_time() - c0) * 1e3)
+    report(ms, cpu, a.batch)
     if a.device.startswith("cuda"):
         print("cuda_peak_mib: %.1f" % (torch.cuda.max_memory_allocated(a.device) / 2**20))
 
@@ -400,9 +401,9 @@ def train(a):
     a.device, a.dtype = "cpu", "f32"
     print(settings(a, "training step (forward, MSE, backward, clip 1.0, AdamW)"))
     g = torch.Generator().manual_seed(a.seed)
-    ms = []
+    ms, cpu = [], []
     for i in range(a.warmup + a.steps):
-        s = time.perf_counter()
+        s, c0 = time.perf_counter(), time.thread_time()
         opt.zero_grad(set_to_none=True)
         x = torch.randn(a.batch, cfg.get("in_channels", 4), lat, lat, generator=g)
         noise = torch.randn(a.batch, cfg.get("out_channels", 4), lat, lat, generator=g)
@@ -415,13 +416,17 @@ def train(a):
         loss.item()
         if i >= a.warmup:
             ms.append((time.perf_counter() - s) * 1e3)
-    report(ms, a.batch)
+            cpu.append((time.thread_time() - c0) * 1e3)
+    report(ms, cpu, a.batch)
 
 
-def report(ms, batch):
+def report(ms, cpu, batch):
+    """Wall and CPU time per step; the CPU time is this thread's (torch runs the ops on it with 1 thread)."""
     med = statistics.median(ms)
     print("step_ms: [%s]" % ", ".join("%.1f" % v for v in ms))
     print("step_median_ms: %.1f" % med)
+    print("step_cpu_ms: [%s]" % ", ".join("%.1f" % v for v in cpu))
+    print("step_cpu_median_ms: %.1f" % statistics.median(cpu))
     print("first_step_over_median: %.2f" % (ms[0] / med))
     print("images_per_s: %.4f" % (batch * 1000.0 / med))
     print("peak_memory_mib: %.1f (process peak RSS, VmHWM)" % peak_rss_mib())

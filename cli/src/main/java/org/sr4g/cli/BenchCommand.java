@@ -58,6 +58,10 @@ final class BenchCommand implements Runnable {
           bench.batch, res, bench.device, mixedPrecision, r.warmup(), r.stepMs().length,
           r.gradientCheckpointing() ? "on" : "off"));
       w.println("step ms: " + all);
+      StringBuilder cpu = new StringBuilder();
+      for (double d : r.stepCpuMs()) cpu.append(cpu.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.1f", d));
+      w.println("step cpu ms: " + cpu + String.format(Locale.ROOT, "  (median %.1f: this thread's CPU time)",
+          TrainBench.median(r.stepCpuMs())));
       w.println(String.format(Locale.ROOT, "median step %.1f ms  %.2f images/s  peak RSS %.1f MiB", r.medianMs(),
           r.imagesPerSecond(), r.peakRssKb() / 1024.0)
           + String.format(Locale.ROOT, "  (RSS before the first step %.1f MiB)", r.rssBeforeKb() / 1024.0)

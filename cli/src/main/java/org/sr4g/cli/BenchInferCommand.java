@@ -128,7 +128,7 @@ final class BenchInferCommand implements Callable<Integer> {
     o.printf(Locale.ROOT, "rss_before_mib: %.1f%n", TrainBench.procStatusKb("VmRSS:") / 1024.0);
     o.flush();
 
-    double[] ms = new double[steps];
+    double[] ms = new double[steps], cpu = new double[steps];
     long b2 = 2L * batch;
     try (unet;
         ModeGuard ng = Autograd.noGrad();
@@ -142,14 +142,17 @@ final class BenchInferCommand implements Callable<Integer> {
         float t = 999f - (float) Math.floor(i * 1000.0 / total);
         try (TensorScope step = TensorScope.open()) {
           sync(dev);
-          long s = System.nanoTime();
+          long s = System.nanoTime(), c = TrainBench.threadCpuNanos();
           Tensor eps = unet.forward(Tensor.cat(List.of(x, x), 0), Tensor.of(new float[] {t}, 1).to(dev), context);
           List<Tensor> uc = eps.chunk(2, 0);
           Tensor guided = uc.get(0).add(uc.get(1).sub(uc.get(0)).mul(7.5));
           Tensor next = x.sub(guided.mul(1.0 / total));
           sync(dev);
           long e = System.nanoTime();
-          if (i >= warmup) ms[i - warmup] = (e - s) / 1e6;
+          if (i >= warmup) {
+            ms[i - warmup] = (e - s) / 1e6;
+            cpu[i - warmup] = (TrainBench.threadCpuNanos() - c) / 1e6;
+          }
           Tensor old = x;
           x = step.keep(next); // to the run scope
           old.close();
@@ -160,6 +163,9 @@ final class BenchInferCommand implements Callable<Integer> {
     double median = TrainBench.median(ms);
     o.printf(Locale.ROOT, "step_ms: %s%n", Arrays.toString(Arrays.stream(ms).map(v -> Math.round(v * 10) / 10.0).toArray()));
     o.printf(Locale.ROOT, "unet_step_median_ms: %.1f%n", median);
+    o.printf(Locale.ROOT, "step_cpu_ms: %s%n", Arrays.toString(Arrays.stream(cpu).map(v -> Math.round(v * 10) / 10.0).toArray()));
+    o.printf(Locale.ROOT, "unet_step_cpu_median_ms: %.1f (this thread's CPU time; on the CPU with 1 libtorch thread:"
+        + " the step's work without what other processes took)%n", TrainBench.median(cpu));
     o.printf(Locale.ROOT, "first_step_over_median: %s%n", BenchOptions.firstOverMedian(ms, median));
     o.printf(Locale.ROOT, "images_per_s: %.4f%n", batch / (steps * median / 1000.0));
     if (dev.isCuda()) {

@@ -36,7 +36,7 @@ public final class TrainBench {
    * allocator's peak on the device (-1 on the CPU).
    */
   public record Result(String shape, int batch, int resolution, String device, boolean gradientCheckpointing,
-      long parameters, int warmup, double[] stepMs, double medianMs, double imagesPerSecond, long peakRssKb,
+      long parameters, int warmup, double[] stepMs, double[] stepCpuMs, double medianMs, double imagesPerSecond, long peakRssKb,
       long rssBeforeKb, long cudaPeakBytes) {}
 
   private TrainBench() {}
@@ -67,9 +67,9 @@ public final class TrainBench {
       long rssBefore = procStatusKb("VmRSS:");
       long params = unet.params().numel();
       SplittableRandom r = new SplittableRandom(seed);
-      double[] ms = new double[steps];
+      double[] ms = new double[steps], cpu = new double[steps];
       for (int s = -warmup; s < steps; s++) {
-        long t0 = System.nanoTime();
+        long t0 = System.nanoTime(), c0 = threadCpuNanos();
         unet.params().zeroGrad();
         try (TensorScope scope = TensorScope.open()) {
           Tensor x = Tensor.randn(gen, DType.F32, batch, config.inChannels(), lat, lat).to(dev);
@@ -94,13 +94,25 @@ public final class TrainBench {
           }
           loss.item(); // waits for the device
         }
-        if (s >= 0) ms[s] = (System.nanoTime() - t0) / 1e6;
+        if (s >= 0) {
+          ms[s] = (System.nanoTime() - t0) / 1e6;
+          cpu[s] = (threadCpuNanos() - c0) / 1e6;
+        }
       }
       double median = median(ms);
       long cudaPeak = dev.isCuda() ? Torch.cudaMemory(dev.code())[1] : -1;
-      return new Result(shape, batch, res, device, gradientCheckpointing, params, warmup, ms, median,
+      return new Result(shape, batch, res, device, gradientCheckpointing, params, warmup, ms, cpu, median,
           batch * 1000.0 / median, peakRssKb(), rssBefore, cudaPeak);
     }
+  }
+
+  /**
+   * CPU time of this thread in ns: with libtorch on one CPU thread (Debian's 1.13 here) the ops run on the calling
+   * thread, so a step's CPU time is its work without the time other processes took from it — the figure to compare on
+   * a shared machine, next to the wall time.
+   */
+  public static long threadCpuNanos() {
+    return java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
   }
 
   /** The median of {@code v} (the mean of the middle two for an even count); {@code v} is not changed. */
