@@ -77,18 +77,21 @@ final class BenchSampleCommand implements Callable<Integer> {
           all.add(new Txt2Img.Request(PROMPTS[i % PROMPTS.length], "", res, res, bench.steps, 7.5, bench.seed + i, 1));
         for (int i = 0; i < bench.warmup; i++) pipe.generate(all.get(i % n));
         double[] single = new double[repeats], batched = new double[repeats];
+        double[] singleCpu = new double[repeats], batchedCpu = new double[repeats];
         boolean identical = true;
         for (int r = 0; r < repeats; r++) {
-          long t0 = System.nanoTime();
+          long t0 = System.nanoTime(), c0 = TrainBench.threadCpuNanos();
           List<BufferedImage> one = new ArrayList<>();
           for (Txt2Img.Request q : all) one.add(pipe.generate(q));
-          long t1 = System.nanoTime();
+          long t1 = System.nanoTime(), c1 = TrainBench.threadCpuNanos();
           single[r] = (t1 - t0) / 1e6 / n;
+          singleCpu[r] = (c1 - c0) / 1e6 / n;
           if (bench.batch == 1) continue; // nothing to compare with
           List<BufferedImage> many = new ArrayList<>();
           for (int from = 0; from < n; from += bench.batch)
             many.addAll(pipe.generate(all.subList(from, Math.min(n, from + bench.batch))));
           batched[r] = (System.nanoTime() - t1) / 1e6 / n;
+          batchedCpu[r] = (TrainBench.threadCpuNanos() - c1) / 1e6 / n;
           for (int i = 0; i < n; i++) identical &= same(one.get(i), many.get(i));
         }
         double s = TrainBench.median(single);
@@ -99,6 +102,9 @@ final class BenchSampleCommand implements Callable<Integer> {
           o.printf(Locale.ROOT, "per_image_ms_batch_%d: %s (median %.1f)%n", bench.batch, round(batched), b);
           o.printf(Locale.ROOT, "images_per_s_batch_%d: %.4f%n", bench.batch, 1000 / b);
           o.printf(Locale.ROOT, "speedup_per_image: %.2f%n", s / b);
+          o.printf(Locale.ROOT, "speedup_per_image_cpu: %.2f (this thread's CPU time: %.1f against %.1f ms per image)%n",
+              TrainBench.median(singleCpu) / TrainBench.median(batchedCpu), TrainBench.median(singleCpu),
+              TrainBench.median(batchedCpu));
           o.printf(Locale.ROOT, "identical_to_batch_1: %s (%d images x %d rounds, RGB compared)%n", identical, n, repeats);
         }
         o.printf(Locale.ROOT, "peak_memory_mib: %.1f (process peak RSS, VmHWM)%n", TrainBench.peakRssKb() / 1024.0);
