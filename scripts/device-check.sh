@@ -14,6 +14,11 @@
 #                                          that machine's CPU, and
 #                                          writes the results to out-dir (default $OUT or .device/out).
 #   QUICK=1 scripts/device-check.sh        the same without the benchmarks (tests and doctor only).
+# The Java and Python processes run with tcmalloc preloaded (scripts/malloc.sh) where the machine has it, as ./sr4g.
+# Engine comparisons (issue 17): the SD 1.5 UNet step at 512 px, f16 and bf16, batch 1 and 8, `sr4g bench infer`
+# against PyTorch eager with scaled_dot_product_attention (scripts/reference_unet.py infer --device cuda), and images/s
+# of `sr4g bench sample` against diffusers' StableDiffusionPipeline on the same random SD 1.5-shaped folder
+# (scripts/device_pipeline.py; needs diffusers and transformers there, else that step records exit 3).
 # Every step runs even if an earlier one failed; summary.txt lists each step's exit code.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -97,6 +102,9 @@ if [ -n "$tdir" ]; then
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >>"$out/machine.txt"
 fi
 
+. "$root/scripts/malloc.sh"
+sr4g_preload_malloc
+echo "malloc: $SR4G_MALLOC_STATUS" >>"$out/machine.txt"
 J=("$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dsr4g.native.path="$native")
 step doctor-json doctor.json "${J[@]}" -jar "$dev/sr4g.jar" doctor --json --steps 20
 step doctor doctor.txt "${J[@]}" -jar "$dev/sr4g.jar" doctor --steps 20
@@ -142,6 +150,27 @@ if [ "${QUICK:-0}" != 1 ]; then
     done
     step "detect-l14-$dt-b8" "detect-l14-$dt-b8.txt" "${S[@]}" bench detect --shape owlvit-l14 --batch 8 --steps 5 --device cuda --dtype "$dt"
   done
+  # Engine against PyTorch eager (SDPA) on this GPU: the SD 1.5 UNet step at 512 px, interleaved per setting.
+  for dt in f16 bf16; do
+    for b in 1 8; do
+      step "engine-sr4g-sd15-$dt-b$b" "engine-sr4g-sd15-$dt-b$b.txt" "${S[@]}" bench infer --shape sd15 --res 512 \
+        --batch "$b" --steps 10 --warmup 2 --device cuda --dtype "$dt"
+      step "engine-pytorch-sd15-$dt-b$b" "engine-pytorch-sd15-$dt-b$b.txt" python3 scripts/reference_unet.py infer \
+        --shape sd15 --res 512 --batch "$b" --steps 10 --warmup 2 --device cuda --dtype "$dt" --attention sdpa
+    done
+  done
+  # Whole images: sr4g bench sample against diffusers' pipeline on one random SD 1.5-shaped folder (f16, 20 steps).
+  sdfolder="$out/sd15-random"
+  step pipeline-write pipeline-write.txt python3 scripts/device_pipeline.py write "$sdfolder" "$dev/golden"
+  if [ -f "$sdfolder/model_index.json" ]; then
+    for b in 1 8; do
+      step "sample-sr4g-b$b" "sample-sr4g-b$b.txt" "${S[@]}" bench sample --model "$sdfolder" --device cuda --dtype f16 \
+        --batch "$b" --images 8 --steps 20 --res 512 --warmup 1
+      step "sample-diffusers-b$b" "sample-diffusers-b$b.txt" python3 scripts/device_pipeline.py time "$sdfolder" \
+        --batch "$b" --images 8 --steps 20 --res 512 --dtype f16
+    done
+    rm -rf "$sdfolder"
+  fi
   # The binding's per-op cost on this machine's (quiet, 16-core) CPU, against the same ops in C++, in one JMH run.
   # (-jvmArgsAppend replaces the @Fork arguments, so it repeats --enable-native-access.)
   step native-overhead native-overhead.txt "${J[@]}" -jar "$dev/benchmarks.jar" NativeOverheadBench \

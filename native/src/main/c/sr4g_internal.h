@@ -43,6 +43,8 @@ inline sr4g_t wrap(at::Tensor&& t) {
   live.fetch_add(1, std::memory_order_relaxed);
   return p;
 }
+// Whether CPU autocast is on for this thread (sr4g_train.cpp; the autocast API differs between libtorch versions).
+bool cpu_autocast_enabled();
 at::ScalarType dtype_of(int32_t code);
 int32_t code_of(at::ScalarType t);
 at::Device device_of(int32_t code);

@@ -42,11 +42,13 @@
 #include <ATen/Context.h>
 #include <ATen/core/Generator.h>
 #include <torch/version.h>
-#if TORCH_VERSION_MAJOR >= 2
-#include <ATen/ops/scaled_dot_product_attention.h>
-#else
-#include <ATen/ops/ones.h>
-#endif
+#include <ATen/ops/mkldnn_convolution.h>
+#include <ATen/ops/mkldnn_reorder_conv2d_weight.h>
+#include <ATen/ops/to_mkldnn.h>
+#include <c10/core/GradMode.h>
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <malloc.h>
 #include <cstring>
 #include <stdexcept>
 
@@ -108,6 +110,22 @@ sr4g_err sr4g_version(const char** out) {
 
 int64_t sr4g_live_tensors(void) { return live.load(std::memory_order_relaxed); }
 
+sr4g_err sr4g_threads(int32_t* intra_op, int32_t* inter_op) {
+  SR4G_TRY
+  *intra_op = at::get_num_threads();
+  *inter_op = at::get_num_interop_threads();
+  SR4G_END
+}
+
+sr4g_err sr4g_release_free_memory(void) {
+  SR4G_TRY
+  // tcmalloc's C entry, looked up at run time: the library is preloaded by the launcher, not linked.
+  using release_fn = void (*)();
+  if (auto f = reinterpret_cast<release_fn>(dlsym(RTLD_DEFAULT, "MallocExtension_ReleaseFreeMemory"))) f();
+  else malloc_trim(0);
+  SR4G_END
+}
+
 sr4g_err sr4g_free(sr4g_t t) {
   SR4G_TRY
   if (t != nullptr) {
@@ -153,7 +171,8 @@ sr4g_err sr4g_from_data(const void* data, const int64_t* shape, int64_t ndim, in
 
 sr4g_err sr4g_to_data(sr4g_t t, void* dst, int64_t nbytes) {
   SR4G_TRY
-  at::Tensor c = T(t).detach().to(at::kCPU).contiguous();
+  const at::Tensor& src = T(t);
+  at::Tensor c = (src.is_mkldnn() ? src.to_dense() : src.detach().to(at::kCPU)).contiguous();
   if (static_cast<int64_t>(c.nbytes()) != nbytes)
     throw std::invalid_argument("read-back size mismatch: tensor has " + std::to_string(c.nbytes()) +
                                 " bytes, destination " + std::to_string(nbytes));
@@ -321,10 +340,39 @@ sr4g_err sr4g_linear(sr4g_t x, sr4g_t w, sr4g_t b, sr4g_t* out) {
   SR4G_END
 }
 
+// A packed weight (sr4g_conv2d_pack: oneDNN's blocked layout, an mkldnn tensor) runs at::mkldnn_convolution, which
+// uses it as it is instead of reordering the dense weight on every call, as at::conv2d does. That needs a CPU input of
+// the weight's dtype, no autocast and nothing to differentiate; otherwise the dense values are recovered and the plain
+// path runs (correct, slower: inference-only models never take it).
 sr4g_err sr4g_conv2d(sr4g_t x, sr4g_t w, sr4g_t b, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups, sr4g_t* out) {
   SR4G_TRY
   int64_t stride[2] = {sh, sw}, pad[2] = {ph, pw}, dil[2] = {1, 1};
-  *out = wrap(at::conv2d(T(x), T(w), opt(b), stride, pad, dil, groups));
+  const at::Tensor &in = T(x), &weight = T(w);
+  if (!weight.is_mkldnn()) {
+    *out = wrap(at::conv2d(in, weight, opt(b), stride, pad, dil, groups));
+  } else {
+    const bool grad = at::GradMode::is_enabled() && (in.requires_grad() || (b != nullptr && T(b).requires_grad()));
+    if (in.device().is_cpu() && in.scalar_type() == weight.scalar_type() && !grad && !cpu_autocast_enabled())
+      *out = wrap(at::mkldnn_convolution(in.contiguous(), weight, opt(b), pad, stride, dil, groups));
+    else
+      *out = wrap(at::conv2d(in, weight.to_dense(), opt(b), stride, pad, dil, groups));
+  }
+  SR4G_END
+}
+
+sr4g_err sr4g_conv2d_pack(sr4g_t w, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups, sr4g_t* out) {
+  SR4G_TRY
+  const at::Tensor& weight = T(w);
+  if (!weight.device().is_cpu()) throw std::invalid_argument("conv2d packing is for CPU weights (oneDNN)");
+  if (weight.dim() != 4) throw std::invalid_argument("conv2d packing needs a 4-d weight [out, in/groups, kh, kw]");
+  int64_t stride[2] = {sh, sw}, pad[2] = {ph, pw}, dil[2] = {1, 1};
+  *out = wrap(at::mkldnn_reorder_conv2d_weight(weight.detach().contiguous().to_mkldnn(), pad, stride, dil, groups));
+  SR4G_END
+}
+
+sr4g_err sr4g_is_packed(sr4g_t a, int32_t* out) {
+  SR4G_TRY
+  *out = T(a).is_mkldnn() ? 1 : 0;
   SR4G_END
 }
 
@@ -344,30 +392,6 @@ sr4g_err sr4g_group_norm(sr4g_t x, int64_t groups, sr4g_t w, sr4g_t b, double ep
 sr4g_err sr4g_layer_norm(sr4g_t x, const int64_t* shape, int64_t n, sr4g_t w, sr4g_t b, double eps, sr4g_t* out) {
   SR4G_TRY
   *out = wrap(at::layer_norm(norm_input(T(x), w), ints(shape, n), opt(w), opt(b), eps));
-  SR4G_END
-}
-
-sr4g_err sr4g_attention(sr4g_t q_, sr4g_t k_, sr4g_t v_, sr4g_t mask, int32_t causal, sr4g_t* out) {
-  SR4G_TRY
-  const at::Tensor &q = T(q_), &k = T(k_), &v = T(v_);
-#if TORCH_VERSION_MAJOR >= 2
-  // Fused kernels (flash / memory-efficient) on CUDA; the math path elsewhere.
-  *out = wrap(at::scaled_dot_product_attention(q, k, v, opt(mask), 0.0, causal != 0));
-#else
-  // libtorch 1.x: the reference formula softmax(q k^T / sqrt(d) + mask) v. A bool mask marks the positions to keep,
-  // as in torch 2's scaled_dot_product_attention; a float mask is added.
-  at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
-  const double neg_inf = -std::numeric_limits<double>::infinity();
-  if (causal != 0) {
-    at::Tensor keep = at::ones({q.size(-2), k.size(-2)}, q.options().dtype(at::kBool)).tril();
-    scores = scores.masked_fill(keep.logical_not(), neg_inf);
-  }
-  if (mask != nullptr) {
-    const at::Tensor& m = T(mask);
-    scores = m.scalar_type() == at::kBool ? scores.masked_fill(m.logical_not(), neg_inf) : scores.add(m);
-  }
-  *out = wrap(at::matmul(at::softmax(scores, -1), v));
-#endif
   SR4G_END
 }
 

@@ -25,6 +25,10 @@ typedef const char* sr4g_err;
 sr4g_err sr4g_version(const char** out);           /* libtorch version string, e.g. "1.13.0" */
 sr4g_err sr4g_cuda_built(int32_t* out);            /* 1 when this library was compiled against libtorch CUDA */
 int64_t sr4g_live_tensors(void);                   /* handles allocated and not yet freed (leak tests) */
+sr4g_err sr4g_threads(int32_t* intra_op, int32_t* inter_op); /* libtorch's CPU thread pools (benchmark records) */
+/* hands the allocator's free memory back to the system: tcmalloc's MallocExtension_ReleaseFreeMemory where it is
+ * loaded, glibc's malloc_trim(0) otherwise (after packing a model's weights: the dense copies' pages) */
+sr4g_err sr4g_release_free_memory(void);
 sr4g_err sr4g_free(sr4g_t t);
 sr4g_err sr4g_free_many(const sr4g_t* ts, int64_t n);
 sr4g_err sr4g_info(sr4g_t t, int64_t* ndim, int64_t* dims /* >= 16 */, int32_t* dtype, int32_t* device,
@@ -53,10 +57,19 @@ sr4g_err sr4g_where(sr4g_t cond, sr4g_t a, sr4g_t b, sr4g_t* out);
 
 /* layers (bias / weight handles may be NULL) */
 sr4g_err sr4g_linear(sr4g_t x, sr4g_t w, sr4g_t b, sr4g_t* out);
+/* w dense, or packed by sr4g_conv2d_pack (then a CPU input of its dtype runs oneDNN on the packed weight as it is) */
 sr4g_err sr4g_conv2d(sr4g_t x, sr4g_t w, sr4g_t b, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups, sr4g_t* out);
+/* a CPU float32/bfloat16 conv weight reordered once into oneDNN's layout for these stride/padding/groups (an mkldnn
+ * tensor: usable only as sr4g_conv2d's weight, read back with sr4g_to_data) */
+sr4g_err sr4g_conv2d_pack(sr4g_t w, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups, sr4g_t* out);
+sr4g_err sr4g_is_packed(sr4g_t a, int32_t* out);
 sr4g_err sr4g_group_norm(sr4g_t x, int64_t groups, sr4g_t w, sr4g_t b, double eps, sr4g_t* out);
 sr4g_err sr4g_layer_norm(sr4g_t x, const int64_t* shape, int64_t n, sr4g_t w, sr4g_t b, double eps, sr4g_t* out);
-sr4g_err sr4g_attention(sr4g_t q, sr4g_t k, sr4g_t v, sr4g_t mask, int32_t causal, sr4g_t* out);
+/* softmax(q kᵀ·d^-0.5 + mask) v over the last two dims (sr4g_attention.cpp); mask NULL, bool (true = attend) or float
+ * (added). slice: query rows per chunk (> 0), 0 = unsliced, < 0 = auto: chunks whose scores fit -slice bytes.
+ * *chunks (may be NULL) receives the number of chunks used. */
+sr4g_err sr4g_attention(sr4g_t q, sr4g_t k, sr4g_t v, sr4g_t mask, int32_t causal, int64_t slice, int64_t* chunks,
+                        sr4g_t* out);
 sr4g_err sr4g_embedding(sr4g_t weight, sr4g_t indices, sr4g_t* out);
 sr4g_err sr4g_upsample_nearest2x(sr4g_t x, sr4g_t* out);
 

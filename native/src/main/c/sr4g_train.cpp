@@ -67,6 +67,8 @@ void autocast_check(c10::DeviceType d, at::ScalarType dtype) {
 }
 }  // namespace
 
+bool sr4g::cpu_autocast_enabled() { return autocast_enabled(c10::DeviceType::CPU); }
+
 extern "C" {
 
 sr4g_err sr4g_cuda_built(int32_t* out) {

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.Optional;
+import org.sr4g.diffusion.models.BuiltInUNets;
 import org.sr4g.diffusion.training.TrainBench;
 import org.sr4g.diffusion.training.distributed.WorkerLauncher;
 import org.sr4g.diffusion.training.distributed.World;
@@ -17,10 +18,11 @@ import picocli.CommandLine.Spec;
 /** {@code sr4g bench}: performance measurements, one subcommand per question (infer: UNet denoising; train: steps). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     header = "Measure performance: sr4g bench infer (UNet denoising steps), sr4g bench train (training steps),"
-        + " sr4g bench detect (OWL-ViT detection), sr4g bench allreduce (the gradient all-reduce of data-parallel"
-        + " training).",
-    subcommands = {BenchInferCommand.class, BenchCommand.Train.class, BenchDetectCommand.class,
-        BenchAllReduceCommand.class})
+        + " sr4g bench sample (whole images, batched against one at a time), sr4g bench detect (OWL-ViT detection),"
+        + " sr4g bench allreduce (the gradient all-reduce of data-parallel training). They share their options and"
+        + " defaults and print the settings each run used.",
+    subcommands = {BenchInferCommand.class, BenchCommand.Train.class, BenchSampleCommand.class,
+        BenchDetectCommand.class, BenchAllReduceCommand.class})
 final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -42,15 +44,7 @@ final class BenchCommand implements Runnable {
   static final class Train implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--shape", defaultValue = "tiny", paramLabel = "tiny|sd15", description = "UNet shape (default: ${DEFAULT-VALUE})")
-    String shape;
-    @Option(names = "--batch", defaultValue = "1", paramLabel = "B", description = "default: ${DEFAULT-VALUE}") int batch;
-    @Option(names = "--res", defaultValue = "64", paramLabel = "PX", description = "image resolution (default: ${DEFAULT-VALUE})") int res;
-    @Option(names = "--steps", defaultValue = "10", paramLabel = "N", description = "timed steps (default: ${DEFAULT-VALUE})") int steps;
-    @Option(names = "--warmup", defaultValue = "1", paramLabel = "N", description = "untimed steps first (default: ${DEFAULT-VALUE})") int warmup;
-    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
-    String device;
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") long seed;
+    @Mixin BenchOptions bench;
     @Option(names = "--mixed-precision", defaultValue = "no", paramLabel = "no|bf16|fp16",
         description = "autocast forward and loss; fp16 (CUDA) adds loss scaling (default: ${DEFAULT-VALUE})")
     String mixedPrecision;
@@ -66,20 +60,30 @@ final class BenchCommand implements Runnable {
       Optional<World> worker = DistributedMixin.worker();
       if (dist.launches(worker)) return new DistributedBench(this).compare();
       worker.ifPresent(w -> WorkerLauncher.watchLauncher(System.getenv()));
-      String dev = worker.map(w -> DistributedMixin.workerDevice(device, w)).orElse(device);
+      String dev = worker.map(w -> DistributedMixin.workerDevice(bench.device, w)).orElse(bench.device);
+      int res = bench.resolve(BuiltInUNets.defaultResolution(bench.shape));
+      PrintWriter w = spec.commandLine().getOut();
+      if (worker.isEmpty() || worker.get().rank() == 0)
+        w.println(bench.describe("shape " + bench.shape + " (random weights), mixed precision " + mixedPrecision
+            + ", gradient checkpointing " + (gradientCheckpointing ? "on" : "off"), res));
+      w.flush();
       TrainBench.Result r;
       try (ProcessGroup group = DistributedBench.join(dist, worker, dev)) {
-        r = TrainBench.run(TrainBench.Shape.parse(shape), batch, res, steps, warmup, dev, seed, mixedPrecision,
+        r = TrainBench.run(bench.shape, bench.batch, res, bench.steps, bench.warmup, dev, bench.seed, mixedPrecision,
             gradientCheckpointing, group);
       }
       if (worker.isPresent() && worker.get().rank() != 0) return 0;
-      PrintWriter w = spec.commandLine().getOut();
       StringBuilder all = new StringBuilder();
       for (double d : r.stepMs()) all.append(all.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.1f", d));
       w.println(String.format(Locale.ROOT, "bench train: shape %s (%,d parameters), batch %d, res %d, device %s,"
-          + " mixed precision %s, %d warm-up + %d timed steps, gradient checkpointing %s", shape, r.parameters(), batch,
-          res, device, mixedPrecision, r.warmup(), r.stepMs().length, r.gradientCheckpointing() ? "on" : "off"));
+          + " mixed precision %s, %d warm-up + %d timed steps, gradient checkpointing %s", bench.shape, r.parameters(),
+          bench.batch, res, bench.device, mixedPrecision, r.warmup(), r.stepMs().length,
+          r.gradientCheckpointing() ? "on" : "off"));
       w.println("step ms: " + all);
+      StringBuilder cpu = new StringBuilder();
+      for (double d : r.stepCpuMs()) cpu.append(cpu.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.1f", d));
+      w.println("step cpu ms: " + cpu + String.format(Locale.ROOT, "  (median %.1f: this thread's CPU time)",
+          TrainBench.median(r.stepCpuMs())));
       w.println(String.format(Locale.ROOT, "median step %.1f ms  %.2f images/s  peak RSS %.1f MiB", r.medianMs(),
           r.imagesPerSecond(), r.peakRssKb() / 1024.0)
           + String.format(Locale.ROOT, "  (RSS before the first step %.1f MiB)", r.rssBeforeKb() / 1024.0)
@@ -87,6 +91,7 @@ final class BenchCommand implements Runnable {
       if (r.worldSize() > 1)
         w.println(String.format(Locale.ROOT, "%d processes: all-reduce of the gradients (%.1f MiB) %.2f ms per step, %.2f GB/s",
             r.worldSize(), r.gradientBytes() / 1048576.0, r.allReduceMs(), r.gradientBytes() / r.allReduceMs() / 1e6));
+      w.println("first step / median: " + BenchOptions.firstOverMedian(r.stepMs(), r.medianMs()));
       if (worker.isPresent()) w.println(DistributedBench.RESULT + DistributedBench.json(r)); // for the launcher
       w.flush();
       return 0;

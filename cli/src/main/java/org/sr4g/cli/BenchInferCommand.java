@@ -26,8 +26,8 @@ import org.sr4g.torch.ModeGuard;
 import org.sr4g.torch.Tensor;
 import org.sr4g.torch.TensorScope;
 import org.sr4g.torch.Torch;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code sr4g bench infer}: times the UNet denoising loop of text-to-image sampling, the part that dominates it: N steps
  * of the UNet on the classifier-free-guidance batch (2B: unconditional and conditional) of random latents
- * [2B, 4, R/8, R/8] and random text embeddings [2B, 77, cross_attention_dim], then the guidance mix and a plain Euler-like
+ * [2B, 4, R/f, R/f] (f the VAE factor) and random text embeddings [2B, 77, cross_attention_dim], then the guidance mix and a plain Euler-like
  * update. Text encoder, VAE and scheduler are not timed.
  */
 @Command(
@@ -46,89 +46,95 @@ import picocli.CommandLine.Spec;
     description = "Builds the UNet from --model DIR (its unet/ weights) or from --shape (the exact SD 1.5 / SD 2.1 UNet"
         + " config, or the tiny test config, randomly initialised from --seed: no checkpoint needed), runs --warmup"
         + " untimed and --steps timed denoising steps with classifier-free guidance (UNet batch 2B) on random latents of"
-        + " --res/8 and random text embeddings, and prints the median UNet step time, images/s = B / (steps x median)"
-        + " and peak memory (CUDA caching-allocator peak on a GPU; the process's peak RSS, VmHWM, on the CPU).",
+        + " --res / VAE factor and random text embeddings, and prints the settings used, the median UNet step time, the"
+        + " first timed step over the median, images/s = B / (steps x median) and peak memory (CUDA caching-allocator"
+        + " peak on a GPU; the process's peak RSS, VmHWM, on the CPU). The UNet is made inference-only as sr4g sample"
+        + " makes it (conv weights packed once for oneDNN on the CPU; --conv-packing off keeps the dense ones).",
     footer = {
       "",
       "Examples:",
       "  sr4g bench infer --shape sd15 --batch 4 --res 512 --steps 20 --device cuda --dtype f16",
+      "  sr4g bench infer --shape sd15 --res 64 --steps 5",
       "  sr4g bench infer --shape tiny --device cpu --steps 2",
       "  sr4g bench infer --model sd-v1-5 --res 512 --steps 10 --device cuda:1 --dtype bf16"
     })
 final class BenchInferCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  static final class Source {
-    @Option(names = "--model", paramLabel = "MODEL",
-        description = "diffusers folder or Hugging Face id (its unet/ is benchmarked)") String model;
-    @Option(names = "--shape", paramLabel = "NAME", description = "built-in UNet config with random weights: sd15, sd21 or tiny")
-    String shape;
-  }
-
-  @ArgGroup(exclusive = true, multiplicity = "1") Source source;
+  @Mixin BenchOptions bench;
+  @Option(names = "--model", paramLabel = "MODEL", description = "diffusers folder or Hugging Face id (its unet/ is"
+      + " benchmarked) instead of --shape") String model;
   @Option(names = "--variant", paramLabel = "NAME", description = "weights variant with --model, e.g. fp16") String variant;
-  @Option(names = "--batch", defaultValue = "1", paramLabel = "B", description = "images per step (UNet batch 2B)") int batch;
-  @Option(names = "--res", defaultValue = "512", paramLabel = "PX", description = "image size (latents res/8)") int res;
-  @Option(names = "--steps", defaultValue = "10", paramLabel = "N", description = "timed denoising steps") int steps;
-  @Option(names = "--warmup", defaultValue = "1", paramLabel = "N", description = "untimed steps first") int warmup;
-  @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N") String device;
   @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T",
-      description = "f32, f16 (CUDA only) or bf16 (CUDA; CPU where libtorch supports it)") String dtype;
-  @Option(names = "--seed", defaultValue = "0", paramLabel = "N") long seed;
+      description = "f32, f16 (CUDA only) or bf16 (CUDA; CPU where libtorch supports it) (default: ${DEFAULT-VALUE})")
+  String dtype;
+  @Option(names = "--conv-packing", defaultValue = "on", paramLabel = "on|off",
+      description = "pack the conv weights once for oneDNN (CPU), as sr4g sample does (default: ${DEFAULT-VALUE})")
+  String convPacking;
 
   @Override
   public Integer call() throws IOException {
-    if (batch < 1) throw new UserInputException("--batch must be at least 1");
-    if (steps < 1) throw new UserInputException("--steps must be at least 1");
-    if (warmup < 0) throw new UserInputException("--warmup must be at least 0");
-    if (res < 8 || res % 8 != 0) throw new UserInputException("--res must be a positive multiple of 8, got " + res);
-    Device dev = Device.forUser(device);
+    if (model != null && spec.commandLine().getParseResult().hasMatchedOption("--shape"))
+      throw new UserInputException("give --model or --shape, not both");
+    if (!convPacking.equals("on") && !convPacking.equals("off"))
+      throw new UserInputException("--conv-packing must be on or off, got '" + convPacking + "'");
+    Device dev = Device.forUser(bench.device);
     DType dt = Precision.parse(dtype);
     Precision.require(dt, dev);
 
     String what;
     UNetConfig config;
-    if (source.model != null) {
-      ModelFolder folder = ModelFolder.open(ModelSources.folder(source.model, "--model"), variant);
+    int vaeFactor, defaultRes;
+    if (model != null) {
+      ModelFolder folder = ModelFolder.open(ModelSources.folder(model, "--model"), variant);
       config = folder.unetConfig();
-      what = "model " + source.model;
+      vaeFactor = 1 << (folder.vaeConfig().blockOutChannels().size() - 1);
+      defaultRes = folder.defaultResolution();
+      what = "model " + model;
     } else {
-      config = BuiltInUNets.config(source.shape);
-      what = "shape " + source.shape + " (random weights, seed " + seed + ")";
+      config = BuiltInUNets.config(bench.shape);
+      vaeFactor = BuiltInUNets.vaeFactor(bench.shape);
+      defaultRes = BuiltInUNets.defaultResolution(bench.shape);
+      what = "shape " + bench.shape + " (random weights, seed " + bench.seed + ")";
     }
-    int latent = res / 8, factor = 1 << (config.blockOutChannels().size() - 1);
-    if (latent % factor != 0)
-      throw new UserInputException("--res " + res + ": latents " + latent + " must be divisible by " + factor
-          + " for this UNet (use a multiple of " + 8 * factor + ")");
+    int res = bench.resolve(defaultRes);
+    int multiple = vaeFactor << (config.blockOutChannels().size() - 1);
+    if (res < multiple || res % multiple != 0)
+      throw new UserInputException("--res " + res + " must be a positive multiple of " + multiple + " for this UNet"
+          + " (VAE factor " + vaeFactor + " x UNet downsampling " + (multiple / vaeFactor) + ")");
+    int latent = res / vaeFactor, batch = bench.batch, steps = bench.steps, warmup = bench.warmup;
 
     PrintWriter o = spec.commandLine().getOut();
+    o.println(bench.describe(what + ", dtype " + Precision.name(dt) + ", conv packing " + convPacking, res));
     long t0 = System.nanoTime();
     UNet2DConditionModel unet;
-    if (source.model != null) {
-      try (WeightsFile w = WeightsFile.open(
-          ModelFolder.open(ModelSources.folder(source.model, "--model"), variant).unetWeights())) {
+    if (model != null) {
+      try (WeightsFile w = WeightsFile.open(ModelFolder.open(ModelSources.folder(model, "--model"), variant).unetWeights())) {
         unet = UNet2DConditionModel.load(config, w, dev, dt);
       }
     } else {
       Map<String, long[]> shapes = UNet2DConditionModel.parameterShapes(config);
-      try (RandomWeights w = new RandomWeights(shapes, seed)) {
+      try (RandomWeights w = new RandomWeights(shapes, bench.seed)) {
         unet = UNet2DConditionModel.load(config, w, dev, dt);
       }
     }
+    String packing = convPacking.equals("on") ? unet.packForInference().toString() : "off";
     double loadS = (System.nanoTime() - t0) / 1e9;
     long params = unet.params().numel();
     o.printf(Locale.ROOT, "bench infer: %s, device %s, dtype %s, batch %d (UNet batch %d), res %d (latents %dx%d),"
         + " %d steps + %d warm-up%n", what, dev, Precision.name(dt), batch, 2 * batch, res, latent, latent, steps, warmup);
     o.printf(Locale.ROOT, "unet_parameters: %d%n", params);
     o.printf(Locale.ROOT, "load_s: %.2f%n", loadS);
+    o.printf(Locale.ROOT, "conv_packing: %s%n", packing);
+    o.printf(Locale.ROOT, "rss_before_mib: %.1f%n", TrainBench.procStatusKb("VmRSS:") / 1024.0);
     o.flush();
 
-    double[] ms = new double[steps];
+    double[] ms = new double[steps], cpu = new double[steps];
     long b2 = 2L * batch;
     try (unet;
         ModeGuard ng = Autograd.noGrad();
         TensorScope run = TensorScope.open();
-        Generator gen = new Generator(Device.CPU, seed + 1)) {
+        Generator gen = new Generator(Device.CPU, bench.seed + 1)) {
       Tensor x = Tensor.randn(gen, DType.F32, batch, config.inChannels(), latent, latent).to(dev);
       Tensor context = Tensor.randn(gen, DType.F32, b2, BuiltInUNets.TEXT_TOKENS, config.crossAttentionDim())
           .to(dt, dev);
@@ -137,15 +143,20 @@ final class BenchInferCommand implements Callable<Integer> {
         float t = 999f - (float) Math.floor(i * 1000.0 / total);
         try (TensorScope step = TensorScope.open()) {
           sync(dev);
-          long s = System.nanoTime();
+          long s = System.nanoTime(), c = TrainBench.threadCpuNanos();
           Tensor eps = unet.forward(Tensor.cat(List.of(x, x), 0), Tensor.of(new float[] {t}, 1).to(dev), context);
           List<Tensor> uc = eps.chunk(2, 0);
           Tensor guided = uc.get(0).add(uc.get(1).sub(uc.get(0)).mul(7.5));
           Tensor next = x.sub(guided.mul(1.0 / total));
           sync(dev);
           long e = System.nanoTime();
-          if (i >= warmup) ms[i - warmup] = (e - s) / 1e6;
-          x = step.keep(next); // to the run scope (a few latents per step, freed at the end)
+          if (i >= warmup) {
+            ms[i - warmup] = (e - s) / 1e6;
+            cpu[i - warmup] = (TrainBench.threadCpuNanos() - c) / 1e6;
+          }
+          Tensor old = x;
+          x = step.keep(next); // to the run scope
+          old.close();
         }
       }
       if (!Float.isFinite(x.sum().toFloatArray()[0])) o.println("warning: latents became non-finite");
@@ -153,6 +164,10 @@ final class BenchInferCommand implements Callable<Integer> {
     double median = TrainBench.median(ms);
     o.printf(Locale.ROOT, "step_ms: %s%n", Arrays.toString(Arrays.stream(ms).map(v -> Math.round(v * 10) / 10.0).toArray()));
     o.printf(Locale.ROOT, "unet_step_median_ms: %.1f%n", median);
+    o.printf(Locale.ROOT, "step_cpu_ms: %s%n", Arrays.toString(Arrays.stream(cpu).map(v -> Math.round(v * 10) / 10.0).toArray()));
+    o.printf(Locale.ROOT, "unet_step_cpu_median_ms: %.1f (this thread's CPU time; on the CPU with 1 libtorch thread:"
+        + " the step's work without what other processes took)%n", TrainBench.median(cpu));
+    o.printf(Locale.ROOT, "first_step_over_median: %s%n", BenchOptions.firstOverMedian(ms, median));
     o.printf(Locale.ROOT, "images_per_s: %.4f%n", batch / (steps * median / 1000.0));
     printPeakMemory(o, dev);
     o.flush();

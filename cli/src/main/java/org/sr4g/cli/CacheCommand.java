@@ -3,6 +3,7 @@ package org.sr4g.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.sr4g.diffusion.ModelFolder;
 import org.sr4g.diffusion.ModelSources;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.training.LatentCache;
@@ -29,7 +30,8 @@ final class CacheCommand implements Callable<Integer> {
   @Option(names = "--images", required = true, paramLabel = "DIR", description = "folder of the rows' file_name images")
   Path images;
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "cache folder (must not exist)") Path out;
-  @Option(names = "--resolution", defaultValue = "512", paramLabel = "PX", description = "default: ${DEFAULT-VALUE}") int resolution;
+  @Option(names = "--resolution", paramLabel = "PX",
+      description = "default: the model's sample_size x VAE factor (512 for SD 1.5)") Integer resolution;
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
   String device;
   @Option(names = "--shard-size", defaultValue = "1000", paramLabel = "N",
@@ -45,7 +47,9 @@ final class CacheCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter w = spec.commandLine().getOut();
     if (maxImagePixels < 1) throw new UserInputException("--max-image-pixels must be at least 1");
-    LatentCache.BuildResult r = LatentCache.build(ModelSources.folder(model, "--model"), data, images, out, resolution, device, shardSize, batch,
+    Path folder = ModelSources.folder(model, "--model");
+    int res = resolution != null ? resolution : ModelFolder.open(folder, null).defaultResolution();
+    LatentCache.BuildResult r = LatentCache.build(folder, data, images, out, res, device, shardSize, batch,
         maxImagePixels, line -> {
       if (quiet) return;
       w.println(line);

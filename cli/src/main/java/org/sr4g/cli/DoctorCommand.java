@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.sr4g.cuda.CudaDriver;
+import org.sr4g.torch.Allocator;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.NativeFiles;
 import org.sr4g.torch.ProcessGroup;
@@ -43,6 +44,14 @@ final class DoctorCommand implements Callable<Integer> {
     r.put("java", Map.of("version", Runtime.version().toString(), "vendor", System.getProperty("java.vendor"),
         "home", System.getProperty("java.home")));
     r.put("vectorApi", vectorApi());
+    Allocator alloc = Allocator.active();
+    Map<String, Object> am = new LinkedHashMap<>();
+    am.put("name", alloc.name());
+    am.put("library", alloc.library());
+    if (!alloc.launcher().isEmpty()) am.put("launcher", alloc.launcher());
+    if (alloc.isGlibc()) am.put("warning", alloc.describe());
+    am.put("text", alloc.describe());
+    r.put("allocator", am);
 
     Properties built = NativeFiles.buildProperties();
     Map<String, Object> torch = new LinkedHashMap<>();
@@ -53,6 +62,7 @@ final class DoctorCommand implements Callable<Integer> {
       torch.put("foundVia", built.getProperty("libtorch.found", "?"));
       torch.put("builtWithCuda", Torch.builtWithCuda());
       torch.put("cudaDevices", Torch.cudaDeviceCount());
+      torch.put("cpuThreads", Torch.threads()[0]);
       torch.put("library", Torch.libraryPath().map(Object::toString).orElse("?"));
     } else {
       torch.put("reason", Torch.unavailableReason().orElse("?"));
@@ -170,10 +180,12 @@ final class DoctorCommand implements Callable<Integer> {
     out.printf("vector api  %s%n", Boolean.TRUE.equals(v.get("available"))
         ? v.get("preferredSpecies") + " (" + v.get("bits") + " bits); relation kernel " + v.get("relationKernel")
         : "MISSING: " + v.get("reason") + "; relation kernel " + v.get("relationKernel"));
+    out.printf("allocator   %s%n", ((Map<String, Object>) r.get("allocator")).get("text"));
     Map<String, Object> t = (Map<String, Object>) r.get("libtorch");
     out.printf("libtorch    %s%n", Boolean.TRUE.equals(t.get("available"))
         ? t.get("version") + " from " + t.get("libtorchDir") + " (" + t.get("foundVia") + "), CUDA in libtorch: "
-            + t.get("builtWithCuda") + ", devices: " + t.get("cudaDevices") + "\n            C layer " + t.get("library")
+            + t.get("builtWithCuda") + ", devices: " + t.get("cudaDevices") + ", CPU threads: " + t.get("cpuThreads")
+            + "\n            C layer " + t.get("library")
         : "MISSING: " + t.get("reason") + "\n            install: " + t.get("install"));
     Map<String, Object> dist = (Map<String, Object>) r.get("distributed");
     if (!dist.isEmpty())

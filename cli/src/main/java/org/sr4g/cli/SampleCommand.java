@@ -38,7 +38,8 @@ import picocli.CommandLine.Spec;
         + " local cache or a single-file checkpoint, optionally with LoRA files. Writes"
         + " <unique_id>_<k>.png for k = 0..N-1 into --out; images already there are skipped, so an interrupted run"
         + " resumes where it stopped. Image k of a prompt is seeded from (--seed, unique_id, k) alone: a resumed or"
-        + " partial run gives the same pixels as an uninterrupted one. Models: docs/diffusion.md.",
+        + " partial run gives the same pixels as an uninterrupted one, and does not depend on --batch-size (images"
+        + " sampled together share the UNet calls). Models: docs/diffusion.md.",
     footer = {
       "",
       "Examples:",
@@ -70,8 +71,13 @@ final class SampleCommand implements Callable<Integer> {
   @Option(names = "--guidance", defaultValue = "7.5", paramLabel = "G", description = "classifier-free guidance scale")
   double guidance;
   @Option(names = "--negative-prompt", defaultValue = "", paramLabel = "TEXT") String negative;
-  @Option(names = "--width", defaultValue = "512", paramLabel = "PX") int width;
-  @Option(names = "--height", defaultValue = "512", paramLabel = "PX") int height;
+  @Option(names = "--width", paramLabel = "PX", description = "default: the model's sample_size x VAE factor (512 for SD 1.5)")
+  Integer width;
+  @Option(names = "--height", paramLabel = "PX", description = "default: the model's sample_size x VAE factor") Integer height;
+  @Option(names = "--batch-size", defaultValue = "1", paramLabel = "B",
+      description = "images per UNet call (batch 2B with guidance); an image does not depend on its batch (default: ${DEFAULT-VALUE})")
+  int batchSize;
+  @Mixin AttentionOption attention;
   @Option(names = "--seed", defaultValue = "0", paramLabel = "N") long seed;
   @Option(names = "--clip-skip", defaultValue = "1", paramLabel = "N",
       description = "1: last text-encoder layer (SD 1.x), 2: penultimate (SD 2.x)") int clipSkip;
@@ -88,7 +94,9 @@ final class SampleCommand implements Callable<Integer> {
     if ((prompts == null) == (prompt == null)) throw new UserInputException("give exactly one of --prompts and --prompt");
     if (perPrompt < 1) throw new UserInputException("--images-per-prompt must be at least 1");
     if (limit != null && limit < 1) throw new UserInputException("--limit must be at least 1");
+    if (batchSize < 1) throw new UserInputException("--batch-size must be at least 1");
     OutputRules.checkFolder(out, false, true, List.of()); // an sr4g output to continue, an empty folder or nothing
+    attention.apply();
     Device dev = Device.forUser(device);
     DType dt = Precision.parse(dtype);
     Precision.require(dt, dev); // before any work: a refused dtype is an error at once
@@ -120,19 +128,28 @@ final class SampleCommand implements Callable<Integer> {
       loaded = DiffusersModel.load(source, dev, dt);
     }
     try (DiffusersModel m = loaded) {
+      m.packForInference(); // inference only: conv weights packed once for oneDNN on the CPU
+      int w = width != null ? width : m.defaultResolution(), h = height != null ? height : m.defaultResolution();
       Txt2Img pipe = new Txt2Img(m, dev);
       int done = 0;
       OutputRules.createResumable(out, "sample"); // now: a refused model or prompt left nothing behind
-      for (Job j : todo) {
-        BufferedImage img = pipe.generate(new Txt2Img.Request(j.text(), negative, width, height, steps, guidance,
-            imageSeed(seed, j.uniqueId(), j.k()), clipSkip));
-        // Write then rename: a killed run never leaves a truncated PNG that a resume would take as done.
-        Path tmp = out.resolve("." + j.file().getFileName() + ".tmp");
-        ImageIO.write(img, "png", tmp.toFile());
-        Files.move(tmp, j.file(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        done++;
-        o.println("[" + done + "/" + todo.size() + "] " + j.file().getFileName() + "  " + Escape.text(j.text()));
-        o.flush();
+      for (int from = 0; from < todo.size(); from += batchSize) {
+        List<Job> jobs = todo.subList(from, Math.min(todo.size(), from + batchSize));
+        List<Txt2Img.Request> requests = new ArrayList<>();
+        for (Job j : jobs)
+          requests.add(new Txt2Img.Request(j.text(), negative, w, h, steps, guidance, imageSeed(seed, j.uniqueId(), j.k()),
+              clipSkip));
+        List<BufferedImage> images = pipe.generate(requests);
+        for (int i = 0; i < jobs.size(); i++) {
+          Job j = jobs.get(i);
+          // Write then rename: a killed run never leaves a truncated PNG that a resume would take as done.
+          Path tmp = out.resolve("." + j.file().getFileName() + ".tmp");
+          ImageIO.write(images.get(i), "png", tmp.toFile());
+          Files.move(tmp, j.file(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+          done++;
+          o.println("[" + done + "/" + todo.size() + "] " + j.file().getFileName() + "  " + Escape.text(j.text()));
+          o.flush();
+        }
       }
     }
     o.println("wrote " + todo.size() + " images to " + out + (present > 0 ? " (" + present + " already there)" : ""));

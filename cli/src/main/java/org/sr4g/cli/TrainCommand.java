@@ -55,7 +55,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = {"--out", "--output_dir"}, required = true, paramLabel = "DIR") Path out;
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
   String device;
-  @Option(names = "--resolution", defaultValue = "512", paramLabel = "PX", description = "default: ${DEFAULT-VALUE}") int resolution;
+  @Option(names = "--resolution", paramLabel = "PX",
+      description = "square training size (default: the model's sample_size x VAE factor, 512 for SD 1.5; with --cache the cache's)")
+  Integer resolution;
   @Option(names = "--random-crop", description = "random instead of centre crop") boolean randomCrop;
   @Option(names = {"--random-flip", "--random_flip"}, description = "mirror half the images, rewriting left/right in their captions")
   boolean randomFlip;
@@ -121,6 +123,7 @@ final class TrainCommand implements Callable<Integer> {
       description = "test hook: Runtime.halt after this step (crash simulation)") long haltAfterStep;
   @Option(names = "--quiet", description = "no per-step progress lines") boolean quiet;
   @Mixin DistributedMixin dist;
+  @Mixin AttentionOption attention;
 
   @Override
   public Integer call() {
@@ -128,6 +131,7 @@ final class TrainCommand implements Callable<Integer> {
     if (dist.launches(worker)) return dist.launch(spec, spec.commandLine().getOut()::println);
     worker.ifPresent(w -> WorkerLauncher.watchLauncher(System.getenv()));
     boolean speaks = worker.map(w -> w.rank() == 0).orElse(true); // one progress report: rank 0's
+    attention.apply();
     TrainOptions o = new TrainOptions();
     o.model = ModelSources.folder(model, "--model");
     o.variant = variant;
@@ -137,7 +141,7 @@ final class TrainCommand implements Callable<Integer> {
     o.out = out;
     o.device = worker.map(w -> DistributedMixin.workerDevice(device, w)).orElse(device);
     o.distributed = dist.options(worker);
-    o.resolution = resolution;
+    o.resolution = resolution == null ? 0 : resolution;
     o.randomCrop = randomCrop;
     o.randomFlip = randomFlip;
     o.captionSampling = captionSampling;

@@ -32,11 +32,16 @@ class BenchInferCommandTest {
   void tinyShapeOnCpuPrintsStepTimeThroughputAndPeakMemory() {
     requireTorch();
     CliRun r = CliRun.of("bench", "infer", "--shape", "tiny", "--device", "cpu", "--steps", "2", "--batch", "2",
-        "--res", "64");
+        "--res", "16");
     assertEquals(0, r.code(), r.out() + r.err());
     String out = r.out();
     assertTrue(out.contains("shape tiny (random weights, seed 0), device cpu, dtype f32, batch 2 (UNet batch 4),"
-        + " res 64 (latents 8x8), 2 steps + 1 warm-up"), out);
+        + " res 16 (latents 8x8), 2 steps + 1 warm-up"), out);
+    // the settings line names every value the run used, defaults included
+    assertTrue(out.contains("settings: shape tiny (random weights, seed 0), dtype f32, conv packing on, batch 2, res 16,"
+        + " 2 timed steps + 1 warm-up, device cpu, seed 0, attention slice auto (budget 256 MiB), malloc "), out);
+    assertTrue(out.contains("conv_packing: packed 33 conv weights for oneDNN (dense copies freed)"), out);
+    assertTrue(field(out, "first_step_over_median") > 0, out);
     long expected = UNet2DConditionModel.parameterShapes(BuiltInUNets.config("tiny")).values().stream()
         .mapToLong(s -> { long n = 1; for (long d : s) n *= d; return n; }).sum();
     assertEquals(expected, (long) field(out, "unet_parameters"));
@@ -49,6 +54,18 @@ class BenchInferCommandTest {
     assertTrue(out.contains("(process peak RSS, VmHWM)"), out);
     assertTrue(Pattern.compile("(?m)^step_ms: \\[[0-9.]+, [0-9.]+\\]$").matcher(out).find(), out);
     assertTrue(!out.contains("non-finite"), out);
+  }
+
+  /** With no option at all: the tiny shape at its own resolution (sample_size 8 × VAE factor 2), unpacked on request. */
+  @Test
+  void defaultsAreTheTinyModelAtItsOwnSize() {
+    requireTorch();
+    CliRun r = CliRun.of("bench", "infer", "--steps", "1", "--warmup", "0", "--conv-packing", "off", "--attention-slice", "8");
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("settings: shape tiny (random weights, seed 0), dtype f32, conv packing off, batch 1, res 16"
+        + " (the model's default), 1 timed steps + 0 warm-up, device cpu, seed 0, attention slice 8 rows"), r.out());
+    assertTrue(r.out().contains("conv_packing: off"), r.out());
+    org.sr4g.torch.AttentionSlicing.set(org.sr4g.torch.AttentionSlicing.AUTO); // the CLI ran in this JVM
   }
 
   @Test
@@ -67,16 +84,21 @@ class BenchInferCommandTest {
     CliRun r = CliRun.of("bench", "infer", "--shape", "sd99", "--steps", "1");
     assertEquals(2, r.code(), r.out() + r.err());
     assertTrue(r.err().contains("sr4g bench infer: error: unknown shape 'sd99' (one of sd15, sd21, tiny)"), r.err());
-    r = CliRun.of("bench", "infer", "--shape", "tiny", "--res", "60");
+    r = CliRun.of("bench", "infer", "--shape", "tiny", "--res", "30");
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("--res must be a positive multiple of 8"), r.err());
-    r = CliRun.of("bench", "infer", "--shape", "tiny", "--res", "8");
+    assertTrue(r.err().contains("--res 30 must be a positive multiple of 4 for this UNet (VAE factor 2 x UNet downsampling 2)"),
+        r.err());
+    r = CliRun.of("bench", "infer", "--shape", "sd15", "--res", "96");
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("must be divisible by 2 for this UNet (use a multiple of 16)"), r.err());
-    r = CliRun.of("bench", "infer", "--steps", "1");
-    assertEquals(2, r.code(), "one of --model and --shape is required");
+    assertTrue(r.err().contains("--res 96 must be a positive multiple of 64"), r.err());
     r = CliRun.of("bench", "infer", "--shape", "tiny", "--model", "x");
     assertEquals(2, r.code(), "--model and --shape exclude each other");
+    assertTrue(r.err().contains("give --model or --shape, not both"), r.err());
+    r = CliRun.of("bench", "infer", "--attention-slice", "half");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--attention-slice: attention slice must be auto, off or a positive number"), r.err());
+    r = CliRun.of("bench", "infer", "--conv-packing", "maybe");
+    assertEquals(2, r.code());
     r = CliRun.of("bench", "infer", "--shape", "tiny", "--dtype", "f64");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("unknown dtype 'f64' (f32, f16 or bf16)"), r.err());

@@ -25,8 +25,13 @@ class DoctorCommandTest {
   void jsonReportsEveryPiece() throws Exception {
     String[] r = run("doctor", "--json", "--steps", "3");
     JsonNode j = new ObjectMapper().readTree(r[1]);
-    for (String k : new String[] {"java", "vectorApi", "libtorch", "cuda", "kernels", "selfTest"})
+    for (String k : new String[] {"java", "vectorApi", "allocator", "libtorch", "cuda", "kernels", "selfTest"})
       assertTrue(j.has(k), "missing " + k + " in " + r[1]);
+    // The tests run with what the pom preloads (tcmalloc where installed), as ./sr4g does; glibc's gets a warning.
+    JsonNode alloc = j.get("allocator");
+    if (System.getenv().getOrDefault("LD_PRELOAD", "").contains("tcmalloc"))
+      assertEquals("tcmalloc", alloc.get("name").asText(), alloc.toString());
+    if (alloc.get("name").asText().equals("glibc")) assertTrue(alloc.get("warning").asText().contains("slower"));
     assertTrue(j.get("java").get("version").asText().startsWith("25"));
     if (j.get("libtorch").get("available").asBoolean()) {
       assertEquals("0", r[0], r[1] + r[2]);
@@ -48,7 +53,7 @@ class DoctorCommandTest {
   @Test
   void textMentionsEachSection() {
     String[] r = run("doctor", "--steps", "2");
-    for (String k : new String[] {"java", "vector api", "libtorch", "cuda", "kernels", "self-test"})
+    for (String k : new String[] {"java", "vector api", "allocator", "libtorch", "cuda", "kernels", "self-test"})
       assertTrue(r[1].contains(k), r[1]);
   }
 }

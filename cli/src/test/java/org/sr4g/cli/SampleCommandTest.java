@@ -55,6 +55,37 @@ class SampleCommandTest {
     assertEquals(List.of(".sr4g-output", "11_0.png", "11_1.png", "3_0.png", "3_1.png"), names(out), "no temporary files left");
   }
 
+  /**
+   * {@code --batch-size 4} (UNet batches of 4 images, the last one of 2) writes the same PNG bytes as one image at a
+   * time, and without --width/--height the images have the model's own size (sample_size 8 × VAE factor 2 = 16).
+   */
+  @Test
+  void batchSizeGivesByteIdenticalImagesAtTheModelsOwnSize(@TempDir Path tmp) throws Exception {
+    requireTorch();
+    Path model = RandomModelFolder.write(tmp.resolve("model"), 7);
+    Path prompts = tmp.resolve("prompts.jsonl");
+    Files.writeString(prompts, """
+        {"unique_id": 3, "num_objects": 1, "obj_1_attributes": ["cat"], "text": "a cat"}
+        {"unique_id": 4, "num_objects": 1, "obj_1_attributes": ["bus"], "text": "a bus"}
+        {"unique_id": 5, "num_objects": 1, "obj_1_attributes": ["cup"], "text": "a red cup"}
+        """);
+    List<String> expected = List.of("3_0.png", "3_1.png", "4_0.png", "4_1.png", "5_0.png", "5_1.png");
+    for (String b : new String[] {"1", "4"}) {
+      CliRun r = CliRun.of("sample", "--model", model.toString(), "--prompts", prompts.toString(), "--out",
+          tmp.resolve("b" + b).toString(), "--images-per-prompt", "2", "--steps", "2", "--seed", "9", "--batch-size", b);
+      assertEquals(0, r.code(), r.out() + r.err());
+      assertEquals(expected, names(tmp.resolve("b" + b)));
+    }
+    for (String f : expected)
+      assertArrayEquals(Files.readAllBytes(tmp.resolve("b1").resolve(f)), Files.readAllBytes(tmp.resolve("b4").resolve(f)), f);
+    BufferedImage img = ImageIO.read(tmp.resolve("b4/3_0.png").toFile());
+    assertEquals(16, img.getWidth());
+    assertEquals(16, img.getHeight());
+    CliRun bad = CliRun.of("sample", "--model", model.toString(), "--prompt", "x", "--out", tmp.resolve("x").toString(),
+        "--batch-size", "0");
+    assertEquals(2, bad.code(), bad.out() + bad.err());
+  }
+
   @Test
   void badFolderIsOneUserErrorNamingTheProblem(@TempDir Path tmp) throws Exception {
     requireTorch();

@@ -105,6 +105,15 @@ public final class DiffusersModel implements AutoCloseable {
     return Scheduler.create(schedulerConfig);
   }
 
+  /**
+   * Makes the whole model inference-only (sampling, detection): no parameter requires gradients, and on the CPU the
+   * UNet's and the VAE's conv weights are packed once for oneDNN, their dense copies freed. Returns a one-line summary.
+   */
+  public String packForInference() {
+    for (var t : textEncoder.params().list()) t.requiresGrad(false);
+    return "UNet: " + unet.packForInference() + "; VAE: " + vae.packForInference();
+  }
+
   public ClipTextModel textEncoder() {
     return textEncoder;
   }

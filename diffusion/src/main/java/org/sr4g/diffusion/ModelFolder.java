@@ -190,6 +190,14 @@ public final class ModelFolder {
     return unetConfig;
   }
 
+  /**
+   * The image size the model was trained at, the default of sampling and training as in diffusers' pipelines: the
+   * UNet's {@code sample_size} × the VAE factor 2^(VAE blocks − 1) (512 for SD 1.5, 768 for SD 2.1-v).
+   */
+  public int defaultResolution() {
+    return unetConfig().sampleSize() << (vaeConfig().blockOutChannels().size() - 1);
+  }
+
   public AutoencoderKlConfig vaeConfig() {
     return vaeConfig;
   }

@@ -1,6 +1,7 @@
 package org.sr4g.diffusion;
 
 import java.awt.image.BufferedImage;
+import java.util.ArrayList;
 import java.util.List;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.models.AutoencoderKl;
@@ -19,7 +20,8 @@ import org.sr4g.torch.TensorScope;
  * Text-to-image sampling with classifier-free guidance, as diffusers' StableDiffusionPipeline: encode the prompt and
  * the negative prompt, start from seeded Gaussian latents × init_noise_sigma, and at every scheduler timestep run the
  * UNet once on the batch [unconditional, conditional], mix {@code ε = ε_u + g·(ε_c − ε_u)}, step; finally decode
- * {@code latents / scaling_factor} and map [-1, 1] to 8-bit RGB.
+ * {@code latents / scaling_factor} and map [-1, 1] to 8-bit RGB. Several prompts can share the UNet calls
+ * ({@link #generate(List)}). For speed, load the model with {@link DiffusersModel#packForInference()}.
  */
 public final class Txt2Img {
   private final DiffusersModel model;
@@ -46,40 +48,92 @@ public final class Txt2Img {
     return vaeScaleFactor() << (model.unet().config().blockOutChannels().size() - 1);
   }
 
+  /** One image; see {@link #generate(List)}. */
   public BufferedImage generate(Request r) {
+    return generate(List.of(r)).getFirst();
+  }
+
+  /**
+   * Several images with one UNet call per timestep (batch 2B: the B unconditional, then the B conditional inputs).
+   * The requests must share size, steps, guidance, clip skip and negative prompt; each keeps its prompt and seed, and
+   * its image does not depend on the batch it is in (byte-identical to generating it alone on the CPU, tested): its
+   * text is encoded as alone ([negative, prompt]), its initial latents and the noise a stochastic scheduler needs are
+   * drawn from its own CPU generator, and it is decoded alone. The latents stay on the device from the first step to
+   * the decoder (the schedulers' tensor forms); each finished image is copied to the host once.
+   */
+  public List<BufferedImage> generate(List<Request> batch) {
+    if (batch.isEmpty()) return List.of();
+    Request r = batch.getFirst();
+    for (Request o : batch)
+      if (o.width() != r.width() || o.height() != r.height() || o.steps() != r.steps() || o.guidance() != r.guidance()
+          || o.clipSkip() != r.clipSkip() || !java.util.Objects.equals(negative(o), negative(r)))
+        throw new IllegalArgumentException("a batch shares size, steps, guidance, clip skip and negative prompt");
     int m = sizeMultiple();
     if (r.width() <= 0 || r.height() <= 0 || r.width() % m != 0 || r.height() % m != 0)
       throw new UserInputException("image size " + r.width() + "x" + r.height() + " must be positive multiples of " + m);
     if (r.steps() < 1) throw new UserInputException("steps must be at least 1, got " + r.steps());
     UNet2DConditionModel unet = model.unet();
     AutoencoderKl vae = model.vae();
-    Scheduler scheduler = model.newScheduler();
-    scheduler.setTimesteps(r.steps());
+    int b = batch.size();
     long c = unet.config().inChannels(), h = r.height() / vaeScaleFactor(), w = r.width() / vaeScaleFactor();
-    long[] shape = {1, c, h, w};
+    long[] one = {1, c, h, w};
+    List<Generator> gens = new ArrayList<>();
     try (ModeGuard ng = Autograd.noGrad();
         TensorScope run = TensorScope.open();
-        Generator gen = new Generator(Device.CPU, r.seed())) {
-      // Both prompts in one batch, unconditional first (diffusers' order).
-      Tensor ids = Tensor.of(concat(model.tokenizer().tokenize(r.negativePrompt() == null ? "" : r.negativePrompt()),
-          model.tokenizer().tokenize(r.prompt())), 2, ClipTokenizer.CONTEXT_LENGTH).to(device);
-      Tensor context = model.textEncoder().encode(ids, r.clipSkip());
-      // Noise drawn on the CPU from one seed: the same image on every device.
-      float[] latents = Tensor.randn(gen, DType.F32, shape).mul(scheduler.initNoiseSigma()).toFloatArray();
+        Scheduler scheduler = model.newScheduler()) {
+      scheduler.setTimesteps(r.steps());
+      List<Tensor> uncond = new ArrayList<>(), cond = new ArrayList<>(), start = new ArrayList<>();
+      for (Request q : batch) {
+        // Both prompts in one batch, unconditional first (diffusers' order), exactly as for a single image.
+        Tensor ids = Tensor.of(concat(model.tokenizer().tokenize(negative(q)), model.tokenizer().tokenize(q.prompt())),
+            2, ClipTokenizer.CONTEXT_LENGTH).to(device);
+        List<Tensor> uc = model.textEncoder().encode(ids, q.clipSkip()).chunk(2, 0);
+        uncond.add(uc.get(0));
+        cond.add(uc.get(1));
+        // Noise drawn on the CPU from the image's seed: the same image on every device and in every batch.
+        Generator g = new Generator(Device.CPU, q.seed());
+        gens.add(g);
+        start.add(Tensor.randn(g, DType.F32, one));
+      }
+      List<Tensor> contexts = new ArrayList<>(uncond);
+      contexts.addAll(cond);
+      Tensor context = Tensor.cat(contexts, 0);
+      Tensor latents = Tensor.cat(start, 0).mul(scheduler.initNoiseSigma()).to(device);
       for (float t : scheduler.timesteps()) {
         try (TensorScope step = TensorScope.open()) {
-          Tensor x = Tensor.of(scheduler.scaleModelInput(latents, t), shape).to(device);
+          Tensor x = scheduler.scaleModelInput(latents, t);
           Tensor eps = unet.forward(Tensor.cat(List.of(x, x), 0), Tensor.of(new float[] {t}, 1).to(device), context);
           List<Tensor> uc = eps.chunk(2, 0);
           Tensor guided = uc.get(0).add(uc.get(1).sub(uc.get(0)).mul(r.guidance()));
-          float[] noise = Tensor.randn(gen, DType.F32, shape).toFloatArray(); // used by stochastic schedulers only
-          latents = scheduler.step(guided.to(Device.CPU).toFloatArray(), t, latents, noise).prevSample();
+          Tensor noise = scheduler.needsNoise(t) ? noise(gens, one) : null;
+          Tensor next = step.keep(scheduler.step(guided, t, latents, noise));
+          latents.close();
+          latents = next;
         }
       }
-      Tensor z = Tensor.of(latents, shape).to(device).div(vae.scalingFactor());
-      Tensor image = vae.decode(z).div(2).add(0.5).clamp(0, 1).to(Device.CPU);
-      return toImage(image.contiguous().toFloatArray(), r.width(), r.height());
+      List<BufferedImage> images = new ArrayList<>(b);
+      for (int i = 0; i < b; i++) {
+        try (TensorScope img = TensorScope.open()) {
+          Tensor z = latents.slice(0, i, i + 1, 1).div(vae.scalingFactor());
+          Tensor pixels = vae.decode(z).div(2).add(0.5).clamp(0, 1).to(Device.CPU); // the image's one host copy
+          images.add(toImage(pixels.contiguous().toFloatArray(), r.width(), r.height()));
+        }
+      }
+      return images;
+    } finally {
+      for (Generator g : gens) g.close();
     }
+  }
+
+  private static String negative(Request r) {
+    return r.negativePrompt() == null ? "" : r.negativePrompt();
+  }
+
+  /** One unit Gaussian draw per image from its own generator, on the device of the latents. */
+  private Tensor noise(List<Generator> gens, long[] one) {
+    List<Tensor> parts = new ArrayList<>();
+    for (Generator g : gens) parts.add(Tensor.randn(g, DType.F32, one));
+    return Tensor.cat(parts, 0).to(device);
   }
 
   private static long[] concat(long[] a, long[] b) {

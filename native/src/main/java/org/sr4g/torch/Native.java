@@ -55,6 +55,8 @@ final class Native {
       : LINKER.downcallHandle(LIB.find("sr4g_live_tensors").orElseThrow(), FunctionDescriptor.of(JAVA_LONG),
           Linker.Option.critical(false));
   static final MethodHandle FREE = fn("sr4g_free", JAVA_LONG);
+  static final MethodHandle THREADS = fn("sr4g_threads", JAVA_LONG, JAVA_LONG);
+  static final MethodHandle RELEASE_FREE_MEMORY = fn("sr4g_release_free_memory");
   static final MethodHandle FREE_MANY = fn("sr4g_free_many", JAVA_LONG, JAVA_LONG);
   static final MethodHandle INFO = fn("sr4g_info", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
   static final MethodHandle FROM_DATA = fn("sr4g_from_data", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG);
@@ -76,10 +78,14 @@ final class Native {
   static final MethodHandle LINEAR = fn("sr4g_linear", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
   static final MethodHandle CONV2D = fn("sr4g_conv2d", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
       JAVA_LONG, JAVA_LONG, JAVA_LONG);
+  static final MethodHandle CONV2D_PACK = fn("sr4g_conv2d_pack", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
+      JAVA_LONG, JAVA_LONG);
+  static final MethodHandle IS_PACKED = fn("sr4g_is_packed", JAVA_LONG, JAVA_LONG);
   static final MethodHandle GROUP_NORM = fn("sr4g_group_norm", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_DOUBLE, JAVA_LONG);
   static final MethodHandle LAYER_NORM = fn("sr4g_layer_norm", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
       JAVA_DOUBLE, JAVA_LONG);
-  static final MethodHandle ATTENTION = fn("sr4g_attention", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG);
+  static final MethodHandle ATTENTION = fn("sr4g_attention", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG,
+      JAVA_LONG, JAVA_LONG);
   static final MethodHandle EMBEDDING = fn("sr4g_embedding", JAVA_LONG, JAVA_LONG, JAVA_LONG);
   static final MethodHandle UPSAMPLE2X = fn("sr4g_upsample_nearest2x", JAVA_LONG, JAVA_LONG);
   static final MethodHandle RESHAPE = fn("sr4g_reshape", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG);
@@ -154,6 +160,8 @@ final class Native {
     long longsAddr;
     /** The innermost open {@link TensorScope} of this thread (kept here to save a second thread-local lookup per op). */
     TensorScope scope;
+    /** Query-row chunks of this thread's last attention call (Nn.lastAttentionChunks). */
+    long attentionChunks;
 
     Scratch() {
       Arena arena = Arena.ofAuto();

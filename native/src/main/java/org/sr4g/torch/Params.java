@@ -22,6 +22,19 @@ public final class Params implements AutoCloseable {
     return t;
   }
 
+  /**
+   * Puts {@code t} in place of parameter {@code name} and frees the old tensor (e.g. a conv weight replaced by its
+   * packed inference form); {@code t} keeps its requires_grad.
+   */
+  public void replace(String name, Tensor t) {
+    Tensor old = byName.get(name);
+    if (old == null) throw new IllegalArgumentException("no parameter " + name);
+    if (old == t) return;
+    TensorScope.detachFromScope(t);
+    byName.put(name, t);
+    old.close();
+  }
+
   public Tensor get(String name) {
     Tensor t = byName.get(name);
     if (t == null) throw new IllegalArgumentException("no parameter " + name);

@@ -1,6 +1,7 @@
 package org.sr4g.torch;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * Owns every tensor created on this thread while it is the innermost open scope, and frees them all with one native
@@ -69,6 +70,20 @@ public final class TensorScope implements AutoCloseable {
     remove(t);
     if (parent != null) parent.add(t);
     return t;
+  }
+
+  /**
+   * Runs {@code f} in a scope of its own and hands its result to the enclosing scope: every temporary of {@code f} is
+   * freed as soon as it returns. Model blocks run their forward this way, so a step holds one block's temporaries at a
+   * time instead of all of them until it ends (which fragments the heap around oneDNN's large per-call buffers and made
+   * the first step of a run slow). Safe under autograd: the graph keeps its own references to what its backward needs.
+   * A result {@code f} did not make (an input returned as it is) stays with its owner.
+   */
+  public static Tensor within(Supplier<Tensor> f) {
+    try (TensorScope s = open()) {
+      Tensor r = f.get();
+      return r.owner == s ? s.keep(r) : r;
+    }
   }
 
   /** Takes {@code t} out of whatever scope owns it: the caller owns it from now on (parameters, optimizer state). */

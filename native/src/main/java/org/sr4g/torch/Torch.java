@@ -57,6 +57,31 @@ public final class Torch {
     }
   }
 
+  /** libtorch's CPU threads: {intra-op (at::get_num_threads), inter-op}. */
+  public static int[] threads() {
+    Native.require();
+    Native.Scratch s = Native.scratch();
+    try {
+      Native.check((long) Native.THREADS.invokeExact(s.outAddr(0), s.outAddr(1)));
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+    return new int[] {s.out.get(JAVA_INT, 0), s.out.get(JAVA_INT, 8)};
+  }
+
+  /**
+   * Returns the allocator's free pages to the system (tcmalloc's ReleaseFreeMemory where it is loaded, else glibc's
+   * malloc_trim): after a model's dense weights were replaced by packed ones, so the resident memory shows it.
+   */
+  public static void releaseFreeMemory() {
+    Native.require();
+    try {
+      Native.check((long) Native.RELEASE_FREE_MEMORY.invokeExact());
+    } catch (Throwable t) {
+      throw Native.rethrow(t);
+    }
+  }
+
   /** CUDA devices libtorch can use (0 without CUDA support or driver). */
   public static int cudaDeviceCount() {
     Native.require();

@@ -22,6 +22,7 @@ public final class AutoencoderKl implements AutoCloseable {
   private final Encoder encoder;
   private final Decoder decoder;
   private final Conv2d quantConv, postQuantConv;
+  private final InferencePacking packing;
 
   private AutoencoderKl(AutoencoderKlConfig c, Params params, ParamLoader p) {
     this.dtype = p.dtype();
@@ -32,6 +33,7 @@ public final class AutoencoderKl implements AutoCloseable {
     decoder = new Decoder(p, "decoder", c);
     quantConv = c.useQuantConv() ? new Conv2d(p, "quant_conv", 2L * z, 2L * z, 1, 1, 0) : null;
     postQuantConv = c.usePostQuantConv() ? new Conv2d(p, "post_quant_conv", z, z, 1, 1, 0) : null;
+    packing = new InferencePacking(p.convs());
   }
 
   /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
@@ -76,6 +78,15 @@ public final class AutoencoderKl implements AutoCloseable {
 
   public Params params() {
     return params;
+  }
+
+  /**
+   * Makes this VAE inference-only (sampling, the latent cache, the frozen VAE of training): parameters stop requiring
+   * gradients and, on the CPU, every conv weight is packed once for oneDNN and its dense copy freed
+   * ({@link InferencePacking}). Idempotent; returns what was done (or why not).
+   */
+  public InferencePacking packForInference() {
+    return packing.apply(params);
   }
 
   /** The diagonal Gaussian q(z|x): mean, log-variance clamped to [-30, 20] as diffusers does, std = exp(logvar/2). */

@@ -49,6 +49,17 @@ public final class BuiltInUNets {
     };
   }
 
+  /** Pixels per latent cell of the model a built-in UNet belongs to: 8 for SD, 2 for the tiny test model. */
+  public static int vaeFactor(String name) {
+    config(name); // refuses unknown names
+    return name.equals("tiny") ? 2 : 8;
+  }
+
+  /** The image size the model was trained at: {@code sample_size} × the VAE factor (512, 768, 16). */
+  public static int defaultResolution(String name) {
+    return config(name).sampleSize() * vaeFactor(name);
+  }
+
   /** Tokens of the text-encoder output the UNet is conditioned on (CLIP's 77 for every SD model). */
   public static final int TEXT_TOKENS = 77;
 }

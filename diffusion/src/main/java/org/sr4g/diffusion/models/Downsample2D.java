@@ -2,6 +2,7 @@ package org.sr4g.diffusion.models;
 
 import java.util.List;
 import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
 
 /**
  * diffusers {@code Downsample2D} with a conv ({@code <prefix>.conv}, 3×3, stride 2). The UNet pads 1 on every side;
@@ -17,6 +18,10 @@ final class Downsample2D {
   }
 
   Tensor forward(Tensor x) {
+    return TensorScope.within(() -> compute(x));
+  }
+
+  private Tensor compute(Tensor x) {
     if (asymmetricPad) {
       long b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
       Tensor col = Tensor.zeros(x.dtype(), x.device(), b, c, h, 1);

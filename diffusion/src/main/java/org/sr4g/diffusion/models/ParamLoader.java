@@ -37,6 +37,7 @@ public final class ParamLoader {
   private final List<String> ignoredPrefixes = new ArrayList<>();
   private Map<String, ? extends LayerAdapter> adapters = Map.of();
   private final Set<String> usedAdapters = new LinkedHashSet<>();
+  private final List<Conv2d> convs = new ArrayList<>();
 
   private ParamLoader(Weights weights, Device device, DType dtype, Params params, boolean checkOnly) {
     if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16)
@@ -113,6 +114,16 @@ public final class ParamLoader {
     if (!unused.isEmpty())
       throw new UserInputException(what + ": adapters for layers it does not have: "
           + String.join(", ", unused.subList(0, Math.min(10, unused.size()))));
+  }
+
+  /** Called by every {@link Conv2d}: the model packs them for inference ({@link InferencePacking}). */
+  void registerConv(Conv2d conv) {
+    convs.add(conv);
+  }
+
+  /** The convolutions built with this loader, in module order. */
+  List<Conv2d> convs() {
+    return List.copyOf(convs);
   }
 
   /** Every key requested so far with the shape its module expects, in module order. */

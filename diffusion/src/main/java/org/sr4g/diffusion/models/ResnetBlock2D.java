@@ -1,6 +1,7 @@
 package org.sr4g.diffusion.models;
 
 import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
 
 /**
  * diffusers {@code ResnetBlock2D} ({@code <prefix>.norm1, conv1, time_emb_proj, norm2, conv2, conv_shortcut}):
@@ -24,6 +25,10 @@ final class ResnetBlock2D {
 
   /** temb [B, tembChannels] (null for the VAE). */
   Tensor forward(Tensor x, Tensor temb) {
+    return TensorScope.within(() -> compute(x, temb)); // the block's temporaries die with it
+  }
+
+  private Tensor compute(Tensor x, Tensor temb) {
     Tensor h = conv1.forward(norm1.forward(x).silu());
     if (timeEmbProj != null) {
       Tensor t = timeEmbProj.forward(temb.silu());

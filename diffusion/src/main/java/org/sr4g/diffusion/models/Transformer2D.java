@@ -2,7 +2,9 @@ package org.sr4g.diffusion.models;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.sr4g.torch.Nn;
 import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
 
 /**
  * diffusers {@code Transformer2DModel} as SD uses it ({@code <prefix>.norm, proj_in, transformer_blocks.{k}, proj_out}):
@@ -28,12 +30,19 @@ final class Transformer2D {
 
   /** x [B, C, H, W], context [B, L, cross_attention_dim]. */
   Tensor forward(Tensor x, Tensor context) {
+    return TensorScope.within(() -> compute(x, context)); // the block's temporaries die with it
+  }
+
+  private Tensor compute(Tensor x, Tensor context) {
     long b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
     Tensor t = norm.forward(x);
     if (projInConv != null) t = projInConv.forward(t);
     t = t.permute(0, 2, 3, 1).reshape(b, h * w, c);
     if (projInLinear != null) t = projInLinear.forward(t);
-    for (BasicTransformerBlock block : blocks) t = block.forward(t, context);
+    for (BasicTransformerBlock block : blocks) {
+      Tensor in = t;
+      t = TensorScope.within(() -> block.forward(in, context));
+    }
     if (projOutLinear != null) t = projOutLinear.forward(t);
     t = t.reshape(b, h, w, c).permute(0, 3, 1, 2);
     if (projOutConv != null) t = projOutConv.forward(t.contiguous());
@@ -83,7 +92,7 @@ final class Transformer2D {
     }
 
     Tensor forward(Tensor x, Tensor context) {
-      Tensor a = Attention.multiHead(toQ.forward(x), toK.forward(context), toV.forward(context), heads, false);
+      Tensor a = Nn.multiHeadAttention(toQ.forward(x), toK.forward(context), toV.forward(context), heads, null, false);
       return toOut.forward(a);
     }
   }

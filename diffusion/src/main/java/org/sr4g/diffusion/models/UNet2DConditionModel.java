@@ -14,6 +14,7 @@ import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
 
 /**
  * diffusers {@code UNet2DConditionModel} (SD 1.x/2.x layout); fields mirror the checkpoint keys: {@code conv_in},
@@ -37,6 +38,7 @@ public final class UNet2DConditionModel implements AutoCloseable {
   private final MidBlock midBlock;
   private final List<UpBlock> upBlocks = new ArrayList<>();
   private final GroupNorm convNormOut;
+  private final InferencePacking packing;
   private volatile boolean gradientCheckpointing;
   /** The forwards recorded for gradient checkpointing on each thread and not yet back-propagated. */
   private final ThreadLocal<GradientCheckpointing> pending = new ThreadLocal<>();
@@ -96,6 +98,7 @@ public final class UNet2DConditionModel implements AutoCloseable {
     }
     convNormOut = new GroupNorm(p, "conv_norm_out", g, ch.get(0), eps);
     convOut = new Conv2d(p, "conv_out", ch.get(0), c.outChannels(), 3, 1, 1);
+    packing = new InferencePacking(p.convs());
   }
 
   /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
@@ -152,6 +155,15 @@ public final class UNet2DConditionModel implements AutoCloseable {
 
   public Params params() {
     return params;
+  }
+
+  /**
+   * Makes this UNet inference-only: parameters stop requiring gradients and, on the CPU, every conv weight is packed
+   * once for oneDNN and its dense copy freed ({@link InferencePacking}). For sampling and benchmarks, never for a UNet
+   * being trained. Idempotent; returns what was done (or why not): {@link InferencePacking#isComplete()}, its text.
+   */
+  public InferencePacking packForInference() {
+    return packing.apply(params);
   }
 
   /**
@@ -214,20 +226,30 @@ public final class UNet2DConditionModel implements AutoCloseable {
       emb = tape.enter(emb);
       encoderHiddenStates = tape.enter(encoderHiddenStates);
     }
+    // Without a tape or taps, a block output is dead once the next layer ran: free it then (the graph, if any, keeps
+    // what its backward needs), so the up path holds one activation per layer instead of all of them.
+    boolean release = tape == null && taps == NO_TAPS;
     Deque<Tensor> skips = new ArrayDeque<>();
     skips.push(h);
     for (int i = 0; i < downBlocks.size(); i++) {
       h = downBlocks.get(i).forward(tape, h, emb, encoderHiddenStates, skips);
       taps.accept("down_blocks." + i, h);
     }
-    h = midBlock.forward(tape, h, emb, encoderHiddenStates);
+    h = midBlock.forward(tape, release, h, emb, encoderHiddenStates);
     taps.accept("mid_block", h);
     for (int i = 0; i < upBlocks.size(); i++) {
-      h = upBlocks.get(i).forward(tape, h, emb, encoderHiddenStates, skips);
+      h = upBlocks.get(i).forward(tape, release, h, emb, encoderHiddenStates, skips);
       taps.accept("up_blocks." + i, h);
     }
-    Tensor out = convOut.forward(convNormOut.forward(h).silu());
+    Tensor last = h;
+    Tensor out = TensorScope.within(() -> convOut.forward(convNormOut.forward(last).silu()));
+    if (release) last.close();
     return dtype == DType.F32 ? out : out.to(DType.F32);
+  }
+
+  /** Frees {@code dead} when releasing is on (no tape, no taps): its last user has run. */
+  private static void drop(boolean release, Tensor dead) {
+    if (release) dead.close();
   }
 
   /** This thread's pending recording, a new one when there is none or the old one's scope was closed unused. */
@@ -303,13 +325,16 @@ public final class UNet2DConditionModel implements AutoCloseable {
       resnets.add(new ResnetBlock2D(p, prefix + ".resnets.1", ch, ch, temb, groups, eps));
     }
 
-    Tensor forward(GradientCheckpointing tape, Tensor h, Tensor emb, Tensor context) {
+    /** {@code release}: free each intermediate output once the next layer ran (the input stays). */
+    Tensor forward(GradientCheckpointing tape, boolean release, Tensor h, Tensor emb, Tensor context) {
       h = segment(tape, in -> first.forward(in.get(0), in.get(1)), h, emb);
       for (int i = 0; i < attentions.size(); i++) {
         Transformer2D attn = attentions.get(i);
         ResnetBlock2D res = resnets.get(i);
-        h = segment(tape, in -> attn.forward(in.get(0), in.get(1)), h, context);
-        h = segment(tape, in -> res.forward(in.get(0), in.get(1)), h, emb);
+        Tensor a = segment(tape, in -> attn.forward(in.get(0), in.get(1)), h, context);
+        drop(release, h);
+        h = segment(tape, in -> res.forward(in.get(0), in.get(1)), a, emb);
+        drop(release, a);
       }
       return h;
     }
@@ -321,17 +346,31 @@ public final class UNet2DConditionModel implements AutoCloseable {
     final List<Transformer2D> attentions = new ArrayList<>();
     Upsample2D upsampler;
 
-    /** With a {@code tape}: each concatenation + resnet, each transformer and the upsampler is a segment. */
-    Tensor forward(GradientCheckpointing tape, Tensor h, Tensor emb, Tensor context, Deque<Tensor> skips) {
+    /**
+     * With a {@code tape}: each concatenation + resnet, each transformer and the upsampler is a segment. With
+     * {@code release}: the input, each skip and each intermediate output are freed once their last user ran.
+     */
+    Tensor forward(GradientCheckpointing tape, boolean release, Tensor h, Tensor emb, Tensor context,
+        Deque<Tensor> skips) {
       for (int j = 0; j < resnets.size(); j++) {
         ResnetBlock2D res = resnets.get(j);
         Transformer2D attn = attentions.get(j);
         Tensor skip = skips.pop();
-        h = segment(tape, in -> res.forward(Tensor.cat(List.of(in.get(0), in.get(1)), 1), in.get(2)), h, skip, emb);
-        if (attn != null) h = segment(tape, in -> attn.forward(in.get(0), in.get(1)), h, context);
+        Tensor r = segment(tape, in -> TensorScope.within(
+            () -> res.forward(Tensor.cat(List.of(in.get(0), in.get(1)), 1), in.get(2))), h, skip, emb);
+        drop(release, h);
+        drop(release, skip);
+        h = r;
+        if (attn != null) {
+          Tensor a = segment(tape, in -> attn.forward(in.get(0), in.get(1)), h, context);
+          drop(release, h);
+          h = a;
+        }
       }
       if (upsampler == null) return h;
-      return segment(tape, in -> upsampler.forward(in.get(0)), h);
+      Tensor u = segment(tape, in -> upsampler.forward(in.get(0)), h);
+      drop(release, h);
+      return u;
     }
   }
 }

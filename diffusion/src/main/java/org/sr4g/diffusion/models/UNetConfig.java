@@ -13,11 +13,13 @@ import org.sr4g.UserInputException;
  *
  * @param numHeads heads per down block ({@code num_attention_heads}, or {@code attention_head_dim}, which diffusers
  *     historically used to mean the number of heads); up blocks use the list reversed, the mid block the last entry
+ * @param sampleSize the latent size the model was trained at ({@code sample_size}, 64 when absent): times the VAE
+ *     factor it is the default image size of sampling and training, as in diffusers' pipelines
  */
 public record UNetConfig(int inChannels, int outChannels, List<Integer> blockOutChannels, List<String> downBlockTypes,
     List<String> upBlockTypes, int layersPerBlock, int normNumGroups, double normEps,
     int crossAttentionDim, List<Integer> numHeads, List<Integer> transformerLayers, boolean useLinearProjection,
-    boolean flipSinToCos, double freqShift, int downsamplePadding, boolean centerInputSample) {
+    boolean flipSinToCos, double freqShift, int downsamplePadding, boolean centerInputSample, int sampleSize) {
 
   static final String CROSS_DOWN = "CrossAttnDownBlock2D", DOWN = "DownBlock2D", CROSS_UP = "CrossAttnUpBlock2D",
       UP = "UpBlock2D", MID = "UNetMidBlock2DCrossAttn";
@@ -102,7 +104,7 @@ public record UNetConfig(int inChannels, int outChannels, List<Integer> blockOut
         c.integer("layers_per_block", 2), c.integer("norm_num_groups", 32), c.number("norm_eps", 1e-5),
         c.integer("cross_attention_dim", 1280), heads, layers, c.bool("use_linear_projection", false),
         c.bool("flip_sin_to_cos", true), c.number("freq_shift", 0), c.integer("downsample_padding", 1),
-        c.bool("center_input_sample", false));
+        c.bool("center_input_sample", false), c.integer("sample_size", 64));
   }
 
   private static List<Integer> perBlock(ConfigJson c, String key, int dflt, int n) {

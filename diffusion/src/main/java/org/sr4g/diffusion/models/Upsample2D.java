@@ -2,6 +2,7 @@ package org.sr4g.diffusion.models;
 
 import org.sr4g.torch.Nn;
 import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
 
 /** diffusers {@code Upsample2D}: nearest-neighbour ×2, then {@code <prefix>.conv} (3×3, padding 1). */
 final class Upsample2D {
@@ -12,6 +13,6 @@ final class Upsample2D {
   }
 
   Tensor forward(Tensor x) {
-    return conv.forward(Nn.upsampleNearest2x(x));
+    return TensorScope.within(() -> conv.forward(Nn.upsampleNearest2x(x)));
   }
 }

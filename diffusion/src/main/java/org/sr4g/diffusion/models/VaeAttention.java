@@ -1,6 +1,8 @@
 package org.sr4g.diffusion.models;
 
+import org.sr4g.torch.Nn;
 import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
 
 /**
  * The VAE mid-block attention ({@code <prefix>.group_norm, to_q, to_k, to_v, to_out.0}): single-head self-attention
@@ -19,9 +21,13 @@ final class VaeAttention {
   }
 
   Tensor forward(Tensor x) {
+    return TensorScope.within(() -> compute(x)); // the block's temporaries (the score matrix among them) die with it
+  }
+
+  private Tensor compute(Tensor x) {
     long b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
     Tensor tokens = groupNorm.forward(x).reshape(b, c, h * w).transpose(1, 2); // [B, HW, C]
-    Tensor a = Attention.multiHead(toQ.forward(tokens), toK.forward(tokens), toV.forward(tokens), 1, false);
+    Tensor a = Nn.multiHeadAttention(toQ.forward(tokens), toK.forward(tokens), toV.forward(tokens), 1, null, false);
     Tensor out = toOut.forward(a).transpose(1, 2).reshape(b, c, h, w);
     return out.add(x);
   }

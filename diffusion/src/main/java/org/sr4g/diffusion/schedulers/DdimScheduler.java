@@ -1,5 +1,7 @@
 package org.sr4g.diffusion.schedulers;
 
+import org.sr4g.torch.Tensor;
+
 /**
  * diffusers {@code DDIMScheduler} with {@code eta = 0} (deterministic DDIM, the SD default): from the predicted clean
  * sample and noise, jump to the previous timestep {@code t - num_train_timesteps / num_inference_steps}.
@@ -39,22 +41,36 @@ public final class DdimScheduler implements Scheduler {
     return Timesteps.asFloats(Timesteps.require(timesteps));
   }
 
-  @Override
-  public StepResult step(float[] modelOutput, float timestep, float[] sample, float[] noise) {
+  /** The float32 scalars of one step from {@code timestep}. */
+  private record Coefficients(float alphaProdT, float betaProdT, float sqrtAlphaPrev, float directionCoeff) {}
+
+  private Coefficients coefficients(float timestep) {
     Timesteps.require(timesteps);
-    Elementwise.sameLength(modelOutput, sample);
     long t = (long) timestep;
     long prevT = t - config.numTrainTimesteps() / numInferenceSteps;
     float alphaProdT = schedule.alphaCumprod(t);
     float alphaProdTPrev = prevT >= 0 ? schedule.alphaCumprod(prevT) : finalAlphaCumprod;
-    float betaProdT = 1f - alphaProdT;
-    float[] predOriginal = Prediction.originalSample(config.predictionType(), modelOutput, sample, alphaProdT, betaProdT);
-    float[] predEpsilon = Prediction.epsilon(config.predictionType(), modelOutput, sample, predOriginal, alphaProdT, betaProdT);
     // eta = 0: std_dev_t = 0, so the direction coefficient is sqrt(1 - acp_prev - 0).
-    float directionCoeff = Elementwise.sqrt(1f - alphaProdTPrev - 0f);
-    float sqrtAlphaPrev = Elementwise.sqrt(alphaProdTPrev);
+    return new Coefficients(alphaProdT, 1f - alphaProdT, Elementwise.sqrt(alphaProdTPrev),
+        Elementwise.sqrt(1f - alphaProdTPrev - 0f));
+  }
+
+  @Override
+  public StepResult step(float[] modelOutput, float timestep, float[] sample, float[] noise) {
+    Elementwise.sameLength(modelOutput, sample);
+    Coefficients c = coefficients(timestep);
+    float[] predOriginal = Prediction.originalSample(config.predictionType(), modelOutput, sample, c.alphaProdT, c.betaProdT);
+    float[] predEpsilon = Prediction.epsilon(config.predictionType(), modelOutput, sample, predOriginal, c.alphaProdT, c.betaProdT);
     float[] prev = new float[sample.length];
-    for (int i = 0; i < prev.length; i++) prev[i] = sqrtAlphaPrev * predOriginal[i] + directionCoeff * predEpsilon[i];
+    for (int i = 0; i < prev.length; i++) prev[i] = c.sqrtAlphaPrev * predOriginal[i] + c.directionCoeff * predEpsilon[i];
     return new StepResult(prev, predOriginal);
+  }
+
+  @Override
+  public Tensor step(Tensor modelOutput, float timestep, Tensor sample, Tensor noise) {
+    Coefficients c = coefficients(timestep);
+    Tensor predOriginal = Prediction.originalSample(config.predictionType(), modelOutput, sample, c.alphaProdT, c.betaProdT);
+    Tensor predEpsilon = Prediction.epsilon(config.predictionType(), modelOutput, sample, predOriginal, c.alphaProdT, c.betaProdT);
+    return predOriginal.mul(c.sqrtAlphaPrev).add(predEpsilon.mul(c.directionCoeff));
   }
 }

@@ -1,5 +1,7 @@
 package org.sr4g.diffusion.schedulers;
 
+import org.sr4g.torch.Tensor;
+
 /**
  * diffusers {@code EulerDiscreteScheduler} (Karras et al. Algorithm 2 with {@code s_churn = 0}: deterministic Euler).
  * Works in the sigma parameterisation {@code sigma = sqrt((1 - acp) / acp)}; inference sigmas are interpolated
@@ -95,14 +97,24 @@ public final class EulerDiscreteScheduler implements Scheduler {
     return Elementwise.sqrt(max * max + 1f);
   }
 
-  @Override
-  public float[] scaleModelInput(float[] sample, float timestep) {
+  /** {@code sqrt(sigma² + 1)} at the current step (found from {@code timestep} on the first call). */
+  private float inputDenominator(float timestep) {
     if (stepIndex < 0) stepIndex = indexOf(timestep);
     float sigma = sigmas[stepIndex];
-    float denom = Elementwise.sqrt(sigma * sigma + 1f);
+    return Elementwise.sqrt(sigma * sigma + 1f);
+  }
+
+  @Override
+  public float[] scaleModelInput(float[] sample, float timestep) {
+    float denom = inputDenominator(timestep);
     float[] out = new float[sample.length];
     for (int i = 0; i < out.length; i++) out[i] = sample[i] / denom;
     return out;
+  }
+
+  @Override
+  public Tensor scaleModelInput(Tensor sample, float timestep) {
+    return sample.div(inputDenominator(timestep));
   }
 
   /** diffusers {@code index_for_timestep}: the second match when a timestep repeats, else the first. */
@@ -147,5 +159,25 @@ public final class EulerDiscreteScheduler implements Scheduler {
     }
     stepIndex++;
     return new StepResult(prev, predOriginal);
+  }
+
+  /** The tensor form of {@link #step(float[], float, float[], float[])}: the same arithmetic, in the same order. */
+  @Override
+  public Tensor step(Tensor modelOutput, float timestep, Tensor sample, Tensor noise) {
+    if (stepIndex < 0) stepIndex = indexOf(timestep);
+    float sigma = sigmas[stepIndex];
+    float sigmaHat = sigma * (0f + 1f);
+    Tensor predOriginal = switch (config.predictionType()) {
+      case "epsilon" -> sample.sub(modelOutput.mul(sigmaHat));
+      case "v_prediction" -> {
+        float s2p1 = sigma * sigma + 1f;
+        yield modelOutput.mul(-sigma / Elementwise.sqrt(s2p1)).add(sample.div(s2p1));
+      }
+      case "sample" -> modelOutput;
+      default -> throw new IllegalStateException(config.predictionType());
+    };
+    float dt = sigmas[stepIndex + 1] - sigmaHat;
+    stepIndex++;
+    return sample.add(sample.sub(predOriginal).div(sigmaHat).mul(dt));
   }
 }

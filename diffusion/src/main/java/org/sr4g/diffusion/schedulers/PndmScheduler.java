@@ -2,6 +2,8 @@ package org.sr4g.diffusion.schedulers;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.sr4g.torch.Tensor;
+import org.sr4g.torch.TensorScope;
 
 /**
  * diffusers {@code PNDMScheduler} in its Stable Diffusion configuration ({@code skip_prk_steps}: PLMS only). A linear
@@ -18,6 +20,9 @@ public final class PndmScheduler implements Scheduler {
   private final List<float[]> ets = new ArrayList<>();
   private int counter;
   private float[] curSample;
+  /** The tensor form's history: owned here (outside every scope), freed when dropped, reset or closed. */
+  private final List<Tensor> etsT = new ArrayList<>();
+  private Tensor curSampleT;
 
   public PndmScheduler(SchedulerConfig config) {
     if (!config.skipPrkSteps())
@@ -52,6 +57,21 @@ public final class PndmScheduler implements Scheduler {
     ets.clear();
     counter = 0;
     curSample = null;
+    close();
+  }
+
+  /** Frees the tensor form's history. */
+  @Override
+  public void close() {
+    for (Tensor t : etsT) t.close();
+    etsT.clear();
+    if (curSampleT != null) curSampleT.close();
+    curSampleT = null;
+  }
+
+  /** A handle of {@code t} owned by this scheduler (shares its storage; nothing writes into either). */
+  private static Tensor own(Tensor t) {
+    return TensorScope.detachFromScope(t.detach());
   }
 
   public long[] integerTimesteps() {
@@ -106,26 +126,81 @@ public final class PndmScheduler implements Scheduler {
     return new StepResult(prev, null);
   }
 
-  /** Formula (9) of the PNDM paper, in diffusers' float32 order. */
-  private float[] previousSample(float[] sample, long t, long prevT, float[] modelOutput) {
+  /** The tensor form of {@link #step(float[], float, float[], float[])}: the same arithmetic, in the same order. */
+  @Override
+  public Tensor step(Tensor modelOutput, float timestep, Tensor sample, Tensor noise) {
+    Timesteps.require(timesteps);
+    long stride = config.numTrainTimesteps() / numInferenceSteps;
+    long t = (long) timestep;
+    long prevT = t - stride;
+    if (counter != 1) {
+      while (etsT.size() > 3) etsT.remove(0).close();
+      etsT.add(own(modelOutput));
+    } else {
+      prevT = t;
+      t = t + stride;
+    }
+    Tensor output;
+    Tensor from = sample;
+    int k = etsT.size();
+    if (k == 1 && counter == 0) {
+      output = modelOutput;
+      curSampleT = own(sample);
+    } else if (k == 1 && counter == 1) {
+      output = modelOutput.add(etsT.get(0)).div(2f);
+      from = curSampleT;
+    } else if (k == 2) {
+      output = etsT.get(1).mul(3f).sub(etsT.get(0)).div(2f);
+    } else if (k == 3) {
+      output = etsT.get(2).mul(23f).sub(etsT.get(1).mul(16f)).add(etsT.get(0).mul(5f)).div(12f);
+    } else {
+      float oneTwentyFourth = (float) (1.0 / 24);
+      output = etsT.get(3).mul(55f).sub(etsT.get(2).mul(59f)).add(etsT.get(1).mul(37f)).sub(etsT.get(0).mul(9f))
+          .mul(oneTwentyFourth);
+    }
+    Tensor prev = previousSample(from, t, prevT, output);
+    if (k == 1 && counter == 1) {
+      curSampleT.close();
+      curSampleT = null;
+    }
+    counter++;
+    return prev;
+  }
+
+  private Tensor previousSample(Tensor sample, long t, long prevT, Tensor modelOutput) {
+    Formula9 f = formula9(t, prevT);
+    Tensor eps = f.v ? modelOutput.mul(f.sqrtAlpha).add(sample.mul(f.sqrtBeta)) : modelOutput;
+    return sample.mul(f.sampleCoeff).sub(eps.mul(f.diff).div(f.denom));
+  }
+
+  /** The float32 scalars of formula (9) of the PNDM paper, in diffusers' order; {@code v}: v-prediction input. */
+  private record Formula9(boolean v, float sqrtAlpha, float sqrtBeta, float sampleCoeff, float diff, float denom) {}
+
+  private Formula9 formula9(long t, long prevT) {
     float alphaProdT = schedule.alphaCumprod(t);
     float alphaProdTPrev = prevT >= 0 ? schedule.alphaCumprod(prevT) : finalAlphaCumprod;
     float betaProdT = 1f - alphaProdT;
     float betaProdTPrev = 1f - alphaProdTPrev;
-    float[] eps = modelOutput;
-    if (config.predictionType().equals("v_prediction")) {
-      eps = new float[modelOutput.length];
-      float sa = Elementwise.sqrt(alphaProdT), sb = Elementwise.sqrt(betaProdT);
-      for (int i = 0; i < eps.length; i++) eps[i] = sa * modelOutput[i] + sb * sample[i];
-    } else if (!config.predictionType().equals("epsilon")) {
+    boolean v = config.predictionType().equals("v_prediction");
+    if (!v && !config.predictionType().equals("epsilon"))
       throw new org.sr4g.UserInputException(config.source() + ": PNDMScheduler supports prediction_type epsilon and "
           + "v_prediction, not " + config.predictionType());
-    }
     float sampleCoeff = Elementwise.sqrt(alphaProdTPrev / alphaProdT);
     float denom = alphaProdT * Elementwise.sqrt(betaProdTPrev) + Elementwise.sqrt(alphaProdT * betaProdT * alphaProdTPrev);
-    float diff = alphaProdTPrev - alphaProdT;
+    return new Formula9(v, Elementwise.sqrt(alphaProdT), Elementwise.sqrt(betaProdT), sampleCoeff,
+        alphaProdTPrev - alphaProdT, denom);
+  }
+
+  /** Formula (9) of the PNDM paper, in diffusers' float32 order. */
+  private float[] previousSample(float[] sample, long t, long prevT, float[] modelOutput) {
+    Formula9 f = formula9(t, prevT);
+    float[] eps = modelOutput;
+    if (f.v) {
+      eps = new float[modelOutput.length];
+      for (int i = 0; i < eps.length; i++) eps[i] = f.sqrtAlpha * modelOutput[i] + f.sqrtBeta * sample[i];
+    }
     float[] prev = new float[sample.length];
-    for (int i = 0; i < prev.length; i++) prev[i] = sampleCoeff * sample[i] - diff * eps[i] / denom;
+    for (int i = 0; i < prev.length; i++) prev[i] = f.sampleCoeff * sample[i] - f.diff * eps[i] / f.denom;
     return prev;
   }
 }

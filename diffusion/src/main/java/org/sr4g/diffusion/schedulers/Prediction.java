@@ -1,8 +1,37 @@
 package org.sr4g.diffusion.schedulers;
 
-/** Converts a model output to the predicted clean sample, per {@code prediction_type}, in diffusers' float32 order. */
+import org.sr4g.torch.Tensor;
+
+/**
+ * Converts a model output to the predicted clean sample, per {@code prediction_type}, in diffusers' float32 order. The
+ * tensor forms run the same float32 operations in the same order on the tensors' device (one elementwise op per
+ * operator: bit-identical to the array forms on the CPU).
+ */
 final class Prediction {
   private Prediction() {}
+
+  static Tensor originalSample(String predictionType, Tensor modelOutput, Tensor sample, float alphaProdT, float betaProdT) {
+    float sqrtAlpha = Elementwise.sqrt(alphaProdT);
+    float sqrtBeta = Elementwise.sqrt(betaProdT);
+    return switch (predictionType) {
+      case "epsilon" -> sample.sub(modelOutput.mul(sqrtBeta)).div(sqrtAlpha);
+      case "v_prediction" -> sample.mul(sqrtAlpha).sub(modelOutput.mul(sqrtBeta));
+      case "sample" -> modelOutput;
+      default -> throw new IllegalStateException(predictionType);
+    };
+  }
+
+  static Tensor epsilon(String predictionType, Tensor modelOutput, Tensor sample, Tensor predOriginal, float alphaProdT,
+      float betaProdT) {
+    float sqrtAlpha = Elementwise.sqrt(alphaProdT);
+    float sqrtBeta = Elementwise.sqrt(betaProdT);
+    return switch (predictionType) {
+      case "epsilon" -> modelOutput;
+      case "v_prediction" -> modelOutput.mul(sqrtAlpha).add(sample.mul(sqrtBeta));
+      case "sample" -> sample.sub(predOriginal.mul(sqrtAlpha)).div(sqrtBeta);
+      default -> throw new IllegalStateException(predictionType);
+    };
+  }
 
   static float[] originalSample(String predictionType, float[] modelOutput, float[] sample, float alphaProdT, float betaProdT) {
     float[] out = new float[sample.length];

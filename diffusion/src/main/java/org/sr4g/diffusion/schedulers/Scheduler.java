@@ -8,11 +8,13 @@ import org.sr4g.torch.Tensor;
  * {@code sample = step(eps, t, sample, noise).prevSample()}. Start from unit Gaussian noise times
  * {@link #initNoiseSigma()}.
  *
- * <p>Tensors are flat float32 arrays (the maths is elementwise; shapes do not matter); the {@link Tensor} overloads
- * copy through the CPU, which costs nothing next to a UNet evaluation. Instances keep state (step
- * index, multistep history): one instance per sampling run, not thread-safe.
+ * <p>Two forms of the same arithmetic: on flat float32 arrays (the maths is elementwise; shapes do not matter), the
+ * oracles the golden values are checked against; and on {@link Tensor}s, on the latents' device, which sampling uses
+ * (no copy to the host per step; bit-identical to the arrays on the CPU, tested). Instances keep state (step index,
+ * multistep history): one instance per sampling run, using one form, not thread-safe; {@link #close()} frees the
+ * tensors a multistep scheduler keeps.
  */
-public interface Scheduler {
+public interface Scheduler extends AutoCloseable {
   /** The training noise schedule. */
   NoiseSchedule schedule();
 
@@ -41,21 +43,28 @@ public interface Scheduler {
   StepResult step(float[] modelOutput, float timestep, float[] sample, float[] noise);
 
   /**
-   * {@link #scaleModelInput(float[], float)} on a tensor (any dtype/device): computed on the CPU in float32, returned as
-   * a float32 tensor on the sample's device, owned like any new tensor (the open scope, else the caller).
+   * {@link #scaleModelInput(float[], float)} on a float32 tensor, on its device (the identity returns {@code sample}
+   * itself).
    */
   default Tensor scaleModelInput(Tensor sample, float timestep) {
-    return TensorBridge.like(scaleModelInput(sample.toFloatArray(), timestep), sample);
+    return sample;
   }
 
   /**
-   * {@link #step(float[], float, float[], float[])} on tensors; returns the previous sample as a float32 tensor on the
-   * sample's device. {@code noise} may be {@code null} for deterministic schedulers.
+   * {@link #step(float[], float, float[], float[])} on float32 tensors of one shape, on their device: the previous
+   * sample, a new tensor (owned by the open scope, else the caller). {@code noise} is needed only where
+   * {@link #needsNoise} says so, and may be {@code null} elsewhere.
    */
-  default Tensor step(Tensor modelOutput, float timestep, Tensor sample, Tensor noise) {
-    StepResult r = step(modelOutput.toFloatArray(), timestep, sample.toFloatArray(), noise == null ? null : noise.toFloatArray());
-    return TensorBridge.like(r.prevSample(), sample);
+  Tensor step(Tensor modelOutput, float timestep, Tensor sample, Tensor noise);
+
+  /** Whether {@code step} at {@code timestep} uses noise (DDPM for t &gt; 0): draw it only then. */
+  default boolean needsNoise(float timestep) {
+    return false;
   }
+
+  /** Frees the tensors the tensor form keeps between steps (PNDM's history); the arrays form keeps none. */
+  @Override
+  default void close() {}
 
   /** Builds the scheduler a config's {@code _class_name} names. */
   static Scheduler create(SchedulerConfig config) {

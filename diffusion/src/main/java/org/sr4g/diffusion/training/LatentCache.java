@@ -235,6 +235,7 @@ public final class LatentCache implements AutoCloseable {
     Path tmp = null;
     boolean moved = false;
     try (DiffusersModel m = DiffusersModel.load(modelDir, null, dev)) {
+      m.packForInference(); // the VAE's conv weights packed once (CPU); both encoders only run forwards here
       int multiple = new Txt2Img(m, dev).sizeMultiple();
       if (res % multiple != 0)
         throw new UserInputException("--resolution " + res + " must be a multiple of " + multiple + " for this model");

@@ -1,12 +1,12 @@
 package org.sr4g.diffusion.training;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.sr4g.UserInputException;
+import org.sr4g.diffusion.models.BuiltInUNets;
 import org.sr4g.diffusion.models.RandomWeights;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.models.UNetConfig;
@@ -33,46 +33,15 @@ import org.sr4g.torch.Torch;
  * ({@link UNet2DConditionModel#backward}); VmHWM never goes down in a process, so compare the two modes in two runs.
  */
 public final class TrainBench {
-  public enum Shape {
-    /** The UNet of {@code RandomModelFolder} (VAE factor 2). */
-    TINY("{\"in_channels\":4,\"out_channels\":4,\"layers_per_block\":1,\"norm_num_groups\":8,\"cross_attention_dim\":32,"
-        + "\"attention_head_dim\":4,\"sample_size\":8,\"block_out_channels\":[32,64],"
-        + "\"down_block_types\":[\"CrossAttnDownBlock2D\",\"DownBlock2D\"],"
-        + "\"up_block_types\":[\"UpBlock2D\",\"CrossAttnUpBlock2D\"]}", 2, 32),
-    /** Stable Diffusion 1.5's UNet (VAE factor 8). */
-    SD15("{\"in_channels\":4,\"out_channels\":4,\"layers_per_block\":2,\"norm_num_groups\":32,\"cross_attention_dim\":768,"
-        + "\"attention_head_dim\":8,\"sample_size\":64,\"block_out_channels\":[320,640,1280,1280],"
-        + "\"down_block_types\":[\"CrossAttnDownBlock2D\",\"CrossAttnDownBlock2D\",\"CrossAttnDownBlock2D\",\"DownBlock2D\"],"
-        + "\"up_block_types\":[\"UpBlock2D\",\"CrossAttnUpBlock2D\",\"CrossAttnUpBlock2D\",\"CrossAttnUpBlock2D\"]}", 8, 768);
-
-    final String configJson;
-    final int vaeFactor;
-    final int crossDim;
-
-    Shape(String configJson, int vaeFactor, int crossDim) {
-      this.configJson = configJson;
-      this.vaeFactor = vaeFactor;
-      this.crossDim = crossDim;
-    }
-
-    public static Shape parse(String s) {
-      return switch (s) {
-        case "tiny" -> TINY;
-        case "sd15" -> SD15;
-        default -> throw new UserInputException("--shape must be tiny or sd15, got '" + s + "'");
-      };
-    }
-  }
-
   /**
    * {@code rssBeforeKb}: VmRSS once the model is loaded, before the first step; {@code cudaPeakBytes}: the CUDA caching
    * allocator's peak on the device (-1 on the CPU). Data-parallel ({@code worldSize} > 1): {@code batch} is per
    * process, {@code imagesPerSecond} counts every process's images, and {@code allReduceMs} is the median time of
    * averaging all gradients over the processes in DDP's buckets, alone (0 for one process).
    */
-  public record Result(Shape shape, int batch, int resolution, String device, boolean gradientCheckpointing,
-      long parameters, int warmup, double[] stepMs, double medianMs, double imagesPerSecond, long peakRssKb,
-      long rssBeforeKb, long cudaPeakBytes, int worldSize, double allReduceMs) {
+  public record Result(String shape, int batch, int resolution, String device, boolean gradientCheckpointing,
+      long parameters, int warmup, double[] stepMs, double[] stepCpuMs, double medianMs, double imagesPerSecond,
+      long peakRssKb, long rssBeforeKb, long cudaPeakBytes, int worldSize, double allReduceMs) {
     /** The gradients one all-reduce moves (float32). */
     public long gradientBytes() {
       return 4 * parameters;
@@ -86,7 +55,7 @@ public final class TrainBench {
    * autocast, float32 weights and AdamW; fp16 adds the GradScaler's scale/unscale/inf check and needs CUDA);
    * {@code gradientCheckpointing}: the UNet's layers are recomputed in the backward ({@code UNet2DConditionModel.backward}).
    */
-  public static Result run(Shape shape, int batch, int res, int steps, int warmup, String device, long seed,
+  public static Result run(String shape, int batch, int res, int steps, int warmup, String device, long seed,
       String mixedPrecision, boolean gradientCheckpointing) {
     return run(shape, batch, res, steps, warmup, device, seed, mixedPrecision, gradientCheckpointing, null);
   }
@@ -96,29 +65,18 @@ public final class TrainBench {
    * broadcast, DDP's Reducer averaging the gradients during the backward (each rank draws its own random batch); after
    * the timed steps, the gradient all-reduce alone is timed {@code steps} times ({@link ProcessGroup#averageGradients}).
    */
-  public static Result run(Shape shape, int batch, int res, int steps, int warmup, String device, long seed,
+  public static Result run(String shape, int batch, int res, int steps, int warmup, String device, long seed,
       String mixedPrecision, boolean gradientCheckpointing, ProcessGroup group) {
     if (batch < 1 || steps < 1 || warmup < 0) throw new UserInputException("--batch and --steps must be at least 1, --warmup >= 0");
     Device dev = Device.forUser(device);
     MixedPrecision mp = MixedPrecision.parse(mixedPrecision, dev);
     GradScaler scaler = mp.newScaler();
-    UNetConfig config;
-    try {
-      Path tmp = Files.createTempFile("sr4g-bench-unet", ".json");
-      try {
-        Files.writeString(tmp, shape.configJson);
-        config = UNetConfig.read(tmp);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    int multiple = shape.vaeFactor << (config.blockOutChannels().size() - 1);
+    UNetConfig config = BuiltInUNets.config(shape);
+    int vaeFactor = BuiltInUNets.vaeFactor(shape);
+    int multiple = vaeFactor << (config.blockOutChannels().size() - 1);
     if (res < multiple || res % multiple != 0)
-      throw new UserInputException("--res " + res + " must be a positive multiple of " + multiple + " for --shape "
-          + shape.name().toLowerCase());
-    int lat = res / shape.vaeFactor;
+      throw new UserInputException("--res " + res + " must be a positive multiple of " + multiple + " for --shape " + shape);
+    int lat = res / vaeFactor;
     // Seeded random weights (values do not change step time); the same initialisation as `sr4g bench infer`.
     int rank = group != null ? group.rank() : 0, world = group != null ? group.size() : 1;
     // The same weights everywhere (seed), each rank's own random batches (seed + rank).
@@ -132,14 +90,14 @@ public final class TrainBench {
       long rssBefore = procStatusKb("VmRSS:");
       long params = unet.params().numel();
       SplittableRandom r = new SplittableRandom(seed + rank);
-      double[] ms = new double[steps];
+      double[] ms = new double[steps], cpu = new double[steps];
       for (int s = -warmup; s < steps; s++) {
-        long t0 = System.nanoTime();
+        long t0 = System.nanoTime(), c0 = threadCpuNanos();
         unet.params().zeroGrad();
         try (TensorScope scope = TensorScope.open()) {
           Tensor x = Tensor.randn(gen, DType.F32, batch, config.inChannels(), lat, lat).to(dev);
           Tensor noise = Tensor.randn(gen, DType.F32, batch, config.outChannels(), lat, lat).to(dev);
-          Tensor ctx = Tensor.randn(gen, DType.F32, batch, 77, shape.crossDim).to(dev);
+          Tensor ctx = Tensor.randn(gen, DType.F32, batch, BuiltInUNets.TEXT_TOKENS, config.crossAttentionDim()).to(dev);
           long[] ts = new long[batch];
           for (int i = 0; i < batch; i++) ts[i] = r.nextInt(1000);
           Tensor loss;
@@ -162,7 +120,10 @@ public final class TrainBench {
           }
           loss.item(); // waits for the device
         }
-        if (s >= 0) ms[s] = (System.nanoTime() - t0) / 1e6;
+        if (s >= 0) {
+          ms[s] = (System.nanoTime() - t0) / 1e6;
+          cpu[s] = (threadCpuNanos() - c0) / 1e6;
+        }
       }
       double median = median(ms);
       double allReduce = 0;
@@ -178,9 +139,18 @@ public final class TrainBench {
         allReduce = median(ar);
       }
       long cudaPeak = dev.isCuda() ? Torch.cudaMemory(dev.code())[1] : -1;
-      return new Result(shape, batch, res, device, gradientCheckpointing, params, warmup, ms, median,
+      return new Result(shape, batch, res, device, gradientCheckpointing, params, warmup, ms, cpu, median,
           world * batch * 1000.0 / median, peakRssKb(), rssBefore, cudaPeak, world, allReduce);
     }
+  }
+
+  /**
+   * CPU time of this thread in ns: with libtorch on one CPU thread (Debian's 1.13 here) the ops run on the calling
+   * thread, so a step's CPU time is its work without the time other processes took from it — the figure to compare on
+   * a shared machine, next to the wall time.
+   */
+  public static long threadCpuNanos() {
+    return java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
   }
 
   /** The median of {@code v} (the mean of the middle two for an even count); {@code v} is not changed. */
@@ -197,7 +167,7 @@ public final class TrainBench {
   }
 
   /** A field of /proc/self/status in KiB, or -1 where /proc is absent. */
-  static long procStatusKb(String field) {
+  public static long procStatusKb(String field) {
     try {
       for (String l : Files.readAllLines(Path.of("/proc/self/status")))
         if (l.startsWith(field)) return Long.parseLong(l.replaceAll("[^0-9]", ""));

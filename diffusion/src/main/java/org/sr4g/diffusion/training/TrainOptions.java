@@ -16,7 +16,8 @@ public final class TrainOptions {
   /** A folder written by {@code sr4g cache} ({@link LatentCache}); replaces data and images when set. */
   public Path cache = null;
   public String device = "cpu";
-  public int resolution = 512;
+  /** Square training size; 0: the model's ({@code ModelFolder.defaultResolution}), or the cache's with a cache. */
+  public int resolution = 0;
   public boolean randomCrop = false;
   public boolean randomFlip = false;
   public String captionSampling = "per-pair";

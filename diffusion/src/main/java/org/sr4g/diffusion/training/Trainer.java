@@ -107,11 +107,13 @@ public final class Trainer {
         throw new UserInputException("--cache holds centre crops, unflipped, one sample per row: it cannot be used with"
             + " --random-crop, --random-flip or --caption-sampling per-image");
       cache = LatentCache.open(o.cache);
+      if (o.resolution == 0) o.resolution = cache.resolution();
       if (cache.resolution() != o.resolution)
         throw new UserInputException("--resolution " + o.resolution + " differs from the cache's " + cache.resolution());
       if (cache.samples().isEmpty()) throw new UserInputException("--cache " + o.cache + ": no samples");
       dataRows = cache.samples().size();
     } else {
+      if (o.resolution == 0) o.resolution = ModelFolder.open(o.model, o.variant).defaultResolution();
       List<TrainRow> rows = TrainData.read(o.data);
       examples = TrainData.examples(rows, TrainData.CaptionSampling.parse(o.captionSampling));
       if (!Files.isDirectory(o.images)) throw new UserInputException("--images " + o.images + ": not a folder");
@@ -155,6 +157,9 @@ public final class Trainer {
         throw new UserInputException("--resolution " + o.resolution + " must be a multiple of " + multiple + " for this model");
       // Frozen components: no gradient is ever recorded for them (they also run under noGrad below).
       for (Tensor t : m.vae().params().list()) t.requiresGrad(false);
+      // conv weights packed once (CPU); a fallback is said, with its reason
+      var packing = m.vae().packForInference();
+      if (!packing.isComplete() && !dev.isCuda()) listener.message("frozen VAE: " + packing);
       if (!o.trainTextEncoder) for (Tensor t : m.textEncoder().params().list()) t.requiresGrad(false);
       UNet2DConditionModel unet = m.unet();
       Params te = m.textEncoder().params();
@@ -465,7 +470,7 @@ public final class Trainer {
   private static void validate(TrainOptions o) {
     if (o.model == null || o.out == null || (o.cache == null && (o.data == null || o.images == null)))
       throw new UserInputException("--model, --out and either --cache or both --data and --images are required");
-    if (o.resolution < 8) throw new UserInputException("--resolution must be at least 8");
+    if (o.resolution != 0 && o.resolution < 8) throw new UserInputException("--resolution must be at least 8");
     if (o.batchSize < 1) throw new UserInputException("--batch-size must be at least 1");
     if (o.gradAccum < 1) throw new UserInputException("--grad-accum must be at least 1");
     if (o.maxSteps < 1) throw new UserInputException("--max-steps must be at least 1");

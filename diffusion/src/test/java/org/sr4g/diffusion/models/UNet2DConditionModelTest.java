@@ -8,6 +8,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.sr4g.torch.AttentionSlicing;
 import org.sr4g.torch.Autograd;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.ModeGuard;
@@ -17,13 +20,19 @@ import org.sr4g.torch.TensorScope;
 
 class UNet2DConditionModelTest {
 
-  @Test
-  void forwardMatchesGoldenWithIntAndFloatTimesteps() {
+  /** As loaded, and as sampling runs it (packed for inference, attention sliced into 7-row chunks). */
+  @ParameterizedTest(name = "inference form {0}")
+  @ValueSource(booleans = {false, true})
+  void forwardMatchesGoldenWithIntAndFloatTimesteps(boolean inferenceForm) {
     try (ModelGolden g = ModelGolden.open("unet_a");
         UNet2DConditionModel unet = UNet2DConditionModel.load(UNetConfig.read(g.configFile), g.weights, Device.CPU);
         ModeGuard ng = Autograd.noGrad();
         TensorScope scope = TensorScope.open()) {
       assertEquals(208, unet.params().list().size());
+      if (inferenceForm) {
+        assertTrue(unet.packForInference().isComplete());
+        AttentionSlicing.set(AttentionSlicing.rows(7));
+      }
       Map<String, Tensor> taps = new HashMap<>();
       Tensor sample = g.input("input/sample"), context = g.input("input/encoder_hidden_states");
       Tensor out = unet.forward(sample, g.input("input/timestep"), context, taps::put);
@@ -34,6 +43,8 @@ class UNet2DConditionModelTest {
       g.check("act/down_blocks.0", taps.get("down_blocks.0"));
       g.check("act/mid_block", taps.get("mid_block"));
       g.check("output/sample_timestep_float", unet.forward(sample, g.input("input/timestep_float"), context));
+    } finally {
+      AttentionSlicing.set(AttentionSlicing.AUTO);
     }
   }
 

@@ -116,7 +116,7 @@ class MixedPrecisionTest {
     o.mixedPrecision = "fp8";
     e = assertThrows(UserInputException.class, () -> Trainer.train(o, TrainerTest.QUIET));
     assertTrue(e.getMessage().contains("no, bf16 or fp16"), e.getMessage());
-    assertThrows(UserInputException.class, () -> TrainBench.run(TrainBench.Shape.TINY, 1, 32, 1, 0, "cpu", 0, "fp16", false));
+    assertThrows(UserInputException.class, () -> TrainBench.run("tiny", 1, 32, 1, 0, "cpu", 0, "fp16", false));
   }
 
   /**
