@@ -1,8 +1,10 @@
 package org.sr4g.diffusion;
 
 import java.nio.file.Path;
+import java.util.Map;
 import org.sr4g.diffusion.models.AutoencoderKl;
 import org.sr4g.diffusion.models.ClipTextModel;
+import org.sr4g.diffusion.models.LayerAdapter;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.schedulers.Scheduler;
 import org.sr4g.diffusion.schedulers.SchedulerConfig;
@@ -66,14 +68,24 @@ public final class DiffusersModel implements AutoCloseable {
    */
   public static DiffusersModel load(ModelSource source, Device device, DType textEncoderDtype, DType unetDtype,
       DType vaeDtype) {
+    return load(source, device, textEncoderDtype, unetDtype, vaeDtype, Map.of());
+  }
+
+  /**
+   * As {@link #load(ModelSource, Device, DType, DType, DType)}, with run-time {@code adapters} (by part, then module
+   * name) attached to the UNet's and text encoder's layers: LoRA training hands its trainable adapters in here.
+   */
+  public static DiffusersModel load(ModelSource source, Device device, DType textEncoderDtype, DType unetDtype,
+      DType vaeDtype, Map<ModelSource.Part, Map<String, LayerAdapter>> adapters) {
     for (DType d : new DType[] {textEncoderDtype, unetDtype, vaeDtype}) Precision.require(d, device);
     ModelChecks.require(source);
     ModelFolder folder = source instanceof FolderSource f ? f.folder() : null;
     DiffusersModel m = new DiffusersModel(folder, source.tokenizer(), source.schedulerConfig());
     try {
       m.textEncoder = ClipTextModel.load(source.textEncoderConfig(), source.weights(ModelSource.Part.TEXT_ENCODER),
-          device, textEncoderDtype);
-      m.unet = UNet2DConditionModel.load(source.unetConfig(), source.weights(ModelSource.Part.UNET), device, unetDtype);
+          device, textEncoderDtype, adapters.getOrDefault(ModelSource.Part.TEXT_ENCODER, Map.of()));
+      m.unet = UNet2DConditionModel.load(source.unetConfig(), source.weights(ModelSource.Part.UNET), device, unetDtype,
+          adapters.getOrDefault(ModelSource.Part.UNET, Map.of()));
       m.vae = AutoencoderKl.load(source.vaeConfig(), source.weights(ModelSource.Part.VAE), device, vaeDtype);
       return m;
     } catch (RuntimeException e) {

@@ -53,6 +53,15 @@ public final class LoraWriter {
 
   /** Writes {@code adapters} (per part) to {@code file} (atomically, via a temporary file). */
   public static void write(Path file, Map<Part, List<LoraAdapter>> adapters) {
+    write(file, adapters, Map.of());
+  }
+
+  /**
+   * As {@link #write(Path, Map)}, with the {@code target_modules} of a part's metadata as given in {@code targets} (the
+   * training run's {@code --lora-targets}, as PEFT records its config); a part not in it gets its adapted modules' last
+   * name parts.
+   */
+  public static void write(Path file, Map<Part, List<LoraAdapter>> adapters, Map<Part, List<String>> targets) {
     SafetensorsWriter w = new SafetensorsWriter();
     ObjectMapper json = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
     Map<String, Object> meta = new TreeMap<>();
@@ -61,19 +70,20 @@ public final class LoraWriter {
       Part part = e.getKey();
       if (part != Part.UNET && part != Part.TEXT_ENCODER) throw new IllegalArgumentException("LoRA on " + part);
       LoraAdapter first = e.getValue().get(0);
-      TreeSet<String> targets = new TreeSet<>();
+      TreeSet<String> modules = new TreeSet<>();
       for (LoraAdapter a : e.getValue()) {
         if (a.rank() != first.rank() || a.alpha() != first.alpha())
           throw new IllegalArgumentException(part + ": one rank and alpha per component (" + a.module() + " differs)");
         put(w, key(part, a.module(), true), a.down());
         put(w, key(part, a.module(), false), a.up());
         String m = a.module();
-        targets.add(m.endsWith(".to_out.0") ? "to_out.0" : m.substring(m.lastIndexOf('.') + 1));
+        modules.add(m.endsWith(".to_out.0") ? "to_out.0" : m.substring(m.lastIndexOf('.') + 1));
       }
       String prefix = part == Part.UNET ? "unet." : "text_encoder.";
       meta.put(prefix + "r", first.rank());
       meta.put(prefix + "lora_alpha", first.alpha());
-      meta.put(prefix + "target_modules", List.copyOf(targets));
+      meta.put(prefix + "target_modules", targets.containsKey(part) ? List.copyOf(new TreeSet<>(targets.get(part)))
+          : List.copyOf(modules));
     }
     w.putMetadata("format", "pt");
     try {
