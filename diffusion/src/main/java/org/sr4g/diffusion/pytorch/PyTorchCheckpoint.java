@@ -48,13 +48,16 @@ public final class PyTorchCheckpoint implements AutoCloseable {
   private final ZipRecords zip;
   private final Map<String, TensorView> tensors;
   private final int skipped;
+  private final Long globalStep;
 
-  private PyTorchCheckpoint(Path path, Arena arena, ZipRecords zip, Map<String, TensorView> tensors, int skipped) {
+  private PyTorchCheckpoint(Path path, Arena arena, ZipRecords zip, Map<String, TensorView> tensors, int skipped,
+      Long globalStep) {
     this.path = path;
     this.arena = arena;
     this.zip = zip;
     this.tensors = tensors;
     this.skipped = skipped;
+    this.globalStep = globalStep;
   }
 
   /** Opens, validates and maps {@code file}; a problem is a {@link UserInputException} naming the file and record. */
@@ -74,7 +77,9 @@ public final class PyTorchCheckpoint implements AutoCloseable {
       Object root = WeightsOnlyUnpickler.load(name + " " + pkl.name(), pickle, pid -> storage(name, zip, pid, storages));
       Map<String, TensorView> tensors = new TreeMap<>();
       int skipped = stateDict(name, root, tensors);
-      return new PyTorchCheckpoint(file, arena, zip, Collections.unmodifiableMap(tensors), skipped);
+      // Lightning (.ckpt) stores the training step beside the state dict; SD 2 base vs 768-v is told by it.
+      Long step = root instanceof Map<?, ?> m && m.get("global_step") instanceof Long g ? g : null;
+      return new PyTorchCheckpoint(file, arena, zip, Collections.unmodifiableMap(tensors), skipped, step);
     } catch (NoSuchFileException e) {
       arena.close();
       throw new UserInputException(file + ": no such file", e);
@@ -162,6 +167,11 @@ public final class PyTorchCheckpoint implements AutoCloseable {
 
   public boolean isFloatingPoint(String key) {
     return view(key).storage().dtype().floating;
+  }
+
+  /** The top-level {@code global_step} integer of a Lightning checkpoint ({@code .ckpt}), or null. */
+  public Long globalStep() {
+    return globalStep;
   }
 
   /** Entries of the state dict that are not tensors (skipped). */

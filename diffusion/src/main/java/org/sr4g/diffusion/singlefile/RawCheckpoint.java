@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import org.sr4g.UserInputException;
+import org.sr4g.diffusion.models.PyTorchWeights;
 import org.sr4g.diffusion.models.SafetensorsWeights;
 import org.sr4g.diffusion.models.Weights;
 
@@ -25,6 +26,11 @@ record RawCheckpoint(Weights tensors, Map<String, String> metadata, Long globalS
         || lowerCaseName.endsWith(".bin");
   }
 
+  /**
+   * {@code .safetensors}, or a PyTorch zip checkpoint ({@code .ckpt}, {@code .pt}, {@code .pth}, {@code .bin}) read by
+   * the restricted unpickler: a pickle that names anything but tensors, storages and plain containers is refused in
+   * one line, and nothing from it is run.
+   */
   static RawCheckpoint open(Path file) {
     if (!Files.isRegularFile(file)) throw new UserInputException(file + ": no such file");
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -32,13 +38,12 @@ record RawCheckpoint(Weights tensors, Map<String, String> metadata, Long globalS
       SafetensorsWeights w = SafetensorsWeights.open(file);
       return new RawCheckpoint(w, w.file().metadata(), null, w);
     }
-    if (isPickle(name))
-      // TODO(lead, at merge): open .ckpt/.pt/.pth/.bin through the detector branch's restricted-unpickler reader (the
-      // safe PyTorch-checkpoint reader in diffusion, next to safetensors): wrap its tensors as a Weights (raw LDM keys,
-      // loadF32 widening F16/BF16), pass its top-level "global_step" (SD 2 base detection) and its close() here.
-      // Everything after this point (family detection, LDM → diffusers keys, EMA, convert) then works unchanged.
-      throw new UserInputException(file + ": PyTorch pickle checkpoints (.ckpt, .pt, .pth, .bin) are not supported yet"
-          + " (sr4g never unpickles untrusted files; a safe reader is coming): use the .safetensors release of the model");
+    if (isPickle(name)) {
+      // The restricted reader: the zip validated, data.pkl read as data (no global outside torch.load(weights_only=True)'s
+      // set, nothing called), every storage and view bounds-checked before use (pytorch.PyTorchCheckpoint).
+      PyTorchWeights w = PyTorchWeights.open(file);
+      return new RawCheckpoint(w, Map.of(), w.file().globalStep(), w);
+    }
     throw new UserInputException(file + ": not a checkpoint sr4g reads (expected a .safetensors file or a model folder)");
   }
 

@@ -45,7 +45,10 @@ import org.sr4g.hub.HfCache;
  *       ({@link TokenizerLookup}); the pad token is the family's.
  *   <li><b>Refused</b> with one line: SDXL, inpainting (9 input channels) and other architectures; leftover tensors
  *       under the UNet/VAE/text-encoder prefixes that no parameter uses (another architecture).
- *   <li><b>{@code .ckpt}</b>: not yet (see {@link #open}).
+ *   <li><b>{@code .ckpt}</b> (and {@code .pt}, {@code .pth}, {@code .bin}): PyTorch zip checkpoints, read by the
+ *       restricted unpickler of the {@code pytorch} package (never executing anything from the file; a hostile pickle
+ *       is one line); the state dict is the file's {@code state_dict} entry (Lightning) or its top-level dict, and its
+ *       {@code global_step} is kept ({@link #globalStep()}).
  * </ul>
  */
 public final class SingleFileSource implements ModelSource {
@@ -99,9 +102,9 @@ public final class SingleFileSource implements ModelSource {
   }
 
   /**
-   * Opens {@code file}: a {@code .safetensors} file now; {@code .ckpt}/{@code .pt}/{@code .pth}/{@code .bin} (PyTorch
-   * pickles) are refused until the restricted-unpickler reader is wired in. Problems (unknown layout, missing or
-   * leftover tensors, no tokenizer) are one {@link UserInputException}.
+   * Opens {@code file}: a {@code .safetensors} file or a PyTorch zip checkpoint ({@code .ckpt}/{@code .pt}/{@code .pth}/
+   * {@code .bin}, read as data only). Problems (unknown layout, missing or leftover tensors, no tokenizer, a pickle
+   * that is not plain data) are one {@link UserInputException}.
    */
   public static SingleFileSource open(Path file, Options options) {
     RawCheckpoint raw = RawCheckpoint.open(file);
@@ -117,6 +120,11 @@ public final class SingleFileSource implements ModelSource {
   public static boolean isCheckpointFile(Path path) {
     String n = path.getFileName().toString().toLowerCase(Locale.ROOT);
     return Files.isRegularFile(path) && (n.endsWith(".safetensors") || RawCheckpoint.isPickle(n));
+  }
+
+  /** The checkpoint's {@code global_step} ({@code .ckpt} files from Lightning store it), or null. */
+  public Long globalStep() {
+    return raw.globalStep();
   }
 
   /** What was detected and chosen (family, prediction type, EMA, tokenizer), one line each, for the user. */

@@ -123,19 +123,41 @@ public final class TorchZipWriter {
 
     /** The pickle: OrderedDict() with (name, _rebuild_tensor_v2(pid, offset, size, stride, False, OrderedDict())) items. */
     public byte[] pickle() {
-      Pickle p = new Pickle().proto().global("collections", "OrderedDict").emptyTuple().reduce().mark();
+      return items(new Pickle().proto()).stop().bytes();
+    }
+
+    /**
+     * As a Lightning {@code .ckpt} (what the original Stable Diffusion releases are):
+     * {@code {"global_step": step, "state_dict": OrderedDict(...)}}.
+     */
+    public byte[] lightningPickle(long globalStep) {
+      Pickle p = new Pickle().proto().emptyDict().string("global_step").integer(globalStep).setitem().string("state_dict");
+      return items(p).setitem().stop().bytes();
+    }
+
+    private Pickle items(Pickle p) {
+      p.global("collections", "OrderedDict").emptyTuple().reduce().mark();
       for (Map.Entry<String, View> e : tensors.entrySet()) {
         View v = e.getValue();
         Storage s = storages.get(v.storageKey());
         p.string(e.getKey());
         tensorCall(p, v.storageKey(), s == null ? "FloatStorage" : s.storageClass(), s == null ? 0 : s.numel(), v);
       }
-      return p.setitems().stop().bytes();
+      return p.setitems();
     }
 
     public void write(Path file) throws IOException {
+      write(file, pickle());
+    }
+
+    /** As a Lightning {@code .ckpt} ({@link #lightningPickle}). */
+    public void writeLightning(Path file, long globalStep) throws IOException {
+      write(file, lightningPickle(globalStep));
+    }
+
+    private void write(Path file, byte[] pickle) throws IOException {
       Map<String, byte[]> records = new LinkedHashMap<>();
-      records.put("data.pkl", pickle());
+      records.put("data.pkl", pickle);
       for (Map.Entry<String, Storage> e : storages.entrySet()) records.put("data/" + e.getKey(), e.getValue().data());
       records.put("version", "3\n".getBytes(StandardCharsets.US_ASCII));
       writeZip(file, "archive", records);
@@ -219,6 +241,15 @@ public final class TorchZipWriter {
 
   /** Re-saves every tensor of a safetensors file (F32, F16, BF16, I64) as a PyTorch zip checkpoint, bytes unchanged. */
   public static void fromSafetensors(Path safetensors, Path bin) throws IOException {
+    stateDict(safetensors).write(bin);
+  }
+
+  /** As {@link #fromSafetensors}, saved as a Lightning {@code .ckpt} with {@code global_step}. */
+  public static void ckptFromSafetensors(Path safetensors, Path ckpt, long globalStep) throws IOException {
+    stateDict(safetensors).writeLightning(ckpt, globalStep);
+  }
+
+  private static StateDict stateDict(Path safetensors) {
     StateDict sd = new StateDict();
     try (org.sr4g.diffusion.safetensors.SafetensorsFile st = org.sr4g.diffusion.safetensors.SafetensorsFile.open(safetensors)) {
       for (String k : st.keys()) {
@@ -235,7 +266,7 @@ public final class TorchZipWriter {
         sd.tensor(k, key, 0, shape, contiguousStrides(shape));
       }
     }
-    sd.write(bin);
+    return sd;
   }
 
   static List<String> names(Map<String, ?> m) {

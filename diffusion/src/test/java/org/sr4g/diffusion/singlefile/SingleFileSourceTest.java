@@ -2,6 +2,7 @@ package org.sr4g.diffusion.singlefile;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,6 +33,7 @@ import org.sr4g.diffusion.models.ClipTextModel;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.models.UNetConfig;
 import org.sr4g.diffusion.models.Weights;
+import org.sr4g.diffusion.pytorch.TorchZipWriter;
 import org.sr4g.diffusion.safetensors.SafetensorsWriter;
 import org.sr4g.hub.HfCache;
 import org.sr4g.torch.DType;
@@ -226,7 +228,38 @@ class SingleFileSourceTest {
 
     Path ckpt = Files.writeString(tmp.resolve("v1-5.ckpt"), "PK pickle");
     e = assertThrows(UserInputException.class, () -> SingleFileSource.open(ckpt, tinyOptions(tok)));
-    assertTrue(e.getMessage().contains("are not supported yet"), e.getMessage());
+    assertTrue(e.getMessage().startsWith(ckpt.toString()) && !e.getMessage().contains("\n"), e.getMessage());
+  }
+
+  /**
+   * The LDM fixture saved as a Lightning {@code .ckpt} ({@code {"global_step": N, "state_dict": {...}}}, as the original
+   * SD releases are) loads to the very tensors of its {@code .safetensors} form and the same image, with its
+   * global_step; a {@code .ckpt} whose pickle calls {@code os.system} is refused in one line and nothing runs.
+   */
+  @Test
+  void aCkptLoadsLikeItsSafetensorsAndAHostileOneIsRefused(@TempDir Path tmp) throws Exception {
+    NativeAssume.torch();
+    Path folder = RandomModelFolder.write(tmp.resolve("model"), 5);
+    Path st = LdmFixture.write(ModelFolder.open(folder, null), tmp.resolve("m.safetensors"), LdmFixture.Layout.sd1());
+    Path ckpt = tmp.resolve("m.ckpt");
+    TorchZipWriter.ckptFromSafetensors(st, ckpt, 470000);
+    try (SingleFileSource a = SingleFileSource.open(st, tinyOptions(folder.resolve("tokenizer")));
+        SingleFileSource b = SingleFileSource.open(ckpt, tinyOptions(folder.resolve("tokenizer")))) {
+      assertEquals(470000L, b.globalStep());
+      assertEquals(null, a.globalStep());
+      for (Part p : List.of(Part.UNET, Part.VAE, Part.TEXT_ENCODER)) assertSameTensors(a.weights(p), b.weights(p));
+      assertTrue(samePixels(sample(a), sample(b)), "the same image from the .ckpt");
+    }
+    Path marker = tmp.resolve("pwned");
+    byte[] pickle = new TorchZipWriter.Pickle().proto().global("os", "system").string("touch " + marker.toAbsolutePath())
+        .tuple1().reduce().stop().bytes();
+    Path hostile = tmp.resolve("hostile.ckpt");
+    TorchZipWriter.writePickle(hostile, pickle);
+    UserInputException e = assertThrows(UserInputException.class,
+        () -> SingleFileSource.open(hostile, tinyOptions(folder.resolve("tokenizer"))));
+    assertTrue(e.getMessage().startsWith(hostile.toString()) && e.getMessage().contains("global os.system is not allowed")
+        && !e.getMessage().contains("\n"), e.getMessage());
+    assertFalse(Files.exists(marker), "nothing from the pickle ran");
   }
 
   @Test
