@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/fuzz.sh TARGET MINUTES: fuzzes one target of fuzz/ (Coco, Safetensors, Prompts, Detections, TrainJsonl,
-# CacheIndex, Tokenizer, TripletsCsv: the class name without FuzzTest) with Jazzer for MINUTES minutes.
+# CacheIndex, Tokenizer, TripletsCsv, PyTorchCheckpoint: the class name without FuzzTest) with Jazzer for MINUTES minutes.
 #
 # The run starts from the committed seeds (fuzz/src/test/resources/org/sr4g/fuzz/<Target>FuzzTestInputs/fuzz) and
 # keeps what it finds in fuzz/target/fuzz/<Target>/corpus; a finding (any exception but UserInputException, a message
