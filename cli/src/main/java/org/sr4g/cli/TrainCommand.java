@@ -122,6 +122,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--halt-after-step", defaultValue = "0", hidden = true,
       description = "test hook: Runtime.halt after this step (crash simulation)") long haltAfterStep;
   @Option(names = "--quiet", description = "no per-step progress lines") boolean quiet;
+  @Mixin LoraTrainOptions lora;
   @Mixin DistributedMixin dist;
   @Mixin AttentionOption attention;
 
@@ -178,6 +179,7 @@ final class TrainCommand implements Callable<Integer> {
     o.prefetch = prefetch;
     o.maxImagePixels = maxImagePixels;
     o.haltAfterStep = haltAfterStep;
+    lora.applyTo(o);
     PrintWriter w = spec.commandLine().getOut();
     Trainer.Listener progress = new Trainer.Listener() {
       @Override
@@ -211,7 +213,7 @@ final class TrainCommand implements Callable<Integer> {
         + " image(s)%s", r.startStep() + 1, r.endStep(), r.dataWaitMs(), r.skips(),
         r.skippedFiles().isEmpty() ? "" : " (" + String.join(", ", r.skippedFiles().subList(0,
             Math.min(5, r.skippedFiles().size())).stream().map(Escape::text).toList()) + (r.skippedFiles().size() > 5 ? ", …" : "") + ")"));
-    w.println("model: " + r.finalModel());
+    w.println((o.loraRank > 0 ? "LoRA: " : "model: ") + r.finalModel());
     w.flush();
     return 0;
   }

@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.sr4g.UserInputException;
+import org.sr4g.diffusion.lora.LoraWriter;
+import org.sr4g.diffusion.lora.TrainableLora;
 import org.sr4g.diffusion.safetensors.SafetensorsFile;
 import org.sr4g.diffusion.safetensors.SafetensorsWriter;
 import org.sr4g.torch.AdamW;
@@ -57,25 +59,48 @@ public final class Checkpoints {
   public record TextEncoder(Path config, Params params, AdamW opt) {}
 
   static final String TEXT_ENCODER_OPTIMIZER = "text_encoder_optimizer.safetensors";
+  /** A LoRA run's EMA adapters, beside {@link LoraWriter#FILE_NAME}. */
+  static final String LORA_EMA = "pytorch_lora_weights_ema.safetensors";
 
   public static Path dir(Path out) {
     return out.resolve("checkpoints");
   }
 
+  /**
+   * With {@code lora} (a LoRA run: {@code unet} and {@code te}'s parameters are its adapters) the trained weights are
+   * {@code pytorch_lora_weights.safetensors} (a diffusers LoRA file, {@link TrainableLora#write}) and, with EMA,
+   * {@code pytorch_lora_weights_ema.safetensors} (the UNet adapters' averages, the text encoder's as trained) instead
+   * of {@code unet/}, {@code unet_ema/} and {@code text_encoder/}; the optimizer files are keyed by the adapters' names.
+   */
   public static void save(Path out, long step, long dataPosition, ObjectNode fixedOptions, Path unetConfig,
-      Params unet, AdamW opt, Ema ema, TextEncoder te, GradScaler scaler, long skippedSteps, int limit,
-      ObjectNode settings, long[] rankPositions) {
+      Params unet, TrainableLora lora, AdamW opt, Ema ema, TextEncoder te, GradScaler scaler, long skippedSteps,
+      int limit, ObjectNode settings, long[] rankPositions) {
     try {
       Path root = dir(out);
       Files.createDirectories(root);
       Path tmp = root.resolve("." + PREFIX + step + ".tmp");
       deleteTree(tmp);
-      Files.createDirectories(tmp.resolve("unet"));
-      Files.copy(unetConfig, tmp.resolve("unet/config.json"));
-      writeParams(unet.named(), tmp.resolve("unet/diffusion_pytorch_model.safetensors"));
-      List<Path> files = new ArrayList<>(List.of(tmp.resolve("unet/config.json"),
-          tmp.resolve("unet/diffusion_pytorch_model.safetensors")));
-      if (ema != null) {
+      Files.createDirectories(tmp);
+      List<Path> files = new ArrayList<>();
+      if (lora != null) {
+        lora.write(tmp.resolve(LoraWriter.FILE_NAME));
+        files.add(tmp.resolve(LoraWriter.FILE_NAME));
+        if (ema != null) {
+          lora.write(tmp.resolve(LORA_EMA), ema.named());
+          files.add(tmp.resolve(LORA_EMA));
+        }
+        if (te != null) {
+          writeOptimizer(te.params(), te.opt(), tmp.resolve(TEXT_ENCODER_OPTIMIZER));
+          files.add(tmp.resolve(TEXT_ENCODER_OPTIMIZER));
+        }
+      } else {
+        Files.createDirectories(tmp.resolve("unet"));
+        Files.copy(unetConfig, tmp.resolve("unet/config.json"));
+        writeParams(unet.named(), tmp.resolve("unet/diffusion_pytorch_model.safetensors"));
+        files.addAll(List.of(tmp.resolve("unet/config.json"), tmp.resolve("unet/diffusion_pytorch_model.safetensors")));
+        fsync(tmp.resolve("unet"), true);
+      }
+      if (ema != null && lora == null) {
         Files.createDirectories(tmp.resolve("unet_ema"));
         Files.copy(unetConfig, tmp.resolve("unet_ema/config.json"));
         writeParams(ema.named(), tmp.resolve("unet_ema/diffusion_pytorch_model.safetensors"));
@@ -83,7 +108,7 @@ public final class Checkpoints {
         files.add(tmp.resolve("unet_ema/diffusion_pytorch_model.safetensors"));
         fsync(tmp.resolve("unet_ema"), true);
       }
-      if (te != null) {
+      if (te != null && lora == null) {
         Files.createDirectories(tmp.resolve("text_encoder"));
         Files.copy(te.config(), tmp.resolve("text_encoder/config.json"));
         writeParams(te.params().named(), tmp.resolve("text_encoder/model.safetensors"));
@@ -118,7 +143,6 @@ public final class Checkpoints {
       files.add(tmp.resolve("optimizer.safetensors"));
       files.add(tmp.resolve("state.json"));
       for (Path f : files) fsync(f, false);
-      fsync(tmp.resolve("unet"), true);
       fsync(tmp, true);
       Path fin = root.resolve(PREFIX + step);
       deleteTree(fin);
@@ -194,21 +218,27 @@ public final class Checkpoints {
    * loss scaler's state when {@code scaler} is given, into the live objects; returns the rest. A checkpoint with a text
    * encoder needs {@code te} and one without refuses it.
    */
-  public static State load(Path ckpt, Params unet, AdamW opt, Ema ema, TextEncoder te, GradScaler scaler) {
+  public static State load(Path ckpt, Params unet, TrainableLora lora, AdamW opt, Ema ema, TextEncoder te,
+      GradScaler scaler) {
     try {
       JsonNode s = JSON.readTree(ckpt.resolve("state.json").toFile());
-      boolean hasTe = Files.isRegularFile(ckpt.resolve("text_encoder/model.safetensors"));
+      boolean hasLora = Files.isRegularFile(ckpt.resolve(LoraWriter.FILE_NAME));
+      if (hasLora != (lora != null))
+        throw new UserInputException("--resume " + ckpt + ": the checkpoint was written " + (hasLora ? "with" : "without")
+            + " --lora-rank (LoRA adapters); resume with the same setting");
+      boolean hasTe = Files.isRegularFile(ckpt.resolve(TEXT_ENCODER_OPTIMIZER));
       if (hasTe != (te != null))
         throw new UserInputException("--resume " + ckpt + ": the checkpoint was written " + (hasTe ? "with" : "without")
             + " --train-text-encoder; resume with the same setting");
-      loadInto(ckpt, ckpt.resolve("unet/diffusion_pytorch_model.safetensors"), ckpt.resolve("optimizer.safetensors"),
-          unet, opt);
+      Path weights = hasLora ? ckpt.resolve(LoraWriter.FILE_NAME) : ckpt.resolve("unet/diffusion_pytorch_model.safetensors");
+      if (lora != null) lora.load(weights); // checks every adapter's name and shape first (another rank: one line)
+      loadInto(ckpt, weights, ckpt.resolve("optimizer.safetensors"), unet, opt);
       if (te != null)
-        loadInto(ckpt, ckpt.resolve("text_encoder/model.safetensors"), ckpt.resolve(TEXT_ENCODER_OPTIMIZER), te.params(),
-            te.opt());
+        loadInto(ckpt, hasLora ? weights : ckpt.resolve("text_encoder/model.safetensors"),
+            ckpt.resolve(TEXT_ENCODER_OPTIMIZER), te.params(), te.opt());
       if (ema != null) {
-        Path f = ckpt.resolve("unet_ema/diffusion_pytorch_model.safetensors");
-        if (!Files.isRegularFile(f)) throw new UserInputException(ckpt + ": no unet_ema/ (the run had no --ema)");
+        Path f = ckpt.resolve(hasLora ? LORA_EMA : "unet_ema/diffusion_pytorch_model.safetensors");
+        if (!Files.isRegularFile(f)) throw new UserInputException(ckpt + ": no " + ckpt.relativize(f) + " (the run had no --ema)");
         try (ModeGuard ng = Autograd.noGrad(); SafetensorsFile w = SafetensorsFile.open(f);
             TensorScope scope = TensorScope.open()) {
           for (Map.Entry<String, Tensor> e : ema.named().entrySet()) e.getValue().copyFrom(w.toTensor(e.getKey()));

@@ -56,6 +56,16 @@ public final class TrainOptions {
   public boolean trainTextEncoder = false;
   /** The text encoder's base learning rate (same schedule as the UNet's); null: {@link #lr}. */
   public Double textEncoderLr = null;
+  /**
+   * LoRA training ({@code --lora-rank}): rank of the low-rank adapters trained instead of the UNet (and, with
+   * {@link #trainTextEncoder}, of the text encoder's q/k/v/out projections); 0: off, the whole UNet trains. The base
+   * weights stay frozen (in the mixed-precision dtype when one is set); OUT gets {@code pytorch_lora_weights.safetensors}.
+   */
+  public int loraRank = 0;
+  /** LoRA α (the adapters' output is scaled by α / rank); null: the rank (scale 1), as diffusers' LoRA scripts. */
+  public Double loraAlpha = null;
+  /** UNet modules that get adapters (names or their last parts, as PEFT's {@code target_modules}). */
+  public java.util.List<String> loraTargets = org.sr4g.diffusion.lora.TrainableLora.Config.UNET_DEFAULT;
   /** Recompute the UNet's blocks in the backward instead of keeping their activations (less memory, at most one more forward of them). */
   public boolean gradientCheckpointing = false;
   /** null: no validation; else a prompts file (lines or JSONL) or one prompt (see {@link Validation#prompts}). */

@@ -17,9 +17,14 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.DiffusersModel;
+import org.sr4g.diffusion.FolderSource;
+import org.sr4g.diffusion.ModelSource.Part;
 import org.sr4g.diffusion.ModelFolder;
 import org.sr4g.diffusion.Precision;
 import org.sr4g.diffusion.Txt2Img;
+import org.sr4g.diffusion.lora.LoraTargets;
+import org.sr4g.diffusion.lora.LoraWriter;
+import org.sr4g.diffusion.lora.TrainableLora;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.schedulers.NoiseSchedule;
 import org.sr4g.diffusion.schedulers.Scheduler;
@@ -124,6 +129,8 @@ public final class Trainer {
     ObjectNode fixed = fixedOptions(o, dataRows);
     if (cache != null) fixed.put("cache", true);
     if (o.trainTextEncoder) fixed.put("train_text_encoder", true);
+    if (o.loraRank > 0) fixed.put("lora_rank", o.loraRank).put("lora_alpha", loraConfig(o).alphaOrRank())
+        .put("lora_targets", String.join(",", o.loraTargets));
     try {
       // A fresh run over an old one would mix their checkpoints (a later --resume latest could pick the old run's).
       if (o.resume == null && !Checkpoints.list(o.out).isEmpty())
@@ -141,7 +148,14 @@ public final class Trainer {
     // With --cache the text encoder only encodes the empty prompt (caption dropout) and validation prompts: float32, as
     // `sr4g cache` encoded every cached caption, so the dropped and kept captions come from the same encoder.
     DType teDtype = o.trainTextEncoder || cache != null ? DType.F32 : frozen;
-    try (DiffusersModel m = DiffusersModel.load(ModelFolder.open(o.model, o.variant), dev, teDtype, DType.F32, frozen)) {
+    ModelFolder folder = ModelFolder.open(o.model, o.variant);
+    // LoRA (--lora-rank): adapters trained, every base weight frozen, so the base UNet and text encoder may be held in
+    // the mixed-precision dtype too (diffusers' LoRA scripts: unet.to(weight_dtype)); the adapters stay float32.
+    TrainableLora lora = o.loraRank > 0 ? TrainableLora.create(LoraTargets.of(folder.unetConfig(),
+        folder.textEncoderConfig()), loraConfig(o), DataLoader.mix(o.seed, 0, 3_000_017L), dev) : null;
+    DType unetDtype = lora != null ? frozen : DType.F32;
+    if (lora != null && cache == null) teDtype = frozen;
+    try (TrainableLora closeLora = lora; DiffusersModel m = load(folder, dev, teDtype, unetDtype, frozen, lora)) {
       if (o.testLoaded != null) o.testLoaded.accept(m);
       if (frozen != DType.F32)
         listener.message("mixed precision: the frozen VAE" + (teDtype == DType.F32 ? "" : " and text encoder") + " in "
@@ -160,13 +174,22 @@ public final class Trainer {
       // conv weights packed once (CPU); a fallback is said, with its reason
       var packing = m.vae().packForInference();
       if (!packing.isComplete() && !dev.isCuda()) listener.message("frozen VAE: " + packing);
-      if (!o.trainTextEncoder) for (Tensor t : m.textEncoder().params().list()) t.requiresGrad(false);
+      if (!o.trainTextEncoder || lora != null) for (Tensor t : m.textEncoder().params().list()) t.requiresGrad(false);
       UNet2DConditionModel unet = m.unet();
-      Params te = m.textEncoder().params();
-      List<Tensor> trainable = new ArrayList<>(unet.params().list());
+      if (lora != null) for (Tensor t : unet.params().list()) t.requiresGrad(false);
+      // What is trained: the UNet's (and text encoder's) parameters, or with LoRA their adapters only. These are what
+      // AdamW updates, the EMA averages, the checkpoints store, DDP's Reducer averages and clipping sees.
+      Params trainedUnet = lora != null ? lora.params(Part.UNET) : unet.params();
+      Params te = lora != null ? lora.params(Part.TEXT_ENCODER) : m.textEncoder().params();
+      List<Tensor> trainable = new ArrayList<>(trainedUnet.list());
       if (o.trainTextEncoder) trainable.addAll(te.list());
+      if (lora != null)
+        listener.message("LoRA: rank " + o.loraRank + ", alpha " + lora.config().alphaOrRank() + ", "
+            + trainedUnet.list().size() / 2 + " UNet layer(s)" + (o.trainTextEncoder ? " and " + te.list().size() / 2
+            + " text-encoder layer(s)" : "") + ", " + lora.numel() + " trainable values; base weights frozen ("
+            + Precision.name(unetDtype) + ")");
       double teLr = o.textEncoderLr != null ? o.textEncoderLr : o.lr;
-      Path teConfig = m.folder().root().resolve("text_encoder/config.json");
+      Path teConfig = folder.root().resolve("text_encoder/config.json");
       if (cache != null) {
         // A cache built from another model (SD 2 cache, SD 1.5 model) would feed the UNet wrong-sized tensors.
         long[] ls = cache.latentShape(), es = cache.embeddingShape();
@@ -192,8 +215,8 @@ public final class Trainer {
       Path lossSvg = o.out.resolve("loss.svg");
       GradScaler scaler = o.testGradScaler && mp != MixedPrecision.FP16
           ? new GradScaler(o.testGradScalerInitScale, 2.0, 0.5, 2000) : mp.newScaler();
-      try (AdamW opt = new AdamW(unet.params().list(), o.lr, o.adamBeta1, o.adamBeta2, o.adamEps, o.weightDecay);
-          Ema ema = o.ema ? new Ema(unet.params().named(), o.emaDecay) : null;
+      try (AdamW opt = new AdamW(trainedUnet.list(), o.lr, o.adamBeta1, o.adamBeta2, o.adamEps, o.weightDecay);
+          Ema ema = o.ema ? new Ema(trainedUnet.named(), o.emaDecay) : null;
           AdamW teOpt = o.trainTextEncoder ? new AdamW(te.list(), teLr, o.adamBeta1, o.adamBeta2, o.adamEps,
               o.weightDecay) : null) {
         Checkpoints.TextEncoder teState = teOpt != null ? new Checkpoints.TextEncoder(teConfig, te, teOpt) : null;
@@ -203,7 +226,7 @@ public final class Trainer {
           if (ckpt == null) {
             listener.message("no checkpoint in " + Checkpoints.dir(o.out) + ": starting a new run");
           } else {
-            Checkpoints.State s = Checkpoints.load(ckpt, unet.params(), opt, ema, teState, scaler);
+            Checkpoints.State s = Checkpoints.load(ckpt, trainedUnet, lora, opt, ema, teState, scaler);
             dist.checkResume(ckpt, s, o.batchSize);
             if (!s.fixedOptions().toString().equals(fixed.toString()))
               throw new UserInputException("--resume " + ckpt + ": options differ from the checkpoint's (it has "
@@ -339,7 +362,7 @@ public final class Trainer {
               throw new UserInputException("step " + step + ": the loss is " + lossSum + "; stopped before updating,"
                   + " checkpointing or publishing (non-finite input latents or pixels, or a diverged run: check the data"
                   + " and --lr)");
-            if (o.testInfGradSteps.contains(step)) injectNonFinite(unet.params().list().get(0));
+            if (o.testInfGradSteps.contains(step)) injectNonFinite(trainable.get(0));
             // fp16: unscale before clipping (the norm is the true one); an inf/NaN gradient skips the update.
             double lossScale = scaler != null ? scaler.scale() : 0;
             boolean skipped = scaler != null && scaler.unscale(trainable);
@@ -365,7 +388,7 @@ public final class Trainer {
                     + " skipped steps (every gradient inf or NaN at step " + step + "): the run diverged; resume from"
                     + " an earlier checkpoint with a lower --lr, or use --mixed-precision bf16");
             }
-            if (ema != null) ema.update(unet.params().named(), step);
+            if (ema != null) ema.update(trainedUnet.named(), step);
             StepMetrics sm = new StepMetrics(step, dist.mean(lossSum) / o.gradAccum, lrNow, gradNorm,
                 (System.nanoTime() - t0) / 1e6, data != null ? (data.dataWaitNanos() - wait0) / 1e6 : 0, lossScale,
                 skipped, skippedSteps);
@@ -373,20 +396,20 @@ public final class Trainer {
             if (dist.writes()) metrics.append(sm);
             listener.step(sm, o.maxSteps);
             if (o.checkpointEvery > 0 && step % o.checkpointEvery == 0) {
-              checkpoint(o, dist, step, position, fixed, m, unet, opt, ema, teState, scaler, skippedSteps);
+              checkpoint(o, dist, step, position, fixed, folder, trainedUnet, lora, opt, ema, teState, scaler, skippedSteps);
               lastCheckpoint = step;
             }
             if (dist.writes() && !validationPrompts.isEmpty() && (step == o.maxSteps
                 || (o.validationEvery > 0 && step % o.validationEvery == 0))) {
               // With --ema the grid shows the average (what OUT/model gets), as diffusers: store the raw weights,
               // copy the EMA in, sample, restore (exactly, so the training continues on the raw weights unchanged).
-              java.util.Map<String, Tensor> raw = ema != null ? ema.swapIn(unet.params().named()) : null;
+              java.util.Map<String, Tensor> raw = ema != null ? ema.swapIn(trainedUnet.named()) : null;
               Path grid;
               try {
                 grid = Validation.writeGrid(pipe, validationPrompts, res, o.validationSteps, o.seed,
                     o.validationClipSkip, o.out, step);
               } finally {
-                if (raw != null) Ema.restore(unet.params().named(), raw);
+                if (raw != null) Ema.restore(trainedUnet.named(), raw);
               }
               listener.message("validation" + (ema != null ? " (EMA weights): " : ": ") + grid);
             }
@@ -396,7 +419,7 @@ public final class Trainer {
             }
           }
           if (lastCheckpoint != step)
-            checkpoint(o, dist, step, position, fixed, m, unet, opt, ema, teState, scaler, skippedSteps);
+            checkpoint(o, dist, step, position, fixed, folder, trainedUnet, lora, opt, ema, teState, scaler, skippedSteps);
           else if (dist.writes()) LossChart.write(metricsFile, lossSvg);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
@@ -407,9 +430,13 @@ public final class Trainer {
         }
         // With --ema the published UNet is the average (what diffusers' script saves), the raw weights stay in the checkpoint.
         // The text encoder (with --train-text-encoder) is published as trained: the EMA covers the UNet only.
-        Path finalModel = o.out.resolve("model");
-        if (dist.writes())
-          writeModel(m.folder().root(), ema != null ? ema.named() : unet.params().named(),
+        // A LoRA run publishes its adapters (EMA averages with --ema) as diffusers' LoRA scripts do: a file beside the
+        // checkpoints that `sr4g sample --lora` and `pipe.load_lora_weights` read; the base model stays where it is.
+        Path finalModel = o.out.resolve(lora != null ? LoraWriter.FILE_NAME : "model");
+        if (dist.writes() && lora != null)
+          lora.write(finalModel, ema != null ? ema.named() : java.util.Map.of());
+        else if (dist.writes())
+          writeModel(folder.root(), ema != null ? ema.named() : unet.params().named(),
               o.trainTextEncoder ? te.named() : null, o.out);
         dist.barrier("final model");
         return data == null ? new Result(startStep, step, ran, 0, List.of(), finalModel, 0)
@@ -423,12 +450,12 @@ public final class Trainer {
    * (atomically, see {@link Checkpoints}), then a barrier, so no rank runs ahead of a checkpoint that is not there.
    */
   private static void checkpoint(TrainOptions o, DistributedTraining dist, long step, long position, ObjectNode fixed,
-      DiffusersModel m, UNet2DConditionModel unet, AdamW opt, Ema ema, Checkpoints.TextEncoder teState,
+      ModelFolder folder, Params trainedUnet, TrainableLora lora, AdamW opt, Ema ema, Checkpoints.TextEncoder teState,
       GradScaler scaler, long skippedSteps) {
     long[] cursors = dist.cursors(position);
     if (dist.writes()) {
       Checkpoints.save(o.out, step, DistributedTraining.globalCursor(cursors), fixed,
-          m.folder().root().resolve("unet/config.json"), unet.params(), opt, ema, teState, scaler, skippedSteps,
+          folder.root().resolve("unet/config.json"), trainedUnet, lora, opt, ema, teState, scaler, skippedSteps,
           o.checkpointsLimit, settings(o), cursors);
       LossChart.write(o.out.resolve("metrics.jsonl"), o.out.resolve("loss.svg"));
     }
@@ -490,6 +517,23 @@ public final class Trainer {
       throw new UserInputException("--caption-dropout must be in [0, 1], got " + o.captionDropout);
     if (o.workers < 1 || o.prefetch < 1) throw new UserInputException("--workers and --prefetch must be at least 1");
     if (o.maxImagePixels < 1) throw new UserInputException("--max-image-pixels must be at least 1");
+    if (o.loraRank < 0) throw new UserInputException("--lora-rank must be at least 1 (0: no LoRA), got " + o.loraRank);
+    if (o.loraRank == 0 && (o.loraAlpha != null || !o.loraTargets.equals(TrainableLora.Config.UNET_DEFAULT)))
+      throw new UserInputException("--lora-alpha and --lora-targets need --lora-rank");
+    if (o.loraRank > 0 && o.loraTargets.isEmpty()) throw new UserInputException("--lora-targets lists no module");
+  }
+
+  /** The model of {@code folder}, with {@code lora}'s adapters attached when it is not null. */
+  private static DiffusersModel load(ModelFolder folder, Device dev, DType te, DType unet, DType vae, TrainableLora lora) {
+    try (FolderSource source = FolderSource.open(folder)) {
+      return DiffusersModel.load(source, dev, te, unet, vae, lora != null ? lora.adapters() : java.util.Map.of());
+    }
+  }
+
+  /** The LoRA settings of {@code o}: the text encoder's q/k/v/out projections get adapters with --train-text-encoder. */
+  static TrainableLora.Config loraConfig(TrainOptions o) {
+    return new TrainableLora.Config(o.loraRank, o.loraAlpha != null ? o.loraAlpha : Double.NaN, o.loraTargets,
+        o.trainTextEncoder ? TrainableLora.Config.TEXT_DEFAULT : List.of());
   }
 
   /**

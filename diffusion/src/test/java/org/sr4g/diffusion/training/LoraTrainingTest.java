@@ -1,0 +1,142 @@
+package org.sr4g.diffusion.training;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sr4g.UserInputException;
+import org.sr4g.diffusion.lora.LoraFile;
+import org.sr4g.diffusion.lora.LoraSource;
+import org.sr4g.diffusion.lora.LoraWriter;
+import org.sr4g.diffusion.FolderSource;
+import org.sr4g.diffusion.ModelFolder;
+import org.sr4g.diffusion.safetensors.SafetensorsFile;
+import org.sr4g.torch.NativeAssume;
+import org.sr4g.torch.Torch;
+
+/**
+ * LoRA training ({@code --lora-rank}) on the tiny random model: only the adapters train (the base files are untouched,
+ * OUT holds {@code pytorch_lora_weights.safetensors} and no {@code model/}), the loss falls, and a resume with
+ * gradient accumulation, checkpointing, EMA and the text encoder's adapters is exact.
+ */
+class LoraTrainingTest {
+  static TrainOptions lora(TrainOptions o, int rank) {
+    o.loraRank = rank;
+    o.lr = 1e-2;
+    return o;
+  }
+
+  static byte[] bytes(Path p) throws Exception {
+    return Files.readAllBytes(p);
+  }
+
+  @Test
+  void adaptersTrainTheLossFallsAndTheBaseIsUntouched(@TempDir Path tmp) throws Exception {
+    NativeAssume.torch();
+    TrainOptions o = lora(TrainerTest.options(tmp, "falls"), 4);
+    o.maxSteps = 20;
+    o.batchSize = 4;
+    o.lr = 3e-2;
+    o.lrScheduler = "constant";
+    o.lrWarmupSteps = 0;
+    o.randomFlip = false;
+    o.randomCrop = false;
+    o.checkpointEvery = 10;
+    o.seed = 1;
+    byte[] baseUnet = TrainerTest.unet(tmp.resolve("model"));
+    long live = Torch.liveTensors();
+    Trainer.Result r = Trainer.train(o, TrainerTest.QUIET);
+    assertEquals(live, Torch.liveTensors(), "every native handle of the run freed");
+    // The same run with a learning rate too small to move anything: the same data, noise and timesteps, so its losses
+    // are what the untrained model gives on exactly those examples.
+    TrainOptions frozen = lora(TrainerTest.options(tmp, "frozen"), 4);
+    frozen.maxSteps = 20;
+    frozen.batchSize = 4;
+    frozen.lrScheduler = "constant";
+    frozen.lrWarmupSteps = 0;
+    frozen.randomFlip = false;
+    frozen.randomCrop = false;
+    frozen.checkpointEvery = 0;
+    frozen.seed = 1;
+    frozen.lr = 1e-12;
+    List<Double> l = TrainerTest.losses(r), base = TrainerTest.losses(Trainer.train(frozen, TrainerTest.QUIET));
+    assertEquals(base.get(0), l.get(0), "step 1: B = 0, the adapters start at the base model's output");
+    double trained = l.subList(15, 20).stream().mapToDouble(x -> x).average().orElseThrow();
+    double untrained = base.subList(15, 20).stream().mapToDouble(x -> x).average().orElseThrow();
+    System.out.printf("LoRA rank 4, 20 steps: mean loss of steps 16-20 %.4f, untrained on the same examples %.4f%n",
+        trained, untrained);
+    assertTrue(trained < 0.85 * untrained, "steps 16–20: " + trained + " vs untrained " + untrained + ": " + l + " / " + base);
+    Path file = tmp.resolve("falls").resolve(LoraWriter.FILE_NAME);
+    assertEquals(file, r.finalModel());
+    assertFalse(Files.exists(tmp.resolve("falls/model")), "a LoRA run publishes the adapters, not a model");
+    assertArrayEquals(baseUnet, TrainerTest.unet(tmp.resolve("model")), "the base model's files are untouched");
+    ModelFolder folder = ModelFolder.open(tmp.resolve("model"), null);
+    try (LoraSource s = LoraSource.open(FolderSource.open(folder), List.of(new LoraSource.Spec(file, 1)))) {
+      assertEquals(LoraFile.Layout.DIFFUSERS, s.files().get(0).layout());
+      assertTrue(s.files().get(0).entries().stream().allMatch(e -> e.module().matches(".*\\.(to_[qkv]|to_out\\.0)")));
+    }
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      assertTrue(f.keys().stream().allMatch(k -> k.startsWith("unet.") && k.matches(".*\\.lora\\.(down|up)\\.weight")),
+          f.keys().toString());
+    }
+    // The checkpoint holds the adapters as a diffusers LoRA file and AdamW's state of the adapters only.
+    Path ckpt = tmp.resolve("falls/checkpoints/checkpoint-20");
+    assertTrue(Files.isRegularFile(ckpt.resolve(LoraWriter.FILE_NAME)));
+    assertFalse(Files.exists(ckpt.resolve("unet")));
+    try (SafetensorsFile opt = SafetensorsFile.open(ckpt.resolve("optimizer.safetensors"));
+        SafetensorsFile w = SafetensorsFile.open(file)) {
+      assertEquals(2 * w.keys().size(), opt.keys().size());
+    }
+  }
+
+  @Test
+  void resumeIsExactWithAccumulationCheckpointingEmaAndTheTextEncoder(@TempDir Path tmp) throws Exception {
+    NativeAssume.torch();
+    Trainer.Result straight = Trainer.train(options(tmp, "straight", 4), TrainerTest.QUIET);
+    TrainOptions first = options(tmp, "resumed", 2);
+    Trainer.train(first, TrainerTest.QUIET);
+    TrainOptions second = options(tmp, "resumed", 4);
+    second.resume = "latest";
+    Trainer.Result resumed = Trainer.train(second, TrainerTest.QUIET);
+    assertEquals(TrainerTest.losses(straight).subList(2, 4), TrainerTest.losses(resumed));
+    for (String f : List.of(LoraWriter.FILE_NAME, "pytorch_lora_weights_ema.safetensors", "optimizer.safetensors",
+        "text_encoder_optimizer.safetensors"))
+      assertArrayEquals(bytes(tmp.resolve("straight/checkpoints/checkpoint-4/" + f)),
+          bytes(tmp.resolve("resumed/checkpoints/checkpoint-4/" + f)), f);
+    assertArrayEquals(bytes(straight.finalModel()), bytes(resumed.finalModel()));
+    try (SafetensorsFile f = SafetensorsFile.open(straight.finalModel())) {
+      assertTrue(f.keys().stream().anyMatch(k -> k.startsWith("text_encoder.") && k.contains(".lora_linear_layer.")));
+    }
+    // Another rank, or a full fine-tune, cannot continue a LoRA checkpoint.
+    TrainOptions other = options(tmp, "resumed", 6);
+    other.resume = "latest";
+    other.loraRank = 3;
+    UserInputException e = assertThrows(UserInputException.class, () -> Trainer.train(other, TrainerTest.QUIET));
+    assertTrue(e.getMessage().contains("options differ") || e.getMessage().contains("--lora-rank"), e.getMessage());
+    TrainOptions full = options(tmp, "resumed", 6);
+    full.resume = "latest";
+    full.loraRank = 0;
+    e = assertThrows(UserInputException.class, () -> Trainer.train(full, TrainerTest.QUIET));
+    assertTrue(e.getMessage().contains("--lora-rank"), e.getMessage());
+  }
+
+  static TrainOptions options(Path tmp, String out, long steps) throws Exception {
+    TrainOptions o = lora(TrainerTest.options(tmp, out), 2);
+    o.loraAlpha = 3.0;
+    o.maxSteps = steps;
+    o.gradAccum = 2;
+    o.gradientCheckpointing = true;
+    o.ema = true;
+    o.emaDecay = 0.9;
+    o.trainTextEncoder = true;
+    o.checkpointEvery = 2;
+    return o;
+  }
+}
