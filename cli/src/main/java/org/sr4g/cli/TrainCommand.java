@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.sr4g.diffusion.ModelSources;
 import org.sr4g.diffusion.training.TrainOptions;
 import org.sr4g.diffusion.training.Trainer;
+import org.sr4g.diffusion.training.TrainingHooks;
 import org.sr4g.diffusion.training.distributed.DistributedFailure;
 import org.sr4g.diffusion.training.distributed.WorkerLauncher;
 import org.sr4g.diffusion.training.distributed.World;
@@ -178,7 +179,6 @@ final class TrainCommand implements Callable<Integer> {
     o.workers = workers;
     o.prefetch = prefetch;
     o.maxImagePixels = maxImagePixels;
-    o.haltAfterStep = haltAfterStep;
     lora.applyTo(o);
     PrintWriter w = spec.commandLine().getOut();
     Trainer.Listener progress = new Trainer.Listener() {
@@ -202,7 +202,7 @@ final class TrainCommand implements Callable<Integer> {
     };
     Trainer.Result r;
     try {
-      r = Trainer.train(o, progress);
+      r = Trainer.train(o, progress, haltAfter(haltAfterStep));
     } catch (DistributedFailure f) { // another rank failed or went missing: one line, exit 1
       spec.commandLine().getErr().println(spec.qualifiedName() + ": " + f.getMessage());
       spec.commandLine().getErr().flush();
@@ -216,5 +216,18 @@ final class TrainCommand implements Callable<Integer> {
     w.println((o.loraRank > 0 ? "LoRA: " : "model: ") + r.finalModel());
     w.flush();
     return 0;
+  }
+
+  /**
+   * {@code --halt-after-step N}: stops the JVM with {@code Runtime.halt} after step N (and its checkpoint, if one is
+   * due) — no cleanup, no shutdown hooks, like SIGKILL — to exercise crash recovery by hand. 0: off.
+   */
+  static TrainingHooks haltAfter(long step) {
+    return step <= 0 ? TrainingHooks.NONE : new TrainingHooks() {
+      @Override
+      public void afterStep(long s) {
+        if (s == step) Runtime.getRuntime().halt(137);
+      }
+    };
   }
 }

@@ -88,22 +88,4 @@ public final class TrainOptions {
   public int prefetch = 8;
   /** Images of more pixels are refused before decoding (Pillow's default limit). */
   public long maxImagePixels = ImagePrep.DEFAULT_MAX_PIXELS;
-  /**
-   * Test hook: after this optimizer step (and its checkpoint, if one is due) the JVM is stopped with
-   * {@code Runtime.halt} — no cleanup, no shutdown hooks, like SIGKILL — to exercise crash recovery. 0 = off.
-   */
-  public long haltAfterStep = 0;
-  /**
-   * Test hook: use the fp16 {@code GradScaler} without fp16, so that the CPU can exercise loss scaling, skipped steps
-   * and the scaler's checkpoint state (fp16 itself needs CUDA).
-   */
-  boolean testGradScaler = false;
-  /** Test hook: the initial loss scale of {@link #testGradScaler}'s scaler (torch's default 2^16 otherwise). */
-  float testGradScalerInitScale = 65536f;
-  /** Test hook: keep the frozen VAE and text encoder float32 under mixed precision (the behaviour before they were cast). */
-  boolean testFrozenF32 = false;
-  /** Test hook: sees the model right after it is loaded (to check the components' dtypes). */
-  java.util.function.Consumer<org.sr4g.diffusion.DiffusersModel> testLoaded = null;
-  /** Test hook: after the backward passes of these steps one gradient is made non-finite (an fp16 overflow stand-in). */
-  java.util.Set<Long> testInfGradSteps = java.util.Set.of();
 }

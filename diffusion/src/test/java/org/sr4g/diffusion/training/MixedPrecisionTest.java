@@ -133,17 +133,14 @@ class MixedPrecisionTest {
     Trainer.Result fp32 = Trainer.train(f, TrainerTest.QUIET);
     TrainOptions c = TrainerTest.options(tmp, "clean");
     c.checkpointEvery = 0;
-    c.testGradScaler = true;
-    Trainer.Result clean = Trainer.train(c, TrainerTest.QUIET);
+    Trainer.Result clean = Trainer.train(c, TrainerTest.QUIET, new TestHooks().gradScaler());
     assertEquals(TrainerTest.losses(fp32), TrainerTest.losses(clean), "scale 65536 then unscale is exact");
     assertArrayEquals(TrainerTest.unet(fp32.finalModel()), TrainerTest.unet(clean.finalModel()));
     for (Trainer.StepMetrics m : clean.metrics()) assertEquals(65536.0, m.lossScale());
 
     TrainOptions o = TrainerTest.options(tmp, "inf");
     o.checkpointEvery = 1;
-    o.testGradScaler = true;
-    o.testInfGradSteps = java.util.Set.of(2L);
-    Trainer.Result r = Trainer.train(o, TrainerTest.QUIET);
+    Trainer.Result r = Trainer.train(o, TrainerTest.QUIET, new TestHooks().gradScaler().infGradAt(2L));
     List<Trainer.StepMetrics> ms = r.metrics();
     assertEquals(List.of(false, true, false, false), ms.stream().map(Trainer.StepMetrics::skipped).toList());
     assertEquals(List.of(0L, 1L, 1L, 1L), ms.stream().map(Trainer.StepMetrics::skippedSteps).toList());
@@ -172,10 +169,8 @@ class MixedPrecisionTest {
     for (String from : List.of("checkpoint-1", "checkpoint-3")) {
       TrainOptions res = TrainerTest.options(tmp, "inf");
       res.checkpointEvery = 1;
-      res.testGradScaler = true;
-      res.testInfGradSteps = java.util.Set.of(2L);
       res.resume = ck.resolve(from).toString();
-      Trainer.Result rr = Trainer.train(res, TrainerTest.QUIET);
+      Trainer.Result rr = Trainer.train(res, TrainerTest.QUIET, new TestHooks().gradScaler().infGradAt(2L));
       int k = Integer.parseInt(from.substring(from.length() - 1));
       assertEquals(TrainerTest.losses(r).subList(k, 4), TrainerTest.losses(rr), from);
       assertEquals(ms.subList(k, 4).stream().map(Trainer.StepMetrics::lossScale).toList(),
@@ -197,9 +192,7 @@ class MixedPrecisionTest {
     TrainOptions o = TrainerTest.options(tmp, "te-inf");
     o.checkpointEvery = 1;
     o.trainTextEncoder = true;
-    o.testGradScaler = true;
-    o.testInfGradSteps = java.util.Set.of(2L);
-    Trainer.Result r = Trainer.train(o, TrainerTest.QUIET);
+    Trainer.Result r = Trainer.train(o, TrainerTest.QUIET, new TestHooks().gradScaler().infGradAt(2L));
     assertEquals(List.of(false, true, false, false), r.metrics().stream().map(Trainer.StepMetrics::skipped).toList());
     Path ck = tmp.resolve("te-inf/checkpoints");
     byte[][] te = new byte[4][];
@@ -252,12 +245,10 @@ class MixedPrecisionTest {
     TrainOptions o = TrainerTest.options(tmp, "underflow");
     o.maxSteps = 40;
     o.checkpointEvery = 5;
-    o.testGradScaler = true;
-    o.testGradScalerInitScale = Float.MIN_NORMAL;
     java.util.Set<Long> all = new java.util.HashSet<>();
     for (long k = 1; k <= 40; k++) all.add(k);
-    o.testInfGradSteps = all;
-    UserInputException e = assertThrows(UserInputException.class, () -> Trainer.train(o, TrainerTest.QUIET));
+    UserInputException e = assertThrows(UserInputException.class, 
+        () -> Trainer.train(o, TrainerTest.QUIET, new TestHooks().gradScaler(Float.MIN_NORMAL).infGradAt(all)));
     assertTrue(e.getMessage().contains("the loss scale fell to 0 after 24 skipped steps")
         && e.getMessage().contains("at step 24"), e.getMessage());
     List<Path> written;
@@ -271,15 +262,13 @@ class MixedPrecisionTest {
     TrainOptions ok = TrainerTest.options(tmp, "scaled");
     ok.checkpointEvery = 1;
     ok.maxSteps = 1;
-    ok.testGradScaler = true;
-    Trainer.train(ok, TrainerTest.QUIET);
+    Trainer.train(ok, TrainerTest.QUIET, new TestHooks().gradScaler());
     Path state = tmp.resolve("scaled/checkpoints/checkpoint-1/state.json");
     Files.writeString(state, Files.readString(state).replaceFirst("\"scale\"\\s*:\\s*[0-9.eE+]+", "\"scale\" : 0.0"));
     TrainOptions res = TrainerTest.options(tmp, "scaled");
     res.maxSteps = 2;
-    res.testGradScaler = true;
     res.resume = "latest";
-    e = assertThrows(UserInputException.class, () -> Trainer.train(res, TrainerTest.QUIET));
+    e = assertThrows(UserInputException.class, () -> Trainer.train(res, TrainerTest.QUIET, new TestHooks().gradScaler()));
     assertTrue(e.getMessage().contains("bad grad_scaler state"), e.getMessage());
   }
 
@@ -297,9 +286,8 @@ class MixedPrecisionTest {
       o.checkpointEvery = 0;
       o.maxSteps = 1;
       o.mixedPrecision = "bf16";
-      o.testFrozenF32 = true;
       o.trainTextEncoder = k == 0;
-      first[k] = TrainerTest.losses(Trainer.train(o, TrainerTest.QUIET)).get(0);
+      first[k] = TrainerTest.losses(Trainer.train(o, TrainerTest.QUIET, new TestHooks().frozenF32())).get(0);
     }
     assertNotEquals(first[1], first[0], "the trained encoder's forward ran in bf16");
     assertEquals(first[1], first[0], 0.02 * Math.abs(first[1]));
@@ -369,29 +357,28 @@ class MixedPrecisionTest {
     Dtypes[] seen = new Dtypes[1];
     List<String> messages = new ArrayList<>();
     Trainer.Listener listener = TrainerTest.messagesInto(messages);
+    java.util.function.Consumer<org.sr4g.diffusion.DiffusersModel> look = m -> seen[0] = Dtypes.of(m);
     java.util.function.Function<String, TrainOptions> bf16 = out -> {
       try {
         TrainOptions o = TrainerTest.options(tmp, out);
         o.mixedPrecision = "bf16";
-        o.testLoaded = m -> seen[0] = Dtypes.of(m);
         return o;
       } catch (Exception e) {
         throw new RuntimeException(e);
       }
     };
     TrainOptions f32Frozen = bf16.apply("frozen-f32");
-    f32Frozen.testFrozenF32 = true;
-    List<Double> ref = TrainerTest.losses(Trainer.train(f32Frozen, listener));
+    List<Double> ref = TrainerTest.losses(Trainer.train(f32Frozen, listener, new TestHooks().frozenF32().loaded(look)));
     assertEquals(new Dtypes(java.util.Set.of(DType.F32), java.util.Set.of(DType.F32), java.util.Set.of(DType.F32)), seen[0]);
     assertTrue(messages.isEmpty(), messages.toString());
 
     long live = Torch.liveTensors();
-    Trainer.Result a = Trainer.train(bf16.apply("a"), listener);
+    Trainer.Result a = Trainer.train(bf16.apply("a"), listener, new TestHooks().loaded(look));
     assertEquals(live, Torch.liveTensors(), "no native handle leaked");
     assertEquals(new Dtypes(java.util.Set.of(DType.BF16), java.util.Set.of(DType.F32), java.util.Set.of(DType.BF16)), seen[0]);
     assertTrue(messages.contains("mixed precision: the frozen VAE and text encoder in bf16, the UNet float32"),
         messages.toString());
-    Trainer.Result b = Trainer.train(bf16.apply("b"), TrainerTest.QUIET);
+    Trainer.Result b = Trainer.train(bf16.apply("b"), TrainerTest.QUIET, new TestHooks().loaded(look));
     List<Double> l = TrainerTest.losses(a);
     assertEquals(l, TrainerTest.losses(b), "deterministic");
     assertArrayEquals(TrainerTest.unet(a.finalModel()), TrainerTest.unet(b.finalModel()));
@@ -409,10 +396,10 @@ class MixedPrecisionTest {
     // Resume: 2 + 2 steps equal 4 straight.
     TrainOptions first = bf16.apply("resumed");
     first.maxSteps = 2;
-    Trainer.Result r1 = Trainer.train(first, TrainerTest.QUIET);
+    Trainer.Result r1 = Trainer.train(first, TrainerTest.QUIET, new TestHooks().loaded(look));
     TrainOptions second = bf16.apply("resumed");
     second.resume = "latest";
-    Trainer.Result r2 = Trainer.train(second, TrainerTest.QUIET);
+    Trainer.Result r2 = Trainer.train(second, TrainerTest.QUIET, new TestHooks().loaded(look));
     List<Double> joined = new ArrayList<>(TrainerTest.losses(r1));
     joined.addAll(TrainerTest.losses(r2));
     assertEquals(l, joined);
@@ -422,7 +409,7 @@ class MixedPrecisionTest {
     TrainOptions te = bf16.apply("te");
     te.trainTextEncoder = true;
     te.maxSteps = 1;
-    for (Trainer.StepMetrics m : Trainer.train(te, TrainerTest.QUIET).metrics()) assertTrue(Double.isFinite(m.loss()));
+    for (Trainer.StepMetrics m : Trainer.train(te, TrainerTest.QUIET, new TestHooks().loaded(look)).metrics()) assertTrue(Double.isFinite(m.loss()));
     assertEquals(new Dtypes(java.util.Set.of(DType.F32), java.util.Set.of(DType.F32), java.util.Set.of(DType.BF16)), seen[0]);
   }
 }
