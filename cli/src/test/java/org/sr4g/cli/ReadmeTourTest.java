@@ -44,6 +44,7 @@ class ReadmeTourTest {
     }
     for (String f : List.of("try/tiny-model/model_index.json", "try/images/0_1.png", "try/run/model/unet/config.json",
         "try/cache/index.json", "try/run-cached/model/unet/diffusion_pytorch_model.safetensors", "try/tuned/0_0.png",
+        "try/lora/pytorch_lora_weights.safetensors",
         "try/eval/metrics.json"))
       assertTrue(Files.isRegularFile(tmp.resolve(f)), f);
     assertEquals(5, Files.readAllLines(tmp.resolve("try/run/metrics.jsonl")).size(), "train --max-steps 5");
