@@ -101,6 +101,31 @@ class LoraTrainCommandTest {
         Files.readAllBytes(tmp.resolve("model").resolve(unet))));
   }
 
+  /**
+   * From a latent cache, with caption dropout, Min-SNR and validation of the EMA adapters: the LoRA run goes through
+   * the same paths as the full fine-tune (a grid per validation, the adapters published).
+   */
+  @Test
+  void fromTheCacheWithDropoutMinSnrAndValidation(@TempDir Path tmp) throws Exception {
+    NativeAssume.torch();
+    TrainCommandTest.setup(tmp);
+    CliRun r = CliRun.of("cache", "--model", tmp.resolve("model").toString(), "--data", tmp.resolve("train.jsonl").toString(),
+        "--images", tmp.resolve("images").toString(), "--out", tmp.resolve("cache").toString(), "--resolution", "16");
+    assertEquals(0, r.code(), r.out() + r.err());
+    r = CliRun.of("train", "--model", tmp.resolve("model").toString(), "--cache", tmp.resolve("cache").toString(), "--out",
+        tmp.resolve("c").toString(), "--resolution", "16", "--batch-size", "2", "--max-steps", "3", "--lr", "1e-2",
+        "--lora-rank", "2", "--lora-targets", "to_k,to_v,proj_in", "--caption-dropout", "0.5", "--snr-gamma", "5",
+        "--ema", "--validation-prompts", "a cat to the left of a dog", "--validation-every", "2", "--validation-steps", "2");
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("validation (EMA weights): "), r.out());
+    for (String f : List.of("validation/step-2.png", "validation/step-3.png", LoraWriter.FILE_NAME))
+      assertTrue(Files.isRegularFile(tmp.resolve("c").resolve(f)), f);
+    try (SafetensorsFile f = SafetensorsFile.open(tmp.resolve("c").resolve(LoraWriter.FILE_NAME))) {
+      assertTrue(f.keys().stream().anyMatch(k -> k.endsWith(".proj_in.lora_A.weight")), f.keys().toString());
+      assertTrue(f.keys().stream().noneMatch(k -> k.contains(".to_q.")), f.keys().toString());
+    }
+  }
+
   @Test
   void loraMistakesAreOneLine(@TempDir Path tmp) throws Exception {
     NativeAssume.torch();
