@@ -30,7 +30,9 @@ import picocli.CommandLine.Spec;
         + " latest), metrics in OUT/metrics.jsonl, and at the end OUT/model: the input folder with the UNet (and a"
         + " trained text encoder) replaced. Horizontal"
         + " flips are off by default; --random-flip swaps 'to the left of' / 'to the right of' in the caption of a"
-        + " flipped image. The flag names of diffusers' train_text_to_image.py are accepted too (--train_batch_size,"
+        + " flipped image. With --lora-rank R only rank-R LoRA adapters are trained (base weights frozen) and OUT gets"
+        + " pytorch_lora_weights.safetensors (diffusers' layout) instead of OUT/model."
+        + " The flag names of diffusers' train_text_to_image.py are accepted too (--train_batch_size,"
         + " --learning_rate, --max_train_steps, …; table in docs/training.md). Details: docs/training.md.",
     footer = {
       "",

@@ -38,9 +38,15 @@ class DistributedTrainerTest {
   }
 
   private static List<Trainer.Result> twoRanks(Path tmp, String out, boolean sync) throws Exception {
+    return onTwoRanks(tmp, out, sync, () -> options(tmp, out, 2));
+  }
+
+  /** The run {@code options} gives, on two ranks on threads, rendezvous in a FileStore named after {@code out}. */
+  static List<Trainer.Result> onTwoRanks(Path tmp, String out, boolean sync,
+      java.util.concurrent.Callable<TrainOptions> options) throws Exception {
     return OnRanks.run(2, rank -> {
       try {
-        TrainOptions o = options(tmp, out, 2);
+        TrainOptions o = options.call();
         o.distributed = new DistributedOptions(new World(rank, rank, 2, 2, null, 0), "file://" + tmp.resolve(out + ".store"),
             Duration.ofSeconds(120), sync);
         return Trainer.train(o, TrainerTest.QUIET);

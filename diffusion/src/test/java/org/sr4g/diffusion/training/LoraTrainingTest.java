@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,10 +19,7 @@ import org.sr4g.diffusion.FolderSource;
 import org.sr4g.diffusion.ModelFolder;
 import org.sr4g.diffusion.safetensors.SafetensorsFile;
 import org.sr4g.diffusion.safetensors.SafetensorsDiff;
-import org.sr4g.diffusion.training.distributed.DistributedOptions;
-import org.sr4g.diffusion.training.distributed.World;
 import org.sr4g.torch.NativeAssume;
-import org.sr4g.torch.OnRanks;
 import org.sr4g.torch.Torch;
 
 /**
@@ -45,33 +41,16 @@ class LoraTrainingTest {
   @Test
   void adaptersTrainTheLossFallsAndTheBaseIsUntouched(@TempDir Path tmp) throws Exception {
     NativeAssume.torch();
-    TrainOptions o = lora(TrainerTest.options(tmp, "falls"), 4);
-    o.maxSteps = 20;
-    o.batchSize = 4;
-    o.lr = 3e-2;
-    o.lrScheduler = "constant";
-    o.lrWarmupSteps = 0;
-    o.randomFlip = false;
-    o.randomCrop = false;
+    TrainOptions o = twentySteps(tmp, "falls", 3e-2);
     o.checkpointEvery = 10;
-    o.seed = 1;
     byte[] baseUnet = TrainerTest.unet(tmp.resolve("model"));
     long live = Torch.liveTensors();
     Trainer.Result r = Trainer.train(o, TrainerTest.QUIET);
     assertEquals(live, Torch.liveTensors(), "every native handle of the run freed");
     // The same run with a learning rate too small to move anything: the same data, noise and timesteps, so its losses
     // are what the untrained model gives on exactly those examples.
-    TrainOptions frozen = lora(TrainerTest.options(tmp, "frozen"), 4);
-    frozen.maxSteps = 20;
-    frozen.batchSize = 4;
-    frozen.lrScheduler = "constant";
-    frozen.lrWarmupSteps = 0;
-    frozen.randomFlip = false;
-    frozen.randomCrop = false;
-    frozen.checkpointEvery = 0;
-    frozen.seed = 1;
-    frozen.lr = 1e-12;
-    List<Double> l = TrainerTest.losses(r), base = TrainerTest.losses(Trainer.train(frozen, TrainerTest.QUIET));
+    List<Double> l = TrainerTest.losses(r);
+    List<Double> base = TrainerTest.losses(Trainer.train(twentySteps(tmp, "frozen", 1e-12), TrainerTest.QUIET));
     assertEquals(base.get(0), l.get(0), "step 1: B = 0, the adapters start at the base model's output");
     double trained = l.subList(15, 20).stream().mapToDouble(x -> x).average().orElseThrow();
     double untrained = base.subList(15, 20).stream().mapToDouble(x -> x).average().orElseThrow();
@@ -99,6 +78,21 @@ class LoraTrainingTest {
         SafetensorsFile w = SafetensorsFile.open(file)) {
       assertEquals(2 * w.keys().size(), opt.keys().size());
     }
+  }
+
+  /** Rank 4, 20 steps of batch 4 at a constant {@code lr}, no flips or crops, seed 1, a checkpoint at the end. */
+  static TrainOptions twentySteps(Path tmp, String out, double lr) throws Exception {
+    TrainOptions o = lora(TrainerTest.options(tmp, out), 4);
+    o.maxSteps = 20;
+    o.batchSize = 4;
+    o.lr = lr;
+    o.lrScheduler = "constant";
+    o.lrWarmupSteps = 0;
+    o.randomFlip = false;
+    o.randomCrop = false;
+    o.checkpointEvery = 0;
+    o.seed = 1;
+    return o;
   }
 
   @Test
@@ -178,7 +172,7 @@ class LoraTrainingTest {
    * Two ranks on threads (Gloo, a FileStore) train the adapters as one process with the global batch: DDP's Reducer is
    * put on the trained parameters, which are the adapters only — a frozen base weight in it would get no gradient,
    * which the Reducer reports as an error after the backward — the losses agree within 1e-6 relative and the adapters
- * far closer than without the all-reduce.
+   * far closer than without the all-reduce.
    */
   @Test
   void twoRanksTrainTheAdaptersAsOneProcess(@TempDir Path tmp) throws Exception {
@@ -200,16 +194,7 @@ class LoraTrainingTest {
   }
 
   private static List<Trainer.Result> twoRanks(Path tmp, String out, boolean sync) throws Exception {
-    return OnRanks.run(2, rank -> {
-      try {
-        TrainOptions o = ddp(tmp, out, 2);
-        o.distributed = new DistributedOptions(new World(rank, rank, 2, 2, null, 0), "file://" + tmp.resolve(out + ".store"),
-            Duration.ofSeconds(120), sync);
-        return Trainer.train(o, TrainerTest.QUIET);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    return DistributedTrainerTest.onTwoRanks(tmp, out, sync, () -> ddp(tmp, out, 2));
   }
 
   static TrainOptions ddp(Path tmp, String out, int batch) throws Exception {
