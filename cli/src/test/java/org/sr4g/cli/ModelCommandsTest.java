@@ -153,10 +153,12 @@ class ModelCommandsTest {
     r = CliRun.of("train", "--model", file.toString(), "--data", "x.jsonl", "--images", "x", "--out", tmp.resolve("t").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("sr4g convert --model " + file), r.err());
+    // A .ckpt goes to the restricted PyTorch reader: a file that is not a PyTorch zip archive is one line naming it.
     Path ckpt = Files.writeString(tmp.resolve("model.ckpt"), "not read");
     r = CliRun.of(sample(ckpt.toString(), tmp.resolve("c")));
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("not supported yet"), r.err());
+    assertTrue(r.err().contains(ckpt + ": 8 bytes is too short for a zip archive") && r.err().strip().lines().count() == 1,
+        r.err());
   }
 
   @Test
