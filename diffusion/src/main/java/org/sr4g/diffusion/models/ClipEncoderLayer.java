@@ -1,6 +1,7 @@
 package org.sr4g.diffusion.models;
 
 import org.sr4g.UserInputException;
+import org.sr4g.torch.Nn;
 import org.sr4g.torch.Tensor;
 
 /**
@@ -46,7 +47,7 @@ public final class ClipEncoderLayer {
    */
   public Tensor forward(Tensor x, Tensor mask, boolean causal) {
     Tensor h = layerNorm1.forward(x);
-    Tensor a = Attention.multiHead(qProj.forward(h), kProj.forward(h), vProj.forward(h), heads, mask, causal);
+    Tensor a = Nn.multiHeadAttention(qProj.forward(h), kProj.forward(h), vProj.forward(h), heads, mask, causal);
     x = x.add(outProj.forward(a));
     Tensor m = fc1.forward(layerNorm2.forward(x));
     m = quickGelu ? m.mul(m.mul(1.702).sigmoid()) : m.gelu();
