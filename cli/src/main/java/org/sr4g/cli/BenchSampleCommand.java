@@ -66,7 +66,7 @@ final class BenchSampleCommand implements Callable<Integer> {
       Path dir = model != null ? model : RandomModelFolder.write(tmp, bench.seed);
       PrintWriter o = spec.commandLine().getOut();
       try (DiffusersModel m = DiffusersModel.load(dir, null, dev, dt)) {
-        int res = bench.resolve(m.folder().defaultResolution());
+        int res = bench.resolve(m.defaultResolution());
         o.println(bench.describe((model != null ? "model " + model : "tiny random model") + ", dtype " + dtype + ", " + n + " images per round, "
             + repeats + " round(s)", res, bench.steps + " sampler steps per image, " + bench.warmup + " warm-up image(s)"));
         o.println("conv_packing: " + m.packForInference());

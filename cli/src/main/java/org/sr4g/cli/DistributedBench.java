@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.sr4g.UserInputException;
+import org.sr4g.diffusion.models.BuiltInUNets;
 import org.sr4g.diffusion.training.TrainBench;
 import org.sr4g.diffusion.training.distributed.World;
 import org.sr4g.torch.Device;
@@ -76,7 +77,8 @@ final class DistributedBench {
     long bytes = many.getFirst().get("gradient_bytes").asLong();
     w.println(String.format(Locale.ROOT, "bench train: shape %s (%,d parameters), batch %d per process, res %d, device"
         + " %s, %d timed steps per run, medians of %d run(s); %d cores, %d compute thread(s) in every process",
-        t.shape, many.getFirst().get("parameters").asLong(), t.batch, t.res, t.device, t.steps, t.repeats,
+        t.bench.shape, many.getFirst().get("parameters").asLong(), t.bench.batch,
+        t.bench.resolve(BuiltInUNets.defaultResolution(t.bench.shape)), t.bench.device, t.bench.steps, t.repeats,
         Runtime.getRuntime().availableProcessors(), threadsPerProcess()));
     w.println(String.format(Locale.ROOT, "1 process:   step %.1f ms, %.2f images/s", ms1, ips1));
     w.println(String.format(Locale.ROOT, "%d processes: step %.1f ms, %.2f images/s, scaling efficiency %.2f"

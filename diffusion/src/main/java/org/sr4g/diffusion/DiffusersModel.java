@@ -87,6 +87,11 @@ public final class DiffusersModel implements AutoCloseable {
     return load(source, device, dtype, dtype, dtype);
   }
 
+  /** The model's own image size: the UNet's {@code sample_size} times the VAE's factor, as diffusers' pipelines. */
+  public int defaultResolution() {
+    return ModelFolder.defaultResolution(unet.config(), vae.config());
+  }
+
   /** The folder the model was loaded from; null when it came from another {@link ModelSource}. */
   public ModelFolder folder() {
     return folder;

@@ -195,7 +195,12 @@ public final class ModelFolder {
    * UNet's {@code sample_size} × the VAE factor 2^(VAE blocks − 1) (512 for SD 1.5, 768 for SD 2.1-v).
    */
   public int defaultResolution() {
-    return unetConfig().sampleSize() << (vaeConfig().blockOutChannels().size() - 1);
+    return defaultResolution(unetConfig(), vaeConfig());
+  }
+
+  /** {@code sample_size} × the VAE's downsampling factor (2^(blocks-1)): the image size a model was trained at. */
+  static int defaultResolution(UNetConfig unet, AutoencoderKlConfig vae) {
+    return unet.sampleSize() << (vae.blockOutChannels().size() - 1);
   }
 
   public AutoencoderKlConfig vaeConfig() {
