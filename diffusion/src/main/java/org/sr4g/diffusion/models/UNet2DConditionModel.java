@@ -115,31 +115,17 @@ public final class UNet2DConditionModel implements AutoCloseable {
    */
   public static UNet2DConditionModel load(UNetConfig config, Weights weights, Device device, DType dtype,
       Map<String, ? extends LayerAdapter> adapters) {
-    ParamLoader.failOn("UNet weights (" + weights.source() + ")", check(config, weights));
-    Params params = new Params();
-    try {
-      ParamLoader p = ParamLoader.loading(weights, device, dtype, params).withAdapters(adapters);
-      UNet2DConditionModel m = new UNet2DConditionModel(config, params, p);
-      p.requireAdaptersUsed("UNet");
-      return m;
-    } catch (RuntimeException e) {
-      params.close();
-      throw e;
-    }
+    return ParamLoader.load("UNet", config, weights, device, dtype, adapters, UNet2DConditionModel::new);
   }
 
   /** Every parameter key of this config with its shape, in module order (the checkpoint layout it loads). */
   public static Map<String, long[]> parameterShapes(UNetConfig config) {
-    ParamLoader p = ParamLoader.checking(ParamLoader.NONE);
-    new UNet2DConditionModel(config, null, p);
-    return p.expectedShapes();
+    return ParamLoader.shapes(config, UNet2DConditionModel::new);
   }
 
   /** The weight problems of {@code weights} for this config (empty when it loads); reads no tensor data. */
   public static List<String> check(UNetConfig config, Weights weights) {
-    ParamLoader p = ParamLoader.checking(weights);
-    new UNet2DConditionModel(config, null, p);
-    return p.problems();
+    return ParamLoader.problems(config, weights, UNet2DConditionModel::new);
   }
 
   public UNetConfig config() {
