@@ -64,34 +64,34 @@ const char* set_error(const char* msg) {
 
 at::ScalarType dtype_of(int32_t code) {
   switch (code) {
-    case 0: return at::kFloat;
-    case 1: return at::kHalf;
-    case 2: return at::kBFloat16;
-    case 3: return at::kLong;
-    case 4: return at::kBool;
+    case SR4G_DTYPE_F32: return at::kFloat;
+    case SR4G_DTYPE_F16: return at::kHalf;
+    case SR4G_DTYPE_BF16: return at::kBFloat16;
+    case SR4G_DTYPE_I64: return at::kLong;
+    case SR4G_DTYPE_BOOL: return at::kBool;
   }
   throw std::invalid_argument("unknown dtype code " + std::to_string(code));
 }
 
 int32_t code_of(at::ScalarType t) {
   switch (t) {
-    case at::kFloat: return 0;
-    case at::kHalf: return 1;
-    case at::kBFloat16: return 2;
-    case at::kLong: return 3;
-    case at::kBool: return 4;
+    case at::kFloat: return SR4G_DTYPE_F32;
+    case at::kHalf: return SR4G_DTYPE_F16;
+    case at::kBFloat16: return SR4G_DTYPE_BF16;
+    case at::kLong: return SR4G_DTYPE_I64;
+    case at::kBool: return SR4G_DTYPE_BOOL;
     default: return 100 + static_cast<int32_t>(t);  // a dtype Java has no name for (e.g. from an op); Java reports it
   }
 }
 
 at::Device device_of(int32_t code) {
-  if (code == -1) return at::Device(at::kCPU);
+  if (code == SR4G_DEVICE_CPU) return at::Device(at::kCPU);
   if (code >= 0) return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(code));
   throw std::invalid_argument("unknown device code " + std::to_string(code));
 }
 
 int32_t code_of(const at::Device& d) {
-  if (d.is_cpu()) return -1;
+  if (d.is_cpu()) return SR4G_DEVICE_CPU;
   if (d.is_cuda()) return d.has_index() ? d.index() : 0;
   return -100;
 }
@@ -114,6 +114,31 @@ sr4g_err sr4g_threads(int32_t* intra_op, int32_t* inter_op) {
   SR4G_TRY
   *intra_op = at::get_num_threads();
   *inter_op = at::get_num_interop_threads();
+  SR4G_END
+}
+
+#define SR4G_NAME_CASE_(name, code) \
+  case code: *out = #name; break;
+sr4g_err sr4g_code_name(int32_t list, int32_t code, const char** out) {
+  SR4G_TRY
+  *out = nullptr;
+  switch (list) {
+    case SR4G_LIST_DTYPE: switch (code) { SR4G_DTYPES(SR4G_NAME_CASE_) } break;
+    case SR4G_LIST_UNARY: switch (code) { SR4G_UNARY_OPS(SR4G_NAME_CASE_) } break;
+    case SR4G_LIST_BINARY: switch (code) { SR4G_BINARY_OPS(SR4G_NAME_CASE_) } break;
+    case SR4G_LIST_SCALAR: switch (code) { SR4G_SCALAR_OPS(SR4G_NAME_CASE_) } break;
+    case SR4G_LIST_REDUCE: switch (code) { SR4G_REDUCE_OPS(SR4G_NAME_CASE_) } break;
+    default: throw std::invalid_argument("unknown code list " + std::to_string(list));
+  }
+  SR4G_END
+}
+#undef SR4G_NAME_CASE_
+
+sr4g_err sr4g_special_codes(int32_t* dtype_keep, int32_t* device_cpu, int32_t* device_keep) {
+  SR4G_TRY
+  *dtype_keep = SR4G_DTYPE_KEEP;
+  *device_cpu = SR4G_DEVICE_CPU;
+  *device_keep = SR4G_DEVICE_KEEP;
   SR4G_END
 }
 
@@ -163,9 +188,9 @@ sr4g_err sr4g_info(sr4g_t t, int64_t* ndim, int64_t* dims, int32_t* dtype, int32
 sr4g_err sr4g_from_data(const void* data, const int64_t* shape, int64_t ndim, int32_t dtype, int32_t device, sr4g_t* out) {
   SR4G_TRY
   // Copy out of the Java-owned memory at once: the tensor must not alias memory whose lifetime Java controls.
-  at::Tensor cpu = at::empty(ints(shape, ndim), options(dtype, -1));
+  at::Tensor cpu = at::empty(ints(shape, ndim), options(dtype, SR4G_DEVICE_CPU));
   std::memcpy(cpu.data_ptr(), data, cpu.nbytes());
-  *out = wrap(device == -1 ? std::move(cpu) : cpu.to(device_of(device)));
+  *out = wrap(device == SR4G_DEVICE_CPU ? std::move(cpu) : cpu.to(device_of(device)));
   SR4G_END
 }
 
@@ -227,32 +252,32 @@ sr4g_err sr4g_item(sr4g_t t, double* out) {
   SR4G_END
 }
 
-// Op codes: keep in sync with org.sr4g.torch.Op.
+// The op codes are the lists of sr4g_torch.h (SR4G_UNARY_OPS …).
 sr4g_err sr4g_unary(int32_t op, sr4g_t a_, sr4g_t* out) {
   SR4G_TRY
   const at::Tensor& a = T(a_);
   at::Tensor r;
   switch (op) {
-    case 0: r = a.neg(); break;
-    case 1: r = at::exp(a); break;
-    case 2: r = at::sqrt(a); break;
-    case 3: r = at::sin(a); break;
-    case 4: r = at::cos(a); break;
-    case 5: r = at::silu(a); break;
-    case 6: r = at::gelu(a); break;
-    case 7: r = at::gelu(a, "tanh"); break;
-    case 8: r = at::sigmoid(a); break;
-    case 9: r = a.contiguous(); break;
-    case 10: r = at::relu(a); break;
-    case 11: r = at::tanh(a); break;
-    case 12: r = at::log(a); break;
-    case 13: r = at::abs(a); break;
-    case 14: r = at::sum(a); break;
-    case 15: r = at::mean(a); break;
-    case 16: r = a.detach(); break;
-    case 17: r = a.clone(); break;
-    case 18: r = at::rsqrt(a); break;
-    case 19: r = a.square(); break;
+    case SR4G_UNARY_NEG: r = a.neg(); break;
+    case SR4G_UNARY_EXP: r = at::exp(a); break;
+    case SR4G_UNARY_SQRT: r = at::sqrt(a); break;
+    case SR4G_UNARY_SIN: r = at::sin(a); break;
+    case SR4G_UNARY_COS: r = at::cos(a); break;
+    case SR4G_UNARY_SILU: r = at::silu(a); break;
+    case SR4G_UNARY_GELU: r = at::gelu(a); break;
+    case SR4G_UNARY_GELU_TANH: r = at::gelu(a, "tanh"); break;
+    case SR4G_UNARY_SIGMOID: r = at::sigmoid(a); break;
+    case SR4G_UNARY_CONTIGUOUS: r = a.contiguous(); break;
+    case SR4G_UNARY_RELU: r = at::relu(a); break;
+    case SR4G_UNARY_TANH: r = at::tanh(a); break;
+    case SR4G_UNARY_LOG: r = at::log(a); break;
+    case SR4G_UNARY_ABS: r = at::abs(a); break;
+    case SR4G_UNARY_SUM: r = at::sum(a); break;
+    case SR4G_UNARY_MEAN: r = at::mean(a); break;
+    case SR4G_UNARY_DETACH: r = a.detach(); break;
+    case SR4G_UNARY_CLONE: r = a.clone(); break;
+    case SR4G_UNARY_RSQRT: r = at::rsqrt(a); break;
+    case SR4G_UNARY_SQUARE: r = a.square(); break;
     default: throw std::invalid_argument("unknown unary op " + std::to_string(op));
   }
   *out = wrap(std::move(r));
@@ -265,14 +290,14 @@ sr4g_err sr4g_binary(int32_t op, sr4g_t a_, sr4g_t b_, sr4g_t* out) {
   const at::Tensor& b = T(b_);
   at::Tensor r;
   switch (op) {
-    case 0: r = a.add(b); break;
-    case 1: r = a.sub(b); break;
-    case 2: r = a.mul(b); break;
-    case 3: r = a.div(b); break;
-    case 4: r = at::matmul(a, b); break;
-    case 5: r = at::bmm(a, b); break;
-    case 6: r = at::mse_loss(a, b); break;  // mean reduction, as torch.nn.functional.mse_loss
-    case 7: r = at::pow(a, b); break;
+    case SR4G_BINARY_ADD: r = a.add(b); break;
+    case SR4G_BINARY_SUB: r = a.sub(b); break;
+    case SR4G_BINARY_MUL: r = a.mul(b); break;
+    case SR4G_BINARY_DIV: r = a.div(b); break;
+    case SR4G_BINARY_MATMUL: r = at::matmul(a, b); break;
+    case SR4G_BINARY_BMM: r = at::bmm(a, b); break;
+    case SR4G_BINARY_MSE_LOSS: r = at::mse_loss(a, b); break;  // mean reduction, as torch.nn.functional.mse_loss
+    case SR4G_BINARY_POW: r = at::pow(a, b); break;
     default: throw std::invalid_argument("unknown binary op " + std::to_string(op));
   }
   *out = wrap(std::move(r));
@@ -284,12 +309,12 @@ sr4g_err sr4g_scalar(int32_t op, sr4g_t a_, double s, sr4g_t* out) {
   const at::Tensor& a = T(a_);
   at::Tensor r;
   switch (op) {
-    case 0: r = a.add(s); break;
-    case 1: r = a.sub(s); break;
-    case 2: r = a.mul(s); break;
-    case 3: r = a.div(s); break;
-    case 4: r = at::pow(a, s); break;
-    case 5: r = a.neg().add(s); break;  // s - a
+    case SR4G_SCALAR_ADD: r = a.add(s); break;
+    case SR4G_SCALAR_SUB: r = a.sub(s); break;
+    case SR4G_SCALAR_MUL: r = a.mul(s); break;
+    case SR4G_SCALAR_DIV: r = a.div(s); break;
+    case SR4G_SCALAR_POW: r = at::pow(a, s); break;
+    case SR4G_SCALAR_RSUB: r = a.neg().add(s); break;  // s - a
     default: throw std::invalid_argument("unknown scalar op " + std::to_string(op));
   }
   *out = wrap(std::move(r));
@@ -309,8 +334,8 @@ sr4g_err sr4g_reduce(int32_t op, sr4g_t a, const int64_t* dims, int64_t ndims, i
   SR4G_TRY
   at::IntArrayRef d = ints(dims, ndims);
   switch (op) {
-    case 0: *out = wrap(at::sum(T(a), d, keepdim != 0)); break;
-    case 1: *out = wrap(at::mean(T(a), d, keepdim != 0)); break;
+    case SR4G_REDUCE_SUM: *out = wrap(at::sum(T(a), d, keepdim != 0)); break;
+    case SR4G_REDUCE_MEAN: *out = wrap(at::mean(T(a), d, keepdim != 0)); break;
     default: throw std::invalid_argument("unknown reduction " + std::to_string(op));
   }
   SR4G_END
@@ -463,8 +488,8 @@ sr4g_err sr4g_index_select(sr4g_t a, int64_t dim, sr4g_t idx, sr4g_t* out) {
 sr4g_err sr4g_to(sr4g_t a, int32_t dtype, int32_t device, sr4g_t* out) {
   SR4G_TRY
   const at::Tensor& t = T(a);
-  at::ScalarType st = dtype == -1 ? t.scalar_type() : dtype_of(dtype);
-  at::Device dev = device == -2 ? t.device() : device_of(device);
+  at::ScalarType st = dtype == SR4G_DTYPE_KEEP ? t.scalar_type() : dtype_of(dtype);
+  at::Device dev = device == SR4G_DEVICE_KEEP ? t.device() : device_of(device);
   *out = wrap(t.to(dev, st));
   SR4G_END
 }

@@ -7,7 +7,9 @@
  *  - results come back through out-pointers;
  *  - tensors are opaque handles (heap-allocated at::Tensor); each handle has exactly one owner, who frees it with
  *    sr4g_free or sr4g_free_many. Ops never consume their inputs.
- * Codes: dtype 0=f32 1=f16 2=bf16 3=i64 4=bool; device -1=cpu, N>=0=cuda:N.
+ * Codes: dtypes and ops are the lists below (SR4G_DTYPES, SR4G_*_OPS), defined here only; devices are SR4G_DEVICE_CPU
+ * or N >= 0 for cuda:N. org.sr4g.torch.DType and org.sr4g.torch.Op mirror the lists, and OpTableTest checks every
+ * Java name and code against sr4g_code_name.
  */
 #ifndef SR4G_TORCH_H
 #define SR4G_TORCH_H
@@ -20,6 +22,40 @@ extern "C" {
 typedef void* sr4g_t;   /* tensor handle */
 typedef void* sr4g_gen; /* generator handle */
 typedef const char* sr4g_err;
+
+/* ---- the code lists: X(NAME, code) each; the one place a code is defined ---- */
+#define SR4G_DTYPES(X) X(F32, 0) X(F16, 1) X(BF16, 2) X(I64, 3) X(BOOL, 4)
+/* sr4g_unary */
+#define SR4G_UNARY_OPS(X)                                                                                     \
+  X(NEG, 0) X(EXP, 1) X(SQRT, 2) X(SIN, 3) X(COS, 4) X(SILU, 5) X(GELU, 6) X(GELU_TANH, 7) X(SIGMOID, 8)     \
+  X(CONTIGUOUS, 9) X(RELU, 10) X(TANH, 11) X(LOG, 12) X(ABS, 13) X(SUM, 14) X(MEAN, 15) X(DETACH, 16)         \
+  X(CLONE, 17) X(RSQRT, 18) X(SQUARE, 19)
+/* sr4g_binary; MSE_LOSS has mean reduction, as torch.nn.functional.mse_loss */
+#define SR4G_BINARY_OPS(X) X(ADD, 0) X(SUB, 1) X(MUL, 2) X(DIV, 3) X(MATMUL, 4) X(BMM, 5) X(MSE_LOSS, 6) X(POW, 7)
+/* sr4g_scalar (tensor op double); RSUB is s - a */
+#define SR4G_SCALAR_OPS(X) X(ADD, 0) X(SUB, 1) X(MUL, 2) X(DIV, 3) X(POW, 4) X(RSUB, 5)
+/* sr4g_reduce over the given dims */
+#define SR4G_REDUCE_OPS(X) X(SUM, 0) X(MEAN, 1)
+
+#define SR4G_ENUM_DTYPE_(name, code) SR4G_DTYPE_##name = code,
+#define SR4G_ENUM_UNARY_(name, code) SR4G_UNARY_##name = code,
+#define SR4G_ENUM_BINARY_(name, code) SR4G_BINARY_##name = code,
+#define SR4G_ENUM_SCALAR_(name, code) SR4G_SCALAR_##name = code,
+#define SR4G_ENUM_REDUCE_(name, code) SR4G_REDUCE_##name = code,
+typedef enum { SR4G_DTYPES(SR4G_ENUM_DTYPE_) SR4G_DTYPE_KEEP = -1 /* sr4g_to: keep the tensor's dtype */ } sr4g_dtype;
+typedef enum { SR4G_UNARY_OPS(SR4G_ENUM_UNARY_) } sr4g_unary_op;
+typedef enum { SR4G_BINARY_OPS(SR4G_ENUM_BINARY_) } sr4g_binary_op;
+typedef enum { SR4G_SCALAR_OPS(SR4G_ENUM_SCALAR_) } sr4g_scalar_op;
+typedef enum { SR4G_REDUCE_OPS(SR4G_ENUM_REDUCE_) } sr4g_reduce_op;
+/* device codes: N >= 0 is cuda:N */
+enum { SR4G_DEVICE_CPU = -1, SR4G_DEVICE_KEEP = -2 /* sr4g_to: keep the tensor's device */ };
+
+/* the lists a code belongs to, for sr4g_code_name */
+typedef enum { SR4G_LIST_DTYPE = 0, SR4G_LIST_UNARY = 1, SR4G_LIST_BINARY = 2, SR4G_LIST_SCALAR = 3, SR4G_LIST_REDUCE = 4 } sr4g_code_list;
+/* *out = the NAME of `code` in `list` (e.g. "MSE_LOSS"), NULL when the list has no such code; the special codes
+ * (SR4G_DTYPE_KEEP, SR4G_DEVICE_CPU, SR4G_DEVICE_KEEP) through sr4g_special_codes. For the Java mirror's test. */
+sr4g_err sr4g_code_name(int32_t list, int32_t code, const char** out);
+sr4g_err sr4g_special_codes(int32_t* dtype_keep, int32_t* device_cpu, int32_t* device_keep);
 
 /* housekeeping */
 sr4g_err sr4g_version(const char** out);           /* libtorch version string, e.g. "1.13.0" */
@@ -45,7 +81,7 @@ sr4g_err sr4g_generator_free(sr4g_gen g);
 sr4g_err sr4g_random(const int64_t* shape, int64_t ndim, sr4g_gen g, int32_t kind, int32_t dtype, int32_t device, sr4g_t* out);
 sr4g_err sr4g_item(sr4g_t t, double* out);
 
-/* elementwise and misc. op codes are listed in sr4g_torch.cpp and mirrored in org.sr4g.torch.Op */
+/* elementwise and misc.: op is a code of SR4G_UNARY_OPS, SR4G_BINARY_OPS, SR4G_SCALAR_OPS, SR4G_REDUCE_OPS */
 sr4g_err sr4g_unary(int32_t op, sr4g_t a, sr4g_t* out);
 sr4g_err sr4g_binary(int32_t op, sr4g_t a, sr4g_t b, sr4g_t* out);
 sr4g_err sr4g_scalar(int32_t op, sr4g_t a, double s, sr4g_t* out);
@@ -82,7 +118,7 @@ sr4g_err sr4g_cat(const sr4g_t* ts, int64_t n, int64_t dim, sr4g_t* out);
 sr4g_err sr4g_split(sr4g_t a, int64_t size, int64_t dim, int32_t chunk, sr4g_t* outs, int64_t max, int64_t* nout);
 sr4g_err sr4g_slice(sr4g_t a, int64_t dim, int64_t start, int64_t end, int64_t step, sr4g_t* out);
 sr4g_err sr4g_index_select(sr4g_t a, int64_t dim, sr4g_t idx, sr4g_t* out);
-/* dtype -1 keeps it; device -2 keeps it */
+/* dtype SR4G_DTYPE_KEEP keeps it; device SR4G_DEVICE_KEEP keeps it */
 sr4g_err sr4g_to(sr4g_t a, int32_t dtype, int32_t device, sr4g_t* out);
 sr4g_err sr4g_channels_last(sr4g_t a, sr4g_t* out);
 sr4g_err sr4g_is_channels_last(sr4g_t a, int32_t* out);
@@ -96,6 +132,22 @@ sr4g_err sr4g_backward(sr4g_t loss);
    checkpointing to back-propagate a recomputed segment from the gradients its output leaves received. */
 sr4g_err sr4g_backward_with(const sr4g_t* outputs, const sr4g_t* grad_outputs, int64_t n);
 sr4g_err sr4g_grad(sr4g_t a, sr4g_t* out); /* *out = NULL when there is no gradient */
+
+/* Gradient checkpointing (torch.utils.checkpoint, reentrant): the caller ran a segment's forward without a graph and
+ * hands its inputs and outputs here; outs receive the outputs again, now with one autograd node as their grad_fn whose
+ * next edges are the inputs' and which keeps only the inputs. When a backward reaches it, the node calls `replay`
+ * (registered once per process) with `id`: the callback recomputes the segment from leaves standing for the inputs,
+ * back-propagates the output gradients through it (a nested backward: parameter gradients accumulate as usual) and
+ * hands back the inputs' gradients. Nothing needs a gradient from the inputs for the parameters inside to get theirs.
+ * When the node is destroyed (its graph was used or dropped) it calls `release` with `id`. Callbacks own nothing they
+ * are given: inputs/grads are fresh handles the callback frees; grad_inputs receive handles (or NULL) that the C side
+ * takes over. A callback returns 0, or nonzero after writing a message to err (err_len bytes). */
+typedef int32_t (*sr4g_replay_fn)(int64_t id, const sr4g_t* inputs, int64_t n_in, const sr4g_t* grads, int64_t n_out,
+                                  sr4g_t* grad_inputs, char* err, int64_t err_len);
+typedef void (*sr4g_release_fn)(int64_t id);
+sr4g_err sr4g_checkpoint_callbacks(sr4g_replay_fn replay, sr4g_release_fn release);
+sr4g_err sr4g_checkpoint(const sr4g_t* inputs, int64_t n_in, const sr4g_t* outputs, int64_t n_out, int64_t id,
+                         sr4g_t* outs);
 sr4g_err sr4g_zero_grad(const sr4g_t* ts, int64_t n);
 sr4g_err sr4g_set_grad_enabled(int32_t on, int32_t* previous);
 sr4g_err sr4g_clip_grad_norm(const sr4g_t* params, int64_t n, double max_norm, double* total_norm);

@@ -60,7 +60,7 @@ final class BenchCommand implements Runnable {
       Optional<World> worker = DistributedMixin.worker();
       if (dist.launches(worker)) return new DistributedBench(this).compare();
       worker.ifPresent(w -> WorkerLauncher.watchLauncher(System.getenv()));
-      String dev = worker.map(w -> DistributedMixin.workerDevice(bench.device, w)).orElse(bench.device);
+      String dev = worker.map(w -> DistributedMixin.workerDevice(bench.device.text, w)).orElse(bench.device.text);
       int res = bench.resolve(BuiltInUNets.defaultResolution(bench.shape));
       PrintWriter w = spec.commandLine().getOut();
       if (worker.isEmpty() || worker.get().rank() == 0)

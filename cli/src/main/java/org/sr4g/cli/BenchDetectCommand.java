@@ -21,6 +21,7 @@ import org.sr4g.torch.ModeGuard;
 import org.sr4g.torch.Tensor;
 import org.sr4g.torch.TensorScope;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -55,8 +56,9 @@ final class BenchDetectCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "1", paramLabel = "B", description = "images per pass (default: ${DEFAULT-VALUE})") int batch;
   @Option(names = "--steps", defaultValue = "5", paramLabel = "N", description = "timed passes (default: ${DEFAULT-VALUE})") int steps;
   @Option(names = "--warmup", defaultValue = "1", paramLabel = "N", description = "untimed passes first (default: ${DEFAULT-VALUE})") int warmup;
-  @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})") String device;
-  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T", description = "f32, f16 (CUDA) or bf16 (default: ${DEFAULT-VALUE})") String dtype;
+  @Mixin DeviceOption device;
+  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T", converter = WeightType.Converter.class,
+      description = "f32, f16 (CUDA) or bf16 (default: ${DEFAULT-VALUE})") WeightType dtype;
   @Option(names = "--image-px", defaultValue = "512", paramLabel = "PX",
       description = "size of the generated image whose preprocessing is timed (default: ${DEFAULT-VALUE})") int imagePx;
   @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") long seed;
@@ -69,8 +71,8 @@ final class BenchDetectCommand implements Callable<Integer> {
     if (steps < 1) throw new UserInputException("--steps must be at least 1");
     if (warmup < 0) throw new UserInputException("--warmup must be at least 0");
     if (imagePx < 1) throw new UserInputException("--image-px must be at least 1");
-    Device dev = Device.forUser(device);
-    DType dt = Precision.parse(dtype);
+    Device dev = device.device();
+    DType dt = dtype.dtype();
     Precision.require(dt, dev);
     OwlVitConfig config = OwlVitConfig.builtIn(shape);
     int s = config.vision().imageSize();

@@ -53,10 +53,12 @@ import picocli.CommandLine.Spec;
     footer = {
       "",
       "Examples:",
-      "  sr4g bench infer --shape sd15 --batch 4 --res 512 --steps 20 --device cuda --dtype f16",
+      "  sr4g bench infer --shape sd15 --batch 4 --res 512 --steps 20 \\",
+      "      --device cuda --dtype f16",
       "  sr4g bench infer --shape sd15 --res 64 --steps 5",
       "  sr4g bench infer --shape tiny --device cpu --steps 2",
-      "  sr4g bench infer --model sd-v1-5 --res 512 --steps 10 --device cuda:1 --dtype bf16"
+      "  sr4g bench infer --model sd-v1-5 --res 512 --steps 10 \\",
+      "      --device cuda:1 --dtype bf16"
     })
 final class BenchInferCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -65,21 +67,22 @@ final class BenchInferCommand implements Callable<Integer> {
   @Option(names = "--model", paramLabel = "MODEL", description = "diffusers folder or Hugging Face id (its unet/ is"
       + " benchmarked) instead of --shape") String model;
   @Option(names = "--variant", paramLabel = "NAME", description = "weights variant with --model, e.g. fp16") String variant;
-  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T",
+  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T", converter = WeightType.Converter.class,
       description = "f32, f16 (CUDA only) or bf16 (CUDA; CPU where libtorch supports it) (default: ${DEFAULT-VALUE})")
-  String dtype;
+  WeightType dtype;
+
+  enum Switch { on, off }
+
   @Option(names = "--conv-packing", defaultValue = "on", paramLabel = "on|off",
       description = "pack the conv weights once for oneDNN (CPU), as sr4g sample does (default: ${DEFAULT-VALUE})")
-  String convPacking;
+  Switch convPacking;
 
   @Override
   public Integer call() throws IOException {
     if (model != null && spec.commandLine().getParseResult().hasMatchedOption("--shape"))
       throw new UserInputException("give --model or --shape, not both");
-    if (!convPacking.equals("on") && !convPacking.equals("off"))
-      throw new UserInputException("--conv-packing must be on or off, got '" + convPacking + "'");
-    Device dev = Device.forUser(bench.device);
-    DType dt = Precision.parse(dtype);
+    Device dev = bench.device.device();
+    DType dt = dtype.dtype();
     Precision.require(dt, dev);
 
     String what;
@@ -118,7 +121,7 @@ final class BenchInferCommand implements Callable<Integer> {
         unet = UNet2DConditionModel.load(config, w, dev, dt);
       }
     }
-    String packing = convPacking.equals("on") ? unet.packForInference().toString() : "off";
+    String packing = convPacking == Switch.on ? unet.packForInference().toString() : "off";
     double loadS = (System.nanoTime() - t0) / 1e9;
     long params = unet.params().numel();
     o.printf(Locale.ROOT, "bench infer: %s, device %s, dtype %s, batch %d (UNet batch %d), res %d (latents %dx%d),"

@@ -24,8 +24,7 @@ final class BenchOptions {
   int steps;
   @Option(names = "--warmup", defaultValue = "1", paramLabel = "N", description = "untimed steps first (default: ${DEFAULT-VALUE})")
   int warmup;
-  @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
-  String device;
+  @Mixin DeviceOption device;
   @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") long seed;
   @Mixin AttentionOption attention;
 

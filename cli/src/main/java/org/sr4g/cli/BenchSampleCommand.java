@@ -47,8 +47,8 @@ final class BenchSampleCommand implements Callable<Integer> {
   @Option(names = "--images", paramLabel = "N", description = "images per round (default: --batch)") Integer images;
   @Option(names = "--repeats", defaultValue = "1", paramLabel = "R", description = "rounds (default: ${DEFAULT-VALUE})")
   int repeats;
-  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T",
-      description = "f32, f16 (CUDA only) or bf16 (default: ${DEFAULT-VALUE})") String dtype;
+  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T", converter = WeightType.Converter.class,
+      description = "f32, f16 (CUDA only) or bf16 (default: ${DEFAULT-VALUE})") WeightType dtype;
 
   @Override
   public Integer call() throws IOException {
@@ -58,8 +58,8 @@ final class BenchSampleCommand implements Callable<Integer> {
       throw new UserInputException("give --model or --shape, not both");
     int n = images != null ? images : bench.batch;
     if (n < 1 || repeats < 1) throw new UserInputException("--images and --repeats must be at least 1");
-    Device dev = Device.forUser(bench.device);
-    DType dt = Precision.parse(dtype);
+    Device dev = bench.device.device();
+    DType dt = dtype.dtype();
     Precision.require(dt, dev);
     Path tmp = model == null ? Files.createTempDirectory("sr4g-bench-sample") : null;
     try {

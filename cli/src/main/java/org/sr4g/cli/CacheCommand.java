@@ -9,6 +9,7 @@ import org.sr4g.UserInputException;
 import org.sr4g.diffusion.training.LatentCache;
 import org.sr4g.io.Escape;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,8 +33,7 @@ final class CacheCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "cache folder (must not exist)") Path out;
   @Option(names = "--resolution", paramLabel = "PX",
       description = "default: the model's sample_size x VAE factor (512 for SD 1.5)") Integer resolution;
-  @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
-  String device;
+  @Mixin DeviceOption device;
   @Option(names = "--shard-size", defaultValue = "1000", paramLabel = "N",
       description = "images (captions) per shard (default: ${DEFAULT-VALUE})") int shardSize;
   @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N", description = "encoder batch (default: ${DEFAULT-VALUE})")
@@ -49,7 +49,7 @@ final class CacheCommand implements Callable<Integer> {
     if (maxImagePixels < 1) throw new UserInputException("--max-image-pixels must be at least 1");
     Path folder = ModelSources.folder(model, "--model");
     int res = resolution != null ? resolution : ModelFolder.open(folder, null).defaultResolution();
-    LatentCache.BuildResult r = LatentCache.build(folder, data, images, out, res, device, shardSize, batch,
+    LatentCache.BuildResult r = LatentCache.build(folder, data, images, out, res, device.text, shardSize, batch,
         maxImagePixels, line -> {
       if (quiet) return;
       w.println(line);

@@ -22,20 +22,18 @@ import picocli.CommandLine.Spec;
         + " diffusers' from_pretrained and every sr4g command read. Written to a temporary folder and renamed: a complete"
         + " folder or none. Details: docs/diffusion.md.",
     footer = {"", "Example:", "  sr4g convert --model v1-5-pruned-emaonly.safetensors --out sd-v1-5",
-        "  sr4g convert --model v2-1_768-ema-pruned.safetensors --tokenizer clip-tokenizer/ --out sd-v2-1"})
+        "  sr4g convert --model v2-1_768-ema-pruned.safetensors \\",
+        "      --tokenizer clip-tokenizer/ --out sd-v2-1"})
 final class ConvertCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "MODEL",
-      description = "single-file checkpoint, diffusers folder or Hugging Face id") String model;
+  @Mixin ModelOptions model;
   @Mixin FolderOutput output;
-  @Option(names = "--variant", paramLabel = "NAME", description = "weights variant of a model folder, e.g. fp16") String variant;
-  @Mixin SingleFileOptions singleFile;
 
   @Override
   public Integer call() {
     PrintWriter o = spec.commandLine().getOut();
-    try (ModelSource s = ModelArgs.open(model, variant, singleFile, List.of(), o)) {
+    try (ModelSource s = model.open(List.of(), o)) {
       output.write(s, o);
     }
     return 0;

@@ -12,6 +12,7 @@ import org.sr4g.diffusion.Precision;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,9 +32,12 @@ import picocli.CommandLine.Spec;
     footer = {
       "",
       "Examples:",
-      "  sr4g detect --model google/owlvit-base-patch32 --images images --prompts prompts_test.jsonl --out dets.jsonl",
-      "  sr4g detect --model google/owlvit-base-patch32 --images images --prompts text_spatial_rel_phrases.json \\",
-      "      --out dets-all.jsonl --keep-all --device cuda --batch 16    # every patch, for sr4g eval --threshold"
+      "  sr4g detect --model google/owlvit-base-patch32 --images images \\",
+      "      --prompts prompts_test.jsonl --out dets.jsonl",
+      "  # every patch, for sr4g eval --threshold:",
+      "  sr4g detect --model google/owlvit-base-patch32 --images images \\",
+      "      --prompts text_spatial_rel_phrases.json --out dets-all.jsonl --keep-all \\",
+      "      --device cuda --batch 16"
     })
 final class DetectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -54,10 +58,10 @@ final class DetectCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "1", paramLabel = "N",
       description = "images per forward pass: raise it on a GPU; on the CPU batching does not pay (default: ${DEFAULT-VALUE})")
   int batch;
-  @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
-  String device;
-  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T",
-      description = "f32, f16 (CUDA) or bf16 (CUDA; CPU where libtorch supports it) (default: ${DEFAULT-VALUE})") String dtype;
+  @Mixin DeviceOption device;
+  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T", converter = WeightType.Converter.class,
+      description = "f32, f16 (CUDA) or bf16 (CUDA; CPU where libtorch supports it) (default: ${DEFAULT-VALUE})")
+  WeightType dtype;
   @Option(names = "--query-template", defaultValue = "a photo of a {}", paramLabel = "TEXT",
       description = "query per object, {} is the name (default: \"${DEFAULT-VALUE}\", VISOR's)") String template;
   @Option(names = "--strict", description = "stop at the first unreadable image instead of naming and counting it")
@@ -68,8 +72,8 @@ final class DetectCommand implements Callable<Integer> {
   public Integer call() {
     Path model = ModelSources.folder(modelSpec, "--model");
     DetectionJob.Options o = new DetectionJob.Options(model, images, prompts, out, threshold, batch, template, keepAll, strict);
-    Device dev = Device.forUser(device);
-    DType dt = Precision.parse(dtype);
+    Device dev = device.device();
+    DType dt = dtype.dtype();
     Precision.require(dt, dev);
     DetectionJob.Plan plan = DetectionJob.plan(o);
     PrintWriter w = spec.commandLine().getOut();

@@ -52,7 +52,7 @@ import picocli.CommandLine.Spec;
       "  # base vs tuned, paired bootstrap intervals",
       "  sr4g eval --compare eval/base/metrics.json eval/tuned/metrics.json \\",
       "      --out eval/compare",
-      "  # synthetic detections with 60% relation accuracy",
+      "  # synthetic detections with 60%% relation accuracy",
       "  sr4g eval synth --prompts prompts_test.jsonl --accuracy 0.6 --out dets.jsonl"
     })
 final class EvalCommand implements Callable<Integer> {
@@ -66,9 +66,12 @@ final class EvalCommand implements Callable<Integer> {
       description = "VISOR results object, detections JSONL (one image a line) or COCO detection results")
   Path detections;
 
+  /** The detection file formats; {@code auto} sniffs the file ({@link DetectionReaders#detectFormat}). */
+  enum Format { auto, visor, jsonl, coco }
+
   @Option(names = "--format", paramLabel = "FMT", defaultValue = "auto",
-      description = "auto, visor, jsonl or coco (default: ${DEFAULT-VALUE})")
-  String format;
+      description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}: from the file's first bytes)")
+  Format format;
 
   @Option(names = "--images", paramLabel = "FILE",
       description = "for COCO results: COCO-style image list {images:[{id,file_name,width,height}], categories}")
@@ -79,7 +82,7 @@ final class EvalCommand implements Callable<Integer> {
   double threshold;
 
   @Option(names = "--images-per-prompt", defaultValue = "0", paramLabel = "N",
-      description = "expected images per prompt (0 = infer: the largest count seen)")
+      description = "expected images per prompt (default: ${DEFAULT-VALUE} = infer: the largest count seen)")
   int imagesPerPrompt;
 
   @Option(names = "--visor-compat",
@@ -167,8 +170,7 @@ final class EvalCommand implements Callable<Integer> {
     PromptSet ps = PromptReader.read(prompts, unseen);
     phase("prompts");
     TripletCounts tc = triplets == null ? null : TripletCounts.read(requireFile(triplets, "--triplets"));
-    String fmt = format.toLowerCase(Locale.ROOT);
-    if (fmt.equals("auto")) fmt = DetectionReaders.detectFormat(detections);
+    String fmt = format == Format.auto ? DetectionReaders.detectFormat(detections) : format.name();
     OutcomeJudge judge = new OutcomeJudge(threshold, visorCompat);
     Detections d;
     switch (fmt) {

@@ -40,7 +40,8 @@ final class EvalSynthCommand implements Callable<Integer> {
   @Option(names = "--triplets", paramLabel = "FILE", description = "triplets.csv: accuracy then rises with frequency")
   Path triplets;
   @Option(names = "--frequency-slope", defaultValue = "0.4", paramLabel = "D",
-      description = "accuracy change from rarest to most frequent triplet (with --triplets)") double slope;
+      description = "accuracy change from rarest to most frequent triplet (with --triplets; default: ${DEFAULT-VALUE})")
+  double slope;
   @Option(names = "--seed", defaultValue = "7", description = "random seed (default: ${DEFAULT-VALUE})") long seed;
 
   @Override

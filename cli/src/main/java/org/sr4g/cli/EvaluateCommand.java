@@ -20,6 +20,7 @@ import org.sr4g.UserInputException;
 import org.sr4g.io.OutputRules;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -43,10 +44,12 @@ import picocli.CommandLine.Unmatched;
     footer = {
       "",
       "Examples:",
-      "  sr4g evaluate --model sd-v1-5 --detector google/owlvit-base-patch32 --prompts prompts_test.jsonl \\",
-      "      --images-per-prompt 4 --out eval/base --device cuda",
-      "  sr4g evaluate --model run/model --detector google/owlvit-base-patch32 --prompts prompts_test.jsonl \\",
-      "      --images-per-prompt 4 --out eval/tuned --baseline eval/base --device cuda --steps 50"
+      "  sr4g evaluate --model sd-v1-5 --detector google/owlvit-base-patch32 \\",
+      "      --prompts prompts_test.jsonl --images-per-prompt 4 --out eval/base \\",
+      "      --device cuda",
+      "  sr4g evaluate --model run/model --detector google/owlvit-base-patch32 \\",
+      "      --prompts prompts_test.jsonl --images-per-prompt 4 --out eval/tuned \\",
+      "      --baseline eval/base --device cuda --steps 50"
     })
 final class EvaluateCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -65,14 +68,13 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "evaluation folder (created)") Path out;
   @Option(names = "--baseline", paramLabel = "DIR", description = "another evaluate folder: paired comparison with it")
   Path baseline;
-  @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "for sampling and detection (default: ${DEFAULT-VALUE})")
-  String device;
+  @Mixin DeviceOption device; // for sampling and detection
   @Option(names = "--threshold", defaultValue = "0.1", paramLabel = "T", description = "detection score threshold (default: ${DEFAULT-VALUE})")
   double threshold;
   @Option(names = "--detect-batch", defaultValue = "1", paramLabel = "N", description = "images per detector pass (default: ${DEFAULT-VALUE})")
   int detectBatch;
-  @Option(names = "--detector-dtype", defaultValue = "f32", paramLabel = "T", description = "f32, f16 or bf16 (default: ${DEFAULT-VALUE})")
-  String detectorDtype;
+  @Option(names = "--detector-dtype", defaultValue = "f32", paramLabel = "T", converter = WeightType.Converter.class,
+      description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})") WeightType detectorDtype;
   @Unmatched List<String> sampleOptions = new ArrayList<>();
 
   @Override
@@ -85,7 +87,7 @@ final class EvaluateCommand implements Callable<Integer> {
     Path images = out.resolve("images"), detections = out.resolve("detections.jsonl"), evalDir = out.resolve("eval");
     Path metrics = evalDir.resolve("metrics.json");
     List<String> sample = new ArrayList<>(List.of("sample", "--model", model, "--prompts", prompts.toString(),
-        "--images-per-prompt", String.valueOf(perPrompt), "--out", images.toString(), "--device", device));
+        "--images-per-prompt", String.valueOf(perPrompt), "--out", images.toString(), "--device", device.text));
     sample.addAll(sampleOptions);
     checkSampleOptions(sample);
     OutputRules.createResumable(out, "evaluate");
@@ -94,8 +96,8 @@ final class EvaluateCommand implements Callable<Integer> {
     int rc = stage(w, "sample", "images in " + images, sample);
     if (rc != 0) return rc;
     rc = stage(w, "detect", "detections in " + detections, List.of("detect", "--model", detector, "--images",
-        images.toString(), "--prompts", prompts.toString(), "--out", detections.toString(), "--device", device,
-        "--threshold", String.valueOf(threshold), "--batch", String.valueOf(detectBatch), "--dtype", detectorDtype,
+        images.toString(), "--prompts", prompts.toString(), "--out", detections.toString(), "--device", device.text,
+        "--threshold", String.valueOf(threshold), "--batch", String.valueOf(detectBatch), "--dtype", detectorDtype.name(),
         "--quiet"));
     if (rc != 0) return rc;
 

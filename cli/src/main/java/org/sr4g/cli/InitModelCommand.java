@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
         + " size. Both use a built-in 514-token byte-level tokenizer (every character one token), so nothing is"
         + " downloaded. Details: docs/diffusion.md.",
     footer = {"", "Example:", "  sr4g init-model --out tiny-model",
-        "  sr4g sample --model tiny-model --prompt 'a cat to the left of a dog' --steps 4 --width 64 --height 64 --out images"})
+        "  sr4g sample --model tiny-model --prompt 'a cat to the left of a dog' \\",
+        "      --steps 4 --width 64 --height 64 --out images"})
 final class InitModelCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -28,22 +28,20 @@ final class LoraCommand implements Runnable {
       description = "Every adapted layer's weight becomes W + scale·alpha/rank·B·A (float32), several files adding up;"
           + " the result samples as `sr4g sample --model MODEL --lora FILE:SCALE` does. Reads the diffusers"
           + " (pytorch_lora_weights.safetensors), PEFT and kohya/A1111 layouts. Details: docs/diffusion.md.",
-      footer = {"", "Example:", "  sr4g lora merge --model sd-v1-5 --lora pytorch_lora_weights.safetensors:0.8 --out sd-v1-5-lora"})
+      footer = {"", "Example:", "  sr4g lora merge --model sd-v1-5 \\",
+          "      --lora pytorch_lora_weights.safetensors:0.8 --out sd-v1-5-lora"})
   static final class Merge implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "MODEL",
-        description = "diffusers folder, Hugging Face id or single-file checkpoint") String model;
+    @Mixin ModelOptions model;
     @Option(names = "--lora", required = true, paramLabel = "FILE[:SCALE]",
         description = "LoRA file and scale (default 1); repeatable") List<String> loras;
     @Mixin FolderOutput output;
-    @Option(names = "--variant", paramLabel = "NAME", description = "weights variant of a model folder, e.g. fp16") String variant;
-    @Mixin SingleFileOptions singleFile;
 
     @Override
     public Integer call() {
       PrintWriter o = spec.commandLine().getOut();
-      try (ModelSource s = ModelArgs.open(model, variant, singleFile, loras, o)) {
+      try (ModelSource s = model.open(loras, o)) {
         output.write(s, o);
       }
       return 0;

@@ -43,34 +43,38 @@ import picocli.CommandLine.Spec;
     footer = {
       "",
       "Examples:",
-      "  sr4g sample --model sd-v1-5 --prompts text_spatial_rel_phrases.json --out images --limit 100",
-      "  sr4g sample --model sd-v1-5 --prompt 'a cat to the left of a dog' --out images --images-per-prompt 2",
-      "  sr4g sample --model runwayml/stable-diffusion-v1-5 --lora pytorch_lora_weights.safetensors:0.8 --prompt 'a cat' --out images",
-      "  sr4g sample --model v1-5-pruned-emaonly.safetensors --prompt 'a cat' --out images"
+      "  sr4g sample --model sd-v1-5 --prompts text_spatial_rel_phrases.json \\",
+      "      --out images --limit 100",
+      "  sr4g sample --model sd-v1-5 --prompt 'a cat to the left of a dog' \\",
+      "      --out images --images-per-prompt 2",
+      "  sr4g sample --model runwayml/stable-diffusion-v1-5 \\",
+      "      --lora pytorch_lora_weights.safetensors:0.8 --prompt 'a cat' --out images",
+      "  sr4g sample --model v1-5-pruned-emaonly.safetensors --prompt 'a cat' \\",
+      "      --out images"
     })
 final class SampleCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "MODEL",
-      description = "diffusers folder, Hugging Face id org/name[@rev] (from the local cache, offline) or single-file"
-          + " SD 1.x/2.x checkpoint (.safetensors)") String model;
+  @Mixin ModelOptions model;
   @Option(names = "--lora", paramLabel = "FILE[:SCALE]",
       description = "apply a LoRA file (diffusers, PEFT or kohya layout) with this scale (default 1); repeatable")
   List<String> loras;
-  @Mixin SingleFileOptions singleFile;
-  @Option(names = "--variant", paramLabel = "NAME", description = "weights variant, e.g. fp16 (widened to float32)")
-  String variant;
   @Option(names = "--prompts", paramLabel = "FILE",
       description = "prompts with unique_id and text: sr4g generate's JSONL or VISOR's JSON") Path prompts;
   @Option(names = "--prompt", paramLabel = "TEXT", description = "one prompt (unique_id 0) instead of --prompts")
   String prompt;
-  @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
-  @Option(names = "--images-per-prompt", defaultValue = "4", paramLabel = "N") int perPrompt;
-  @Option(names = "--limit", paramLabel = "N", description = "only the first N prompts of the file") Integer limit;
-  @Option(names = "--steps", defaultValue = "50", paramLabel = "N") int steps;
-  @Option(names = "--guidance", defaultValue = "7.5", paramLabel = "G", description = "classifier-free guidance scale")
-  double guidance;
-  @Option(names = "--negative-prompt", defaultValue = "", paramLabel = "TEXT") String negative;
+  @Option(names = "--out", required = true, paramLabel = "DIR",
+      description = "image folder (created; an earlier sample run there is resumed)") Path out;
+  @Option(names = "--images-per-prompt", defaultValue = "4", paramLabel = "N", description = "default: ${DEFAULT-VALUE}")
+  int perPrompt;
+  @Option(names = "--limit", paramLabel = "N", description = "only the first N prompts of the file (default: all)")
+  Integer limit;
+  @Option(names = "--steps", defaultValue = "50", paramLabel = "N", description = "denoising steps (default: ${DEFAULT-VALUE})")
+  int steps;
+  @Option(names = "--guidance", defaultValue = "7.5", paramLabel = "G",
+      description = "classifier-free guidance scale (default: ${DEFAULT-VALUE})") double guidance;
+  @Option(names = "--negative-prompt", defaultValue = "", paramLabel = "TEXT",
+      description = "the unconditional prompt (default: empty)") String negative;
   @Option(names = "--width", paramLabel = "PX", description = "default: the model's sample_size x VAE factor (512 for SD 1.5)")
   Integer width;
   @Option(names = "--height", paramLabel = "PX", description = "default: the model's sample_size x VAE factor") Integer height;
@@ -78,14 +82,13 @@ final class SampleCommand implements Callable<Integer> {
       description = "images per UNet call (batch 2B with guidance); an image does not depend on its batch (default: ${DEFAULT-VALUE})")
   int batchSize;
   @Mixin AttentionOption attention;
-  @Option(names = "--seed", defaultValue = "0", paramLabel = "N") long seed;
+  @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "default: ${DEFAULT-VALUE}") long seed;
   @Option(names = "--clip-skip", defaultValue = "1", paramLabel = "N",
-      description = "1: last text-encoder layer (SD 1.x), 2: penultimate (SD 2.x)") int clipSkip;
-  @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, cuda or cuda:N")
-  String device;
-  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T",
-      description = "parameter dtype: f32, f16 (CUDA only) or bf16 (CUDA; CPU where libtorch supports it)")
-  String dtype;
+      description = "1: last text-encoder layer (SD 1.x), 2: penultimate (SD 2.x) (default: ${DEFAULT-VALUE})") int clipSkip;
+  @Mixin DeviceOption device;
+  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "T", converter = WeightType.Converter.class,
+      description = "parameter dtype: f32, f16 (CUDA only) or bf16 (CUDA; CPU where libtorch supports it) (default:"
+          + " ${DEFAULT-VALUE})") WeightType dtype;
 
   private record Job(int uniqueId, String text, int k, Path file) {}
 
@@ -97,8 +100,8 @@ final class SampleCommand implements Callable<Integer> {
     if (batchSize < 1) throw new UserInputException("--batch-size must be at least 1");
     OutputRules.checkFolder(out, false, true, List.of()); // an sr4g output to continue, an empty folder or nothing
     attention.apply();
-    Device dev = Device.forUser(device);
-    DType dt = Precision.parse(dtype);
+    Device dev = device.device();
+    DType dt = dtype.dtype();
     Precision.require(dt, dev); // before any work: a refused dtype is an error at once
     List<EvalPrompt> list = prompts != null ? PromptReader.read(prompts, Set.of()).all()
         : List.of(new EvalPrompt(0, 1, prompt, null, "", prompt, null, false));
@@ -124,7 +127,7 @@ final class SampleCommand implements Callable<Integer> {
     }
     DiffusersModel loaded;
     // The source (file mappings, LoRA tensors) is closed once the model holds its own copies of the weights.
-    try (ModelSource source = ModelArgs.open(model, variant, singleFile, loras, o)) {
+    try (ModelSource source = model.open(loras, o)) {
       loaded = DiffusersModel.load(source, dev, dt);
     }
     try (DiffusersModel m = loaded) {

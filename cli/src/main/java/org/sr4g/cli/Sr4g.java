@@ -47,6 +47,8 @@ public final class Sr4g implements Runnable {
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Sr4g());
     cl.setExecutionExceptionHandler(new UserErrors());
+    cl.setParameterExceptionHandler(new UserErrors.BadArguments());
+    cl.setCaseInsensitiveEnumValuesAllowed(true); // --format COCO, --conv-packing OFF
     return cl;
   }
 

@@ -1,6 +1,7 @@
 package org.sr4g.cli;
 
 import org.sr4g.UserInputException;
+import org.sr4g.io.Escape;
 import picocli.CommandLine;
 
 /**
@@ -23,5 +24,22 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
     cl.getErr().println(cl.getCommandSpec().qualifiedName() + ": internal error (please report): " + ex);
     ex.printStackTrace(cl.getErr());
     return INTERNAL_ERROR;
+  }
+
+  /**
+   * A command line picocli cannot parse (unknown option, missing or badly typed value) is a user mistake too: one line
+   * naming the command and the problem, picocli's suggestions for a mistyped option, a pointer to {@code --help}, exit 2
+   * (instead of picocli's default, the whole usage text after the message).
+   */
+  static final class BadArguments implements CommandLine.IParameterExceptionHandler {
+    @Override
+    public int handleParseException(CommandLine.ParameterException ex, String[] args) {
+      CommandLine cl = ex.getCommandLine();
+      String name = cl.getCommandSpec().qualifiedName();
+      cl.getErr().println(name + ": error: " + Escape.text(ex.getMessage()));
+      CommandLine.UnmatchedArgumentException.printSuggestions(ex, cl.getErr());
+      cl.getErr().println("(" + name + " --help lists the options)");
+      return USER_ERROR;
+    }
   }
 }

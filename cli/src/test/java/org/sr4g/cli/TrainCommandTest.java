@@ -182,8 +182,19 @@ class TrainCommandTest {
   void trainTextEncoderPublishesItAndRefusesTheCache(@TempDir Path tmp) throws Exception {
     requireTorch();
     setup(tmp);
-    CliRun r = CliRun.of(args(tmp, "cached", 16, 2, "--train-text-encoder", "--cache", tmp.resolve("cache").toString())
-        .toArray(String[]::new));
+    // --cache and --data/--images are one exclusive option group: both, or neither, is a usage error.
+    List<String> both = args(tmp, "cached", 16, 2, "--train-text-encoder", "--cache", tmp.resolve("cache").toString());
+    CliRun r = CliRun.of(both.toArray(String[]::new));
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("expected only one match"), r.err());
+    List<String> cacheOnly = new ArrayList<>(both);
+    cacheOnly.subList(cacheOnly.indexOf("--data"), cacheOnly.indexOf("--data") + 4).clear(); // --data F --images D
+    List<String> neither = new ArrayList<>(cacheOnly.subList(0, cacheOnly.indexOf("--cache")));
+    r = CliRun.of(neither.toArray(String[]::new));
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("Missing required argument") && r.err().contains("--cache=DIR | [--data=FILE --images=DIR]"),
+        r.err());
+    r = CliRun.of(cacheOnly.toArray(String[]::new));
     assertEquals(2, r.code(), r.out() + r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
     assertTrue(r.err().contains("--cache holds precomputed caption embeddings: it cannot be used with --train-text-encoder"),

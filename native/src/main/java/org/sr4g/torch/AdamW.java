@@ -55,12 +55,8 @@ public final class AdamW implements AutoCloseable {
       all[2 * n + i] = expAvgSq[i];
     }
     long base = s.handles(all);
-    try {
-      Native.check((long) Native.ADAMW.invokeExact(base, base + 8L * n, base + 16L * n, (long) n, lr, beta1, beta2, eps,
-          weightDecay, step + 1));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.ADAMW.invokeExact(base, base + 8L * n, base + 16L * n, (long) n, lr, beta1, beta2,
+        eps, weightDecay, step + 1));
     step++;
   }
 

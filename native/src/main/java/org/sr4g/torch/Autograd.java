@@ -26,11 +26,7 @@ public final class Autograd {
   public static boolean setGradEnabled(boolean on) {
     Native.require();
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.SET_GRAD_ENABLED.invokeExact(on ? 1 : 0, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.SET_GRAD_ENABLED.invokeExact(on ? 1 : 0, s.outAddr(0)));
     return s.out.get(JAVA_INT, 0) != 0;
   }
 
@@ -61,21 +57,14 @@ public final class Autograd {
       Tensor g = grads == null ? null : grads.get(i);
       s.longs.setAtIndex(JAVA_LONG, n + i, g == null ? 0L : g.handle());
     }
-    try {
-      Native.check((long) Native.BACKWARD_WITH.invokeExact(s.longsAddr, s.longsAddr + 8L * n, (long) n));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.BACKWARD_WITH.invokeExact(s.longsAddr, s.longsAddr + 8L * n, (long) n));
   }
 
   public static void zeroGrad(List<Tensor> params) {
     if (params.isEmpty()) return;
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.ZERO_GRAD.invokeExact(s.handles(params.toArray(Tensor[]::new)), (long) params.size()));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.ZERO_GRAD.invokeExact(s.handles(params.toArray(Tensor[]::new)),
+        (long) params.size()));
   }
 
   /**
@@ -84,12 +73,8 @@ public final class Autograd {
    */
   public static double clipGradNorm(List<Tensor> params, double maxNorm) {
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.CLIP_GRAD_NORM.invokeExact(s.handles(params.toArray(Tensor[]::new)),
-          (long) params.size(), maxNorm, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.CLIP_GRAD_NORM.invokeExact(s.handles(params.toArray(Tensor[]::new)),
+        (long) params.size(), maxNorm, s.outAddr(0)));
     return Double.longBitsToDouble(s.out(0));
   }
 }

@@ -9,11 +9,7 @@ public final class Generator implements AutoCloseable {
     Native.require();
     this.device = device;
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.GEN_NEW.invokeExact(device.code(), seed, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.GEN_NEW.invokeExact(device.code(), seed, s.outAddr(0)));
     handle = s.out(0);
   }
 
@@ -31,10 +27,6 @@ public final class Generator implements AutoCloseable {
     if (handle == 0) return;
     long h = handle;
     handle = 0;
-    try {
-      Native.check((long) Native.GEN_FREE.invokeExact(h));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.GEN_FREE.invokeExact(h));
   }
 }

@@ -60,12 +60,8 @@ public final class GradScaler {
     if (unscaled) throw new IllegalStateException("unscale() has already been called since the last update()");
     float inv = (float) (1.0 / (double) scale);
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.AMP_UNSCALE.invokeExact(s.handles(params.toArray(Tensor[]::new)), (long) params.size(),
-          (double) inv, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.AMP_UNSCALE.invokeExact(s.handles(params.toArray(Tensor[]::new)),
+        (long) params.size(), (double) inv, s.outAddr(0)));
     unscaled = true;
     foundInf = s.out.get(java.lang.foreign.ValueLayout.JAVA_INT, 0) != 0;
     return foundInf;

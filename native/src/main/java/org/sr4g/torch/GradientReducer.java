@@ -37,12 +37,8 @@ public final class GradientReducer implements AutoCloseable {
     Native.Scratch s = Native.scratch();
     long g = group.handle();
     long list = s.handles(params.toArray(Tensor[]::new));
-    try {
-      Native.check((long) DistNative.REDUCER_NEW.invokeExact(g, list, (long) params.size(), firstBucketBytes,
-          bucketBytes, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) DistNative.REDUCER_NEW.invokeExact(g, list, (long) params.size(), firstBucketBytes,
+        bucketBytes, s.outAddr(0)));
     handle = s.out(0);
   }
 
@@ -53,20 +49,12 @@ public final class GradientReducer implements AutoCloseable {
 
   /** Arms the hooks: the next backward pass(es) average the gradients over the ranks. */
   public void prepare() {
-    try {
-      Native.check((long) DistNative.REDUCER_PREPARE.invokeExact(handle()));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) DistNative.REDUCER_PREPARE.invokeExact(handle()));
   }
 
   /** Fails unless the backward since {@link #prepare()} reduced every bucket and wrote the averages back. */
   public void check() {
-    try {
-      Native.check((long) DistNative.REDUCER_CHECK.invokeExact(handle()));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) DistNative.REDUCER_CHECK.invokeExact(handle()));
   }
 
   @Override
@@ -74,10 +62,6 @@ public final class GradientReducer implements AutoCloseable {
     if (handle == 0) return;
     long h = handle;
     handle = 0;
-    try {
-      Native.check((long) DistNative.REDUCER_FREE.invokeExact(h));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) DistNative.REDUCER_FREE.invokeExact(h));
   }
 }

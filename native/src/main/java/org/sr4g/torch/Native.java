@@ -117,6 +117,15 @@ final class Native {
   static final MethodHandle AMP_UNSCALE = fn("sr4g_amp_unscale", JAVA_LONG, JAVA_LONG, JAVA_DOUBLE, JAVA_LONG);
   static final MethodHandle DATA_PTR = fn("sr4g_data_ptr", JAVA_LONG, JAVA_LONG);
   static final MethodHandle ALLOW_TF32 = fn("sr4g_allow_tf32", JAVA_INT, JAVA_LONG);
+  static final MethodHandle CODE_NAME = fn("sr4g_code_name", JAVA_INT, JAVA_INT, JAVA_LONG);
+  static final MethodHandle SPECIAL_CODES = fn("sr4g_special_codes", JAVA_LONG, JAVA_LONG, JAVA_LONG);
+  static final MethodHandle CHECKPOINT_CALLBACKS = fn("sr4g_checkpoint_callbacks", JAVA_LONG, JAVA_LONG);
+  static final MethodHandle CHECKPOINT = fn("sr4g_checkpoint", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+
+  /** sr4g_torch.h's SR4G_DTYPE_KEEP: {@code sr4g_to} keeps the tensor's dtype ({@code OpTableTest} checks the value). */
+  static final int DTYPE_KEEP = -1;
+  /** sr4g_torch.h's SR4G_DEVICE_KEEP: {@code sr4g_to} keeps the tensor's device. */
+  static final int DEVICE_KEEP = -2;
 
   private static MethodHandle fn(String name, MemoryLayout... args) {
     if (LIB == null) return null;
@@ -140,6 +149,39 @@ final class Native {
     String[] lines = m.split("\n");
     if (lines.length > 4) m = String.join("\n", java.util.Arrays.copyOf(lines, 4)) + "\n…";
     return m;
+  }
+
+  /**
+   * One downcall: {@code invoke} calls a handle with {@code invokeExact}, passing the scratch's out-addresses, and
+   * returns the C layer's error pointer. The lambda's exact type is known at each call site, so C2 can inline the
+   * helpers and drop the allocation (not re-measured against the hand-written blocks: NativeOverheadBench).
+   */
+  @FunctionalInterface
+  interface Call {
+    long invoke(Scratch s) throws Throwable;
+  }
+
+  /** Makes the call, throws its error (a {@link TorchException}) if any, returns the scratch for its out-values. */
+  static Scratch call(Call call) {
+    Scratch s = scratch();
+    try {
+      check(call.invoke(s));
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+    return s;
+  }
+
+  /** Makes a call whose out-value 0 is a new tensor handle, and wraps it ({@link Tensor#adopt(Scratch)}). */
+  static Tensor tensor(Call call) {
+    return Tensor.adopt(call(call));
+  }
+
+  /** Makes a call whose out-value 0 is an {@code int32_t} flag. */
+  static boolean flag(Call call) {
+    Scratch s = scratch();
+    s.out.set(JAVA_LONG, 0, 0);
+    return (call(call).out(0) & 0xffffffffL) != 0;
   }
 
   /** Wraps a Throwable from invokeExact: only our own RuntimeExceptions can come out, anything else is a bug. */

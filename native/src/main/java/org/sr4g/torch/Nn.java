@@ -10,13 +10,7 @@ public final class Nn {
 
   /** x · wᵀ + b (torch.nn.functional.linear). */
   public static Tensor linear(Tensor x, Tensor w, Tensor b) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.LINEAR.invokeExact(x.handle(), w.handle(), h(b), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return Tensor.adopt(s);
+    return Native.tensor(s -> (long) Native.LINEAR.invokeExact(x.handle(), w.handle(), h(b), s.outAddr(0)));
   }
 
   /**
@@ -24,14 +18,8 @@ public final class Nn {
    * {@link #packConv2d} for the same stride, padding and groups.
    */
   public static Tensor conv2d(Tensor x, Tensor w, Tensor b, int stride, int padding, int groups) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.CONV2D.invokeExact(x.handle(), w.handle(), h(b), (long) stride, (long) stride,
-          (long) padding, (long) padding, (long) groups, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return Tensor.adopt(s);
+    return Native.tensor(s -> (long) Native.CONV2D.invokeExact(x.handle(), w.handle(), h(b), (long) stride,
+        (long) stride, (long) padding, (long) padding, (long) groups, s.outAddr(0)));
   }
 
   /**
@@ -43,48 +31,24 @@ public final class Nn {
    * only as a conv weight ({@link Tensor#toFloatArray()} reads it back dense); writes into it fail.
    */
   public static Tensor packConv2d(Tensor w, int stride, int padding, int groups) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.CONV2D_PACK.invokeExact(w.handle(), (long) stride, (long) stride, (long) padding,
-          (long) padding, (long) groups, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return Tensor.adopt(s);
+    return Native.tensor(s -> (long) Native.CONV2D_PACK.invokeExact(w.handle(), (long) stride, (long) stride,
+        (long) padding, (long) padding, (long) groups, s.outAddr(0)));
   }
 
   /** Whether {@code t} is a weight packed by {@link #packConv2d}. */
   public static boolean isPacked(Tensor t) {
-    Native.Scratch s = Native.scratch();
-    try {
-      s.out.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, 0);
-      Native.check((long) Native.IS_PACKED.invokeExact(t.handle(), s.outAddr(0)));
-    } catch (Throwable e) {
-      throw Native.rethrow(e);
-    }
-    return (s.out(0) & 0xffffffffL) != 0;
+    return Native.flag(s -> (long) Native.IS_PACKED.invokeExact(t.handle(), s.outAddr(0)));
   }
 
   public static Tensor groupNorm(Tensor x, int groups, Tensor w, Tensor b, double eps) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.GROUP_NORM.invokeExact(x.handle(), (long) groups, h(w), h(b), eps, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return Tensor.adopt(s);
+    return Native.tensor(s -> (long) Native.GROUP_NORM.invokeExact(x.handle(), (long) groups, h(w), h(b), eps,
+        s.outAddr(0)));
   }
 
   /** Normalises over the trailing {@code normalizedShape} dimensions. */
   public static Tensor layerNorm(Tensor x, long[] normalizedShape, Tensor w, Tensor b, double eps) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.LAYER_NORM.invokeExact(x.handle(), s.longs(normalizedShape),
-          (long) normalizedShape.length, h(w), h(b), eps, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return Tensor.adopt(s);
+    return Native.tensor(s -> (long) Native.LAYER_NORM.invokeExact(x.handle(), s.longs(normalizedShape),
+        (long) normalizedShape.length, h(w), h(b), eps, s.outAddr(0)));
   }
 
   /**
@@ -101,13 +65,8 @@ public final class Nn {
 
   /** {@link #attention(Tensor, Tensor, Tensor, Tensor, boolean)} with an explicit slicing. */
   public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal, AttentionSlicing slicing) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.ATTENTION.invokeExact(q.handle(), k.handle(), v.handle(), h(mask), causal ? 1 : 0,
-          slicing.nativeCode(), s.outAddr(1), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.Scratch s = Native.call(c -> (long) Native.ATTENTION.invokeExact(q.handle(), k.handle(), v.handle(),
+        h(mask), causal ? 1 : 0, slicing.nativeCode(), c.outAddr(1), c.outAddr(0)));
     s.attentionChunks = s.out(1);
     return Tensor.adopt(s);
   }
@@ -136,40 +95,22 @@ public final class Nn {
   }
 
   public static Tensor embedding(Tensor weight, Tensor indices) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.EMBEDDING.invokeExact(weight.handle(), indices.handle(), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return Tensor.adopt(s);
+    return Native.tensor(s -> (long) Native.EMBEDDING.invokeExact(weight.handle(), indices.handle(), s.outAddr(0)));
   }
 
   /** Nearest-neighbour ×2 upsampling of an NCHW tensor (the UNet/VAE upsamplers). */
   public static Tensor upsampleNearest2x(Tensor x) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.UPSAMPLE2X.invokeExact(x.handle(), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return Tensor.adopt(s);
+    return Native.tensor(s -> (long) Native.UPSAMPLE2X.invokeExact(x.handle(), s.outAddr(0)));
   }
 
   /** Mean squared error, mean reduction. */
   public static Tensor mseLoss(Tensor input, Tensor target) {
-    return Tensor.binary(6, input, target);
+    return Tensor.binary(Op.Binary.MSE_LOSS, input, target);
   }
 
   /** beta·input + alpha·(b1 @ b2), batched (attention score computation in diffusers' attention processors). */
   public static Tensor baddbmm(Tensor input, Tensor b1, Tensor b2, double beta, double alpha) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.BADDBMM.invokeExact(input.handle(), b1.handle(), b2.handle(), beta, alpha,
-          s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return Tensor.adopt(s);
+    return Native.tensor(s -> (long) Native.BADDBMM.invokeExact(input.handle(), b1.handle(), b2.handle(), beta, alpha,
+        s.outAddr(0)));
   }
 }

@@ -85,11 +85,7 @@ public final class ProcessGroup implements AutoCloseable {
   public static Optional<String> unavailableReason(Backend backend) {
     if (!Torch.isAvailable()) return Torch.unavailableReason();
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) DistNative.FEATURES.invokeExact(s.outAddr(0), s.outAddr(1)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) DistNative.FEATURES.invokeExact(s.outAddr(0), s.outAddr(1)));
     boolean on = s.out.get(JAVA_INT, backend == Backend.GLOO ? 0 : 8) != 0;
     if (on) return Optional.empty();
     return Optional.of(backend == Backend.GLOO
@@ -102,11 +98,7 @@ public final class ProcessGroup implements AutoCloseable {
   public static String ncclVersion() {
     Native.require();
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) DistNative.NCCL_VERSION.invokeExact(s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) DistNative.NCCL_VERSION.invokeExact(s.outAddr(0)));
     return MemorySegment.ofAddress(s.out(0)).reinterpret(256).getString(0);
   }
 
@@ -148,23 +140,15 @@ public final class ProcessGroup implements AutoCloseable {
 
   /** Returns when every rank has called it. */
   public void barrier() {
-    try {
-      Native.check((long) DistNative.BARRIER.invokeExact(handle()));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) DistNative.BARRIER.invokeExact(handle()));
   }
 
   /** Copies {@code root}'s values of {@code tensors} into every rank's, in place (same shapes everywhere). */
   public void broadcast(List<Tensor> tensors, int root) {
     Native.Scratch s = Native.scratch();
     long h = handle();
-    try {
-      Native.check((long) DistNative.BROADCAST.invokeExact(h, s.handles(tensors.toArray(Tensor[]::new)),
-          (long) tensors.size(), root));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) DistNative.BROADCAST.invokeExact(h, s.handles(tensors.toArray(Tensor[]::new)),
+        (long) tensors.size(), root));
   }
 
   /** {@code values[i]} becomes the sum over the ranks of their {@code values[i]}. */
@@ -198,12 +182,8 @@ public final class ProcessGroup implements AutoCloseable {
   public void averageGradients(List<Tensor> params, long firstBucketBytes, long bucketBytes) {
     Native.Scratch s = Native.scratch();
     long h = handle();
-    try {
-      Native.check((long) DistNative.ALLREDUCE_GRADS.invokeExact(h, s.handles(params.toArray(Tensor[]::new)),
-          (long) params.size(), firstBucketBytes, bucketBytes));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) DistNative.ALLREDUCE_GRADS.invokeExact(h, s.handles(params.toArray(Tensor[]::new)),
+        (long) params.size(), firstBucketBytes, bucketBytes));
   }
 
   /** Sets {@code key} in the rendezvous store (visible to every rank). */
@@ -240,10 +220,6 @@ public final class ProcessGroup implements AutoCloseable {
     if (handle == 0) return;
     long h = handle;
     handle = 0;
-    try {
-      Native.check((long) DistNative.FREE.invokeExact(h));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) DistNative.FREE.invokeExact(h));
   }
 }

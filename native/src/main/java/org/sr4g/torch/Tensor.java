@@ -49,6 +49,17 @@ public final class Tensor implements AutoCloseable {
     return h;
   }
 
+  /**
+   * Hands the native handle to C, which now owns it (a checkpoint replay's input gradients): this object leaves its
+   * scope and becomes unusable, nothing is freed.
+   */
+  long release() {
+    long h = handle();
+    if (owner != null) owner.remove(this);
+    handle = 0;
+    return h;
+  }
+
   /** Called by the owner that freed the native handle. */
   void invalidate() {
     handle = 0;
@@ -65,11 +76,7 @@ public final class Tensor implements AutoCloseable {
     if (owner != null) owner.remove(this);
     long h = handle;
     handle = 0;
-    try {
-      Native.check((long) Native.FREE.invokeExact(h));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.FREE.invokeExact(h));
   }
 
   // ---------------------------------------------------------------------------------------------------- creation
@@ -102,13 +109,8 @@ public final class Tensor implements AutoCloseable {
     try (Arena arena = Arena.ofConfined()) {
       // Heap arrays cannot be handed to native code; one copy into native memory (libtorch copies once more).
       MemorySegment src = data.isNative() ? data : arena.allocate(data.byteSize(), 8).copyFrom(data);
-      Native.Scratch s = Native.scratch();
-      long shapeAddr = s.longs(shape);
-      Native.check((long) Native.FROM_DATA.invokeExact(src.address(), shapeAddr, (long) shape.length, dtype.code,
-          device.code(), s.outAddr(0)));
-      return adopt(s);
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
+      return Native.tensor(s -> (long) Native.FROM_DATA.invokeExact(src.address(), s.longs(shape),
+          (long) shape.length, dtype.code, device.code(), s.outAddr(0)));
     }
   }
 
@@ -122,25 +124,14 @@ public final class Tensor implements AutoCloseable {
 
   public static Tensor full(double value, DType dtype, Device device, long... shape) {
     Native.require();
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.FULL.invokeExact(s.longs(shape), (long) shape.length, value, dtype.code, device.code(),
-          s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.FULL.invokeExact(s.longs(shape), (long) shape.length, value, dtype.code,
+        device.code(), s.outAddr(0)));
   }
 
   public static Tensor arange(double start, double end, double step, DType dtype, Device device) {
     Native.require();
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.ARANGE.invokeExact(start, end, step, dtype.code, device.code(), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.ARANGE.invokeExact(start, end, step, dtype.code, device.code(),
+        s.outAddr(0)));
   }
 
   /** Standard normal samples from {@code gen} (which fixes the device). */
@@ -154,14 +145,8 @@ public final class Tensor implements AutoCloseable {
   }
 
   private static Tensor random(Generator gen, int kind, DType dtype, long[] shape) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.RANDOM.invokeExact(s.longs(shape), (long) shape.length, gen.handle(), kind, dtype.code,
-          gen.device().code(), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.RANDOM.invokeExact(s.longs(shape), (long) shape.length, gen.handle(),
+        kind, dtype.code, gen.device().code(), s.outAddr(0)));
   }
 
   static long numel(long[] shape) {
@@ -176,16 +161,10 @@ public final class Tensor implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------------- metadata
 
   private Native.Scratch info() {
-    Native.Scratch s = Native.scratch();
-    try {
-      // out[0] = ndim, out[1] = dtype|device (two int32), out[2] = requires_grad; dims go to the long buffer.
-      s.ensure(16);
-      Native.check((long) Native.INFO.invokeExact(handle(), s.outAddr(0), s.longsAddr, s.outAddr(1), s.outAddr(1) + 4,
-          s.outAddr(2)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return s;
+    // out[0] = ndim, out[1] = dtype|device (two int32), out[2] = requires_grad; dims go to the long buffer.
+    Native.scratch().ensure(16);
+    return Native.call(s -> (long) Native.INFO.invokeExact(handle(), s.outAddr(0), s.longsAddr, s.outAddr(1),
+        s.outAddr(1) + 4, s.outAddr(2)));
   }
 
   public long[] shape() {
@@ -264,122 +243,83 @@ public final class Tensor implements AutoCloseable {
   private static void copyOut(Tensor t, MemorySegment dst) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment buf = dst.isNative() ? dst : arena.allocate(dst.byteSize(), 8);
-      Native.check((long) Native.TO_DATA.invokeExact(t.handle(), buf.address(), buf.byteSize()));
+      Native.call(s -> (long) Native.TO_DATA.invokeExact(t.handle(), buf.address(), buf.byteSize()));
       if (buf != dst) dst.copyFrom(buf);
-    } catch (Throwable e) {
-      throw Native.rethrow(e);
     }
   }
 
   /** The single value of a one-element tensor. */
   public double item() {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.ITEM.invokeExact(handle(), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return Double.longBitsToDouble(s.out(0));
+    return Double.longBitsToDouble(Native.call(s -> (long) Native.ITEM.invokeExact(handle(), s.outAddr(0))).out(0));
   }
 
   /** Address of the first element (device memory for CUDA tensors): for our own kernels. Valid while alive. */
   public long dataPointer() {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.DATA_PTR.invokeExact(handle(), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return s.out(0);
+    return Native.call(s -> (long) Native.DATA_PTR.invokeExact(handle(), s.outAddr(0))).out(0);
   }
 
   // ---------------------------------------------------------------------------------------------------- op plumbing
 
-  static Tensor unary(int op, Tensor a) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.UNARY.invokeExact(op, a.handle(), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+  static Tensor unary(Op.Unary op, Tensor a) {
+    return Native.tensor(s -> (long) Native.UNARY.invokeExact(op.ordinal(), a.handle(), s.outAddr(0)));
   }
 
-  static Tensor binary(int op, Tensor a, Tensor b) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.BINARY.invokeExact(op, a.handle(), b.handle(), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+  static Tensor binary(Op.Binary op, Tensor a, Tensor b) {
+    return Native.tensor(s -> (long) Native.BINARY.invokeExact(op.ordinal(), a.handle(), b.handle(), s.outAddr(0)));
   }
 
-  static Tensor scalar(int op, Tensor a, double v) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.SCALAR.invokeExact(op, a.handle(), v, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+  static Tensor scalar(Op.Scalar op, Tensor a, double v) {
+    return Native.tensor(s -> (long) Native.SCALAR.invokeExact(op.ordinal(), a.handle(), v, s.outAddr(0)));
   }
 
-  // Op codes: keep in sync with sr4g_torch.cpp.
-  public Tensor add(Tensor o) { return binary(0, this, o); }
-  public Tensor sub(Tensor o) { return binary(1, this, o); }
-  public Tensor mul(Tensor o) { return binary(2, this, o); }
-  public Tensor div(Tensor o) { return binary(3, this, o); }
-  public Tensor matmul(Tensor o) { return binary(4, this, o); }
-  public Tensor bmm(Tensor o) { return binary(5, this, o); }
-  public Tensor pow(Tensor o) { return binary(7, this, o); }
+  public Tensor add(Tensor o) { return binary(Op.Binary.ADD, this, o); }
+  public Tensor sub(Tensor o) { return binary(Op.Binary.SUB, this, o); }
+  public Tensor mul(Tensor o) { return binary(Op.Binary.MUL, this, o); }
+  public Tensor div(Tensor o) { return binary(Op.Binary.DIV, this, o); }
+  public Tensor matmul(Tensor o) { return binary(Op.Binary.MATMUL, this, o); }
+  public Tensor bmm(Tensor o) { return binary(Op.Binary.BMM, this, o); }
+  public Tensor pow(Tensor o) { return binary(Op.Binary.POW, this, o); }
 
-  public Tensor add(double v) { return scalar(0, this, v); }
-  public Tensor sub(double v) { return scalar(1, this, v); }
-  public Tensor mul(double v) { return scalar(2, this, v); }
-  public Tensor div(double v) { return scalar(3, this, v); }
-  public Tensor pow(double v) { return scalar(4, this, v); }
+  public Tensor add(double v) { return scalar(Op.Scalar.ADD, this, v); }
+  public Tensor sub(double v) { return scalar(Op.Scalar.SUB, this, v); }
+  public Tensor mul(double v) { return scalar(Op.Scalar.MUL, this, v); }
+  public Tensor div(double v) { return scalar(Op.Scalar.DIV, this, v); }
+  public Tensor pow(double v) { return scalar(Op.Scalar.POW, this, v); }
   /** {@code v - this}. */
-  public Tensor rsub(double v) { return scalar(5, this, v); }
+  public Tensor rsub(double v) { return scalar(Op.Scalar.RSUB, this, v); }
 
-  public Tensor neg() { return unary(0, this); }
-  public Tensor exp() { return unary(1, this); }
-  public Tensor sqrt() { return unary(2, this); }
-  public Tensor sin() { return unary(3, this); }
-  public Tensor cos() { return unary(4, this); }
-  public Tensor silu() { return unary(5, this); }
+  public Tensor neg() { return unary(Op.Unary.NEG, this); }
+  public Tensor exp() { return unary(Op.Unary.EXP, this); }
+  public Tensor sqrt() { return unary(Op.Unary.SQRT, this); }
+  public Tensor sin() { return unary(Op.Unary.SIN, this); }
+  public Tensor cos() { return unary(Op.Unary.COS, this); }
+  public Tensor silu() { return unary(Op.Unary.SILU, this); }
   /** Exact (erf) GELU. */
-  public Tensor gelu() { return unary(6, this); }
+  public Tensor gelu() { return unary(Op.Unary.GELU, this); }
   /** GELU with the tanh approximation (CLIP's quick variants aside, what "gelu_pytorch_tanh" means). */
-  public Tensor geluTanh() { return unary(7, this); }
-  public Tensor sigmoid() { return unary(8, this); }
-  public Tensor contiguous() { return unary(9, this); }
-  public Tensor relu() { return unary(10, this); }
-  public Tensor tanh() { return unary(11, this); }
-  public Tensor log() { return unary(12, this); }
-  public Tensor abs() { return unary(13, this); }
+  public Tensor geluTanh() { return unary(Op.Unary.GELU_TANH, this); }
+  public Tensor sigmoid() { return unary(Op.Unary.SIGMOID, this); }
+  public Tensor contiguous() { return unary(Op.Unary.CONTIGUOUS, this); }
+  public Tensor relu() { return unary(Op.Unary.RELU, this); }
+  public Tensor tanh() { return unary(Op.Unary.TANH, this); }
+  public Tensor log() { return unary(Op.Unary.LOG, this); }
+  public Tensor abs() { return unary(Op.Unary.ABS, this); }
   /** Sum of all elements (0-dim). */
-  public Tensor sum() { return unary(14, this); }
+  public Tensor sum() { return unary(Op.Unary.SUM, this); }
   /** Mean of all elements (0-dim). */
-  public Tensor mean() { return unary(15, this); }
+  public Tensor mean() { return unary(Op.Unary.MEAN, this); }
   /** Same data, cut from the autograd graph. */
-  public Tensor detach() { return unary(16, this); }
-  public Tensor copy() { return unary(17, this); }
-  public Tensor rsqrt() { return unary(18, this); }
-  public Tensor square() { return unary(19, this); }
+  public Tensor detach() { return unary(Op.Unary.DETACH, this); }
+  public Tensor copy() { return unary(Op.Unary.CLONE, this); }
+  public Tensor rsqrt() { return unary(Op.Unary.RSQRT, this); }
+  public Tensor square() { return unary(Op.Unary.SQUARE, this); }
 
-  public Tensor sum(boolean keepDim, long... dims) { return reduce(0, dims, keepDim); }
-  public Tensor mean(boolean keepDim, long... dims) { return reduce(1, dims, keepDim); }
+  public Tensor sum(boolean keepDim, long... dims) { return reduce(Op.Reduce.SUM, dims, keepDim); }
+  public Tensor mean(boolean keepDim, long... dims) { return reduce(Op.Reduce.MEAN, dims, keepDim); }
 
-  private Tensor reduce(int op, long[] dims, boolean keepDim) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.REDUCE.invokeExact(op, handle(), s.longs(dims), (long) dims.length, keepDim ? 1 : 0,
-          s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+  private Tensor reduce(Op.Reduce op, long[] dims, boolean keepDim) {
+    return Native.tensor(s -> (long) Native.REDUCE.invokeExact(op.ordinal(), handle(), s.longs(dims),
+        (long) dims.length, keepDim ? 1 : 0, s.outAddr(0)));
   }
 
   public Tensor clamp(double lo, double hi) { return clamp(lo, hi, true, true); }
@@ -387,34 +327,17 @@ public final class Tensor implements AutoCloseable {
   public Tensor clampMax(double hi) { return clamp(0, hi, false, true); }
 
   private Tensor clamp(double lo, double hi, boolean hasLo, boolean hasHi) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.CLAMP.invokeExact(handle(), lo, hi, hasLo ? 1 : 0, hasHi ? 1 : 0, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.CLAMP.invokeExact(handle(), lo, hi, hasLo ? 1 : 0, hasHi ? 1 : 0,
+        s.outAddr(0)));
   }
 
   public Tensor softmax(long dim) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.SOFTMAX.invokeExact(handle(), dim, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.SOFTMAX.invokeExact(handle(), dim, s.outAddr(0)));
   }
 
   /** {@code cond ? a : b}, elementwise with broadcasting. */
   public static Tensor where(Tensor cond, Tensor a, Tensor b) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.WHERE.invokeExact(cond.handle(), a.handle(), b.handle(), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.WHERE.invokeExact(cond.handle(), a.handle(), b.handle(), s.outAddr(0)));
   }
 
   // ---------------------------------------------------------------------------------------------------- shape
@@ -424,45 +347,22 @@ public final class Tensor implements AutoCloseable {
   public Tensor view(long... shape) { return reshape(shape, true); }
 
   private Tensor reshape(long[] shape, boolean view) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.RESHAPE.invokeExact(handle(), s.longs(shape), (long) shape.length, view ? 1 : 0,
-          s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.RESHAPE.invokeExact(handle(), s.longs(shape), (long) shape.length,
+        view ? 1 : 0, s.outAddr(0)));
   }
 
   public Tensor permute(long... dims) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.PERMUTE.invokeExact(handle(), s.longs(dims), (long) dims.length, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.PERMUTE.invokeExact(handle(), s.longs(dims), (long) dims.length,
+        s.outAddr(0)));
   }
 
   public Tensor transpose(long d0, long d1) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.TRANSPOSE.invokeExact(handle(), d0, d1, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.TRANSPOSE.invokeExact(handle(), d0, d1, s.outAddr(0)));
   }
 
   public static Tensor cat(List<Tensor> ts, long dim) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.CAT.invokeExact(s.handles(ts.toArray(Tensor[]::new)), (long) ts.size(), dim,
-          s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.CAT.invokeExact(s.handles(ts.toArray(Tensor[]::new)), (long) ts.size(),
+        dim, s.outAddr(0)));
   }
 
   /** {@code chunks} nearly equal pieces along {@code dim} (torch.chunk). */
@@ -471,16 +371,13 @@ public final class Tensor implements AutoCloseable {
   public List<Tensor> split(long size, long dim) { return split(size, dim, false); }
 
   private List<Tensor> split(long size, long dim, boolean chunk) {
-    Native.Scratch s = Native.scratch();
     long[] handles;
     try (Arena arena = Arena.ofConfined()) {
       long max = Math.max(1, chunk ? size : size((int) dim) / Math.max(1, size) + 1);
       MemorySegment outs = arena.allocate(JAVA_LONG, max);
-      Native.check((long) Native.SPLIT.invokeExact(handle(), size, dim, chunk ? 1 : 0, outs.address(), max,
-          s.outAddr(0)));
-      handles = outs.asSlice(0, 8 * s.out(0)).toArray(JAVA_LONG);
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
+      long n = Native.call(s -> (long) Native.SPLIT.invokeExact(handle(), size, dim, chunk ? 1 : 0, outs.address(),
+          max, s.outAddr(0))).out(0);
+      handles = outs.asSlice(0, 8 * n).toArray(JAVA_LONG);
     }
     List<Tensor> r = new ArrayList<>(handles.length);
     for (long h : handles) r.add(adopt(h));
@@ -489,100 +386,51 @@ public final class Tensor implements AutoCloseable {
 
   /** Elements {@code start, start+step, ... < end} along {@code dim} (a view). */
   public Tensor slice(long dim, long start, long end, long step) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.SLICE.invokeExact(handle(), dim, start, end, step, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.SLICE.invokeExact(handle(), dim, start, end, step, s.outAddr(0)));
   }
 
   public Tensor indexSelect(long dim, Tensor index) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.INDEX_SELECT.invokeExact(handle(), dim, index.handle(), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.INDEX_SELECT.invokeExact(handle(), dim, index.handle(), s.outAddr(0)));
   }
 
-  public Tensor to(DType dtype) { return to(dtype.code, -2); }
-  public Tensor to(Device device) { return to(-1, device.code()); }
+  public Tensor to(DType dtype) { return to(dtype.code, Native.DEVICE_KEEP); }
+  public Tensor to(Device device) { return to(Native.DTYPE_KEEP, device.code()); }
   public Tensor to(DType dtype, Device device) { return to(dtype.code, device.code()); }
 
   private Tensor to(int dtype, int device) {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.TO.invokeExact(handle(), dtype, device, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.TO.invokeExact(handle(), dtype, device, s.outAddr(0)));
   }
 
   /** NHWC memory layout (same logical shape): the faster layout for cuDNN convolutions in bf16/f16. */
   public Tensor channelsLast() {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.CHANNELS_LAST.invokeExact(handle(), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return adopt(s);
+    return Native.tensor(s -> (long) Native.CHANNELS_LAST.invokeExact(handle(), s.outAddr(0)));
   }
 
   public boolean isChannelsLast() {
-    Native.Scratch s = Native.scratch();
-    try {
-      s.out.set(JAVA_LONG, 0, 0);
-      Native.check((long) Native.IS_CHANNELS_LAST.invokeExact(handle(), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    return (s.out(0) & 0xffffffffL) != 0;
+    return Native.flag(s -> (long) Native.IS_CHANNELS_LAST.invokeExact(handle(), s.outAddr(0)));
   }
 
   /** Copies {@code src}'s values into this tensor in place (broadcasting, converting dtype and device). */
   public void copyFrom(Tensor src) {
-    try {
-      Native.check((long) Native.COPY_.invokeExact(handle(), src.handle()));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(s -> (long) Native.COPY_.invokeExact(handle(), src.handle()));
   }
 
   // ---------------------------------------------------------------------------------------------------- autograd
 
   /** Marks this (leaf) tensor as one whose gradient autograd accumulates. Returns this. */
   public Tensor requiresGrad(boolean on) {
-    try {
-      Native.check((long) Native.SET_REQUIRES_GRAD.invokeExact(handle(), on ? 1 : 0));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(s -> (long) Native.SET_REQUIRES_GRAD.invokeExact(handle(), on ? 1 : 0));
     return this;
   }
 
   /** Back-propagates from this scalar into the {@code .grad} of every leaf that requires it. */
   public void backward() {
-    try {
-      Native.check((long) Native.BACKWARD.invokeExact(handle()));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(s -> (long) Native.BACKWARD.invokeExact(handle()));
   }
 
   /** A new handle on the accumulated gradient, or null when there is none. */
   public Tensor grad() {
-    Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.GRAD.invokeExact(handle(), s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
-    long h = s.out(0);
+    long h = Native.call(s -> (long) Native.GRAD.invokeExact(handle(), s.outAddr(0))).out(0);
     return h == 0 ? null : adopt(h);
   }
 

@@ -115,10 +115,6 @@ public final class TensorScope implements AutoCloseable {
     }
     int n = size;
     size = 0;
-    try {
-      Native.check((long) Native.FREE_MANY.invokeExact(s.longsAddr, (long) n));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.FREE_MANY.invokeExact(s.longsAddr, (long) n));
   }
 }

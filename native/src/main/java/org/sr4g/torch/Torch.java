@@ -27,11 +27,7 @@ public final class Torch {
   public static String version() {
     Native.require();
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.VERSION.invokeExact(s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.VERSION.invokeExact(s.outAddr(0)));
     return MemorySegment.ofAddress(s.out(0)).reinterpret(256).getString(0);
   }
 
@@ -39,11 +35,7 @@ public final class Torch {
   public static boolean builtWithCuda() {
     Native.require();
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.CUDA_BUILT.invokeExact(s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.CUDA_BUILT.invokeExact(s.outAddr(0)));
     return s.out.get(JAVA_INT, 0) != 0;
   }
 
@@ -61,11 +53,7 @@ public final class Torch {
   public static int[] threads() {
     Native.require();
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.THREADS.invokeExact(s.outAddr(0), s.outAddr(1)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.THREADS.invokeExact(s.outAddr(0), s.outAddr(1)));
     return new int[] {s.out.get(JAVA_INT, 0), s.out.get(JAVA_INT, 8)};
   }
 
@@ -75,43 +63,27 @@ public final class Torch {
    */
   public static void releaseFreeMemory() {
     Native.require();
-    try {
-      Native.check((long) Native.RELEASE_FREE_MEMORY.invokeExact());
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.RELEASE_FREE_MEMORY.invokeExact());
   }
 
   /** CUDA devices libtorch can use (0 without CUDA support or driver). */
   public static int cudaDeviceCount() {
     Native.require();
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.CUDA_COUNT.invokeExact(s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.CUDA_COUNT.invokeExact(s.outAddr(0)));
     return (int) s.out(0);
   }
 
   public static void cudaSynchronize(int device) {
     Native.require();
-    try {
-      Native.check((long) Native.CUDA_SYNC.invokeExact(device));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.CUDA_SYNC.invokeExact(device));
   }
 
   /** {allocated, peak} bytes of libtorch's CUDA caching allocator on {@code device}. */
   public static long[] cudaMemory(int device) {
     Native.require();
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.CUDA_MEMORY.invokeExact(device, s.outAddr(0), s.outAddr(1)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.CUDA_MEMORY.invokeExact(device, s.outAddr(0), s.outAddr(1)));
     return new long[] {s.out(0), s.out(1)};
   }
 
@@ -135,11 +107,7 @@ public final class Torch {
     Native.require();
     int type = device.isCuda() ? 1 : 0;
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.AUTOCAST_ENTER.invokeExact(type, dtype.code, s.outAddr(0), s.outAddr(1)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.AUTOCAST_ENTER.invokeExact(type, dtype.code, s.outAddr(0), s.outAddr(1)));
     return new AutocastRestore(type, s.out.get(JAVA_INT, 0), s.out.get(JAVA_INT, 8));
   }
 
@@ -157,11 +125,7 @@ public final class Torch {
     public void close() {
       if (closed) return; // the nesting count must drop once per enter
       closed = true;
-      try {
-        Native.check((long) Native.AUTOCAST_EXIT.invokeExact(type, previousOn, previousDtype));
-      } catch (Throwable t) {
-        throw Native.rethrow(t);
-      }
+      Native.call(c -> (long) Native.AUTOCAST_EXIT.invokeExact(type, previousOn, previousDtype));
     }
   }
 
@@ -178,11 +142,7 @@ public final class Torch {
   private static int[] autocastState(Device device) {
     Native.require();
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.AUTOCAST_STATE.invokeExact(device.isCuda() ? 1 : 0, s.outAddr(0), s.outAddr(1)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.AUTOCAST_STATE.invokeExact(device.isCuda() ? 1 : 0, s.outAddr(0), s.outAddr(1)));
     return new int[] {s.out.get(JAVA_INT, 0), s.out.get(JAVA_INT, 8)};
   }
 
@@ -195,11 +155,7 @@ public final class Torch {
   public static boolean allowTf32(boolean on) {
     Native.require();
     Native.Scratch s = Native.scratch();
-    try {
-      Native.check((long) Native.ALLOW_TF32.invokeExact(on ? 1 : 0, s.outAddr(0)));
-    } catch (Throwable t) {
-      throw Native.rethrow(t);
-    }
+    Native.call(c -> (long) Native.ALLOW_TF32.invokeExact(on ? 1 : 0, s.outAddr(0)));
     return s.out.get(JAVA_INT, 0) != 0;
   }
 }

@@ -43,28 +43,17 @@ public final class AutoencoderKl implements AutoCloseable {
 
   /** As {@link #load(AutoencoderKlConfig, Weights, Device)}, parameters cast to {@code dtype} (F32, F16 or BF16) on load. */
   public static AutoencoderKl load(AutoencoderKlConfig config, Weights weights, Device device, DType dtype) {
-    ParamLoader.failOn("VAE weights (" + weights.source() + ")", check(config, weights));
-    Params params = new Params();
-    try {
-      return new AutoencoderKl(config, params, ParamLoader.loading(weights, device, dtype, params));
-    } catch (RuntimeException e) {
-      params.close();
-      throw e;
-    }
+    return ParamLoader.load("VAE", config, weights, device, dtype, Map.of(), AutoencoderKl::new);
   }
 
   /** Every parameter key of this config with its shape, in module order (the checkpoint layout it loads). */
   public static Map<String, long[]> parameterShapes(AutoencoderKlConfig config) {
-    ParamLoader p = ParamLoader.checking(ParamLoader.NONE);
-    new AutoencoderKl(config, null, p);
-    return p.expectedShapes();
+    return ParamLoader.shapes(config, AutoencoderKl::new);
   }
 
   /** The weight problems of {@code weights} for this config (empty when it loads); reads no tensor data. */
   public static List<String> check(AutoencoderKlConfig config, Weights weights) {
-    ParamLoader p = ParamLoader.checking(weights);
-    new AutoencoderKl(config, null, p);
-    return p.problems();
+    return ParamLoader.problems(config, weights, AutoencoderKl::new);
   }
 
   public AutoencoderKlConfig config() {

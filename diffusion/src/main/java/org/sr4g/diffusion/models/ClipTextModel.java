@@ -45,31 +45,17 @@ public final class ClipTextModel implements AutoCloseable {
    */
   public static ClipTextModel load(ClipTextConfig config, Weights weights, Device device, DType dtype,
       Map<String, ? extends LayerAdapter> adapters) {
-    ParamLoader.failOn("CLIP text encoder weights (" + weights.source() + ")", check(config, weights));
-    Params params = new Params();
-    try {
-      ParamLoader p = ParamLoader.loading(weights, device, dtype, params).withAdapters(adapters);
-      ClipTextModel m = new ClipTextModel(config, params, p);
-      p.requireAdaptersUsed("CLIP text encoder");
-      return m;
-    } catch (RuntimeException e) {
-      params.close();
-      throw e;
-    }
+    return ParamLoader.load("CLIP text encoder", config, weights, device, dtype, adapters, ClipTextModel::new);
   }
 
   /** Every parameter key of this config with its shape, in module order (the checkpoint layout it loads). */
   public static Map<String, long[]> parameterShapes(ClipTextConfig config) {
-    ParamLoader p = ParamLoader.checking(ParamLoader.NONE);
-    new ClipTextModel(config, null, p);
-    return p.expectedShapes();
+    return ParamLoader.shapes(config, ClipTextModel::new);
   }
 
   /** The weight problems of {@code weights} for this config (empty when it loads); reads no tensor data. */
   public static List<String> check(ClipTextConfig config, Weights weights) {
-    ParamLoader p = ParamLoader.checking(weights);
-    new ClipTextModel(config, null, p);
-    return p.problems();
+    return ParamLoader.problems(config, weights, ClipTextModel::new);
   }
 
   public ClipTextConfig config() {

@@ -147,6 +147,49 @@ public final class ParamLoader {
   }
 
   /** Throws one {@link UserInputException} naming every problem of {@code what} (e.g. "UNet weights"), if any. */
+  /**
+   * A model's constructor: it builds its modules through {@code loader}, which loads their weights into
+   * {@code params} or, when checking (params null), only records what they expect.
+   */
+  @FunctionalInterface
+  interface Builder<C, M> {
+    M build(C config, Params params, ParamLoader loader);
+  }
+
+  /**
+   * Loads a model ({@code what}: "UNet", "VAE" …): every key is checked first, so a UserInputException names every
+   * missing/extra/mis-shaped key at once; then the weights are loaded (cast to {@code dtype}, on {@code device}) with
+   * {@code adapters} attached; an adapter for a layer the model lacks is an error, and a failure frees what was loaded.
+   */
+  static <C, M> M load(String what, C config, Weights weights, Device device, DType dtype,
+      Map<String, ? extends LayerAdapter> adapters, Builder<C, M> builder) {
+    failOn(what + " weights (" + weights.source() + ")", problems(config, weights, builder));
+    Params params = new Params();
+    try {
+      ParamLoader p = loading(weights, device, dtype, params).withAdapters(adapters);
+      M m = builder.build(config, params, p);
+      p.requireAdaptersUsed(what);
+      return m;
+    } catch (RuntimeException e) {
+      params.close();
+      throw e;
+    }
+  }
+
+  /** Every parameter key the model of {@code config} has, with its shape, in module order. */
+  static <C> Map<String, long[]> shapes(C config, Builder<C, ?> builder) {
+    ParamLoader p = checking(NONE);
+    builder.build(config, null, p);
+    return p.expectedShapes();
+  }
+
+  /** The weight problems of {@code weights} for the model of {@code config} (empty when it loads); reads no data. */
+  static <C> List<String> problems(C config, Weights weights, Builder<C, ?> builder) {
+    ParamLoader p = checking(weights);
+    builder.build(config, null, p);
+    return p.problems();
+  }
+
   public static void failOn(String what, List<String> problems) {
     if (!problems.isEmpty()) throw new UserInputException(describe(what, problems));
   }

@@ -33,11 +33,6 @@ public final class PyTorchWeights implements WeightsFile {
   }
 
   @Override
-  public String source() {
-    return file.path().toString();
-  }
-
-  @Override
   public long[] shape(String key) {
     return file.shape(key);
   }

@@ -34,11 +34,6 @@ public final class SafetensorsWeights implements WeightsFile {
   }
 
   @Override
-  public String source() {
-    return file.path().toString();
-  }
-
-  @Override
   public long[] shape(String key) {
     return file.info(key).shape();
   }

@@ -24,7 +24,7 @@ import org.sr4g.torch.TensorScope;
  * which gets every result and temporary.
  *
  * <p>With {@link #setGradientCheckpointing gradient checkpointing} on, a forward with grad enabled keeps only the
- * outputs of the blocks' layers and recomputes each layer during {@link #backward}, which must then replace
+ * inputs of the blocks' layers and recomputes each layer when the backward reaches it: a plain
  * {@code loss.backward()} (see {@link GradientCheckpointing}).
  */
 public final class UNet2DConditionModel implements AutoCloseable {
@@ -40,8 +40,6 @@ public final class UNet2DConditionModel implements AutoCloseable {
   private final GroupNorm convNormOut;
   private final InferencePacking packing;
   private volatile boolean gradientCheckpointing;
-  /** The forwards recorded for gradient checkpointing on each thread and not yet back-propagated. */
-  private final ThreadLocal<GradientCheckpointing> pending = new ThreadLocal<>();
 
   private UNet2DConditionModel(UNetConfig c, Params params, ParamLoader p) {
     this.dtype = p.dtype();
@@ -117,31 +115,17 @@ public final class UNet2DConditionModel implements AutoCloseable {
    */
   public static UNet2DConditionModel load(UNetConfig config, Weights weights, Device device, DType dtype,
       Map<String, ? extends LayerAdapter> adapters) {
-    ParamLoader.failOn("UNet weights (" + weights.source() + ")", check(config, weights));
-    Params params = new Params();
-    try {
-      ParamLoader p = ParamLoader.loading(weights, device, dtype, params).withAdapters(adapters);
-      UNet2DConditionModel m = new UNet2DConditionModel(config, params, p);
-      p.requireAdaptersUsed("UNet");
-      return m;
-    } catch (RuntimeException e) {
-      params.close();
-      throw e;
-    }
+    return ParamLoader.load("UNet", config, weights, device, dtype, adapters, UNet2DConditionModel::new);
   }
 
   /** Every parameter key of this config with its shape, in module order (the checkpoint layout it loads). */
   public static Map<String, long[]> parameterShapes(UNetConfig config) {
-    ParamLoader p = ParamLoader.checking(ParamLoader.NONE);
-    new UNet2DConditionModel(config, null, p);
-    return p.expectedShapes();
+    return ParamLoader.shapes(config, UNet2DConditionModel::new);
   }
 
   /** The weight problems of {@code weights} for this config (empty when it loads); reads no tensor data. */
   public static List<String> check(UNetConfig config, Weights weights) {
-    ParamLoader p = ParamLoader.checking(weights);
-    new UNet2DConditionModel(config, null, p);
-    return p.problems();
+    return ParamLoader.problems(config, weights, UNet2DConditionModel::new);
   }
 
   public UNetConfig config() {
@@ -169,8 +153,8 @@ public final class UNet2DConditionModel implements AutoCloseable {
   /**
    * Gradient checkpointing (diffusers' {@code enable_gradient_checkpointing}): when on, a forward with grad enabled
    * runs every layer of the down, mid and up blocks (resnet, transformer, down/upsampler) without keeping its
-   * activations, and {@link #backward} recomputes them one at a time — less activation memory for at most one more
-   * forward of the blocks. Forwards under no-grad are unchanged.
+   * activations, and the backward recomputes them one at a time — less activation memory for at most one more
+   * forward of the blocks. Forwards under no-grad are unchanged; the backward is a plain {@code loss.backward()}.
    */
   public void setGradientCheckpointing(boolean on) {
     gradientCheckpointing = on;
@@ -181,16 +165,12 @@ public final class UNet2DConditionModel implements AutoCloseable {
   }
 
   /**
-   * {@code loss.backward()} for a loss computed from this UNet's forward(s) on this thread: with gradient checkpointing
-   * it also recomputes and back-propagates the blocks those forwards recorded (their parameters get no gradient from
-   * a plain {@code loss.backward()}); without, it is exactly {@code loss.backward()}. Call it inside the forward's
-   * {@code TensorScope}.
+   * Exactly {@code loss.backward()}, with or without gradient checkpointing (the checkpointed layers recompute
+   * themselves when the backward reaches them). Kept for callers written when checkpointing needed a call of its own;
+   * new code calls {@code loss.backward()}.
    */
   public void backward(Tensor loss) {
-    GradientCheckpointing tape = pending.get();
-    pending.remove();
-    if (tape == null || tape.isEmpty()) loss.backward();
-    else tape.backward(loss);
+    loss.backward();
   }
 
   /** Predicted noise (or v) for {@code sample}; see {@link #forward(Tensor, Tensor, Tensor, BiConsumer)}. */
@@ -220,25 +200,20 @@ public final class UNet2DConditionModel implements AutoCloseable {
     taps.accept("time_embedding", emb);
 
     Tensor h = convIn.forward(sample);
-    GradientCheckpointing tape = gradientCheckpointing && Autograd.isGradEnabled() ? tape() : null;
-    if (tape != null) {
-      h = tape.enter(h);
-      emb = tape.enter(emb);
-      encoderHiddenStates = tape.enter(encoderHiddenStates);
-    }
-    // Without a tape or taps, a block output is dead once the next layer ran: free it then (the graph, if any, keeps
-    // what its backward needs), so the up path holds one activation per layer instead of all of them.
-    boolean release = tape == null && taps == NO_TAPS;
+    boolean checkpoint = gradientCheckpointing && Autograd.isGradEnabled();
+    // Without checkpointing or taps, a block output is dead once the next layer ran: free it then (the graph, if any,
+    // keeps what its backward needs), so the up path holds one activation per layer instead of all of them.
+    boolean release = !checkpoint && taps == NO_TAPS;
     Deque<Tensor> skips = new ArrayDeque<>();
     skips.push(h);
     for (int i = 0; i < downBlocks.size(); i++) {
-      h = downBlocks.get(i).forward(tape, h, emb, encoderHiddenStates, skips);
+      h = downBlocks.get(i).forward(checkpoint, h, emb, encoderHiddenStates, skips);
       taps.accept("down_blocks." + i, h);
     }
-    h = midBlock.forward(tape, release, h, emb, encoderHiddenStates);
+    h = midBlock.forward(checkpoint, release, h, emb, encoderHiddenStates);
     taps.accept("mid_block", h);
     for (int i = 0; i < upBlocks.size(); i++) {
-      h = upBlocks.get(i).forward(tape, release, h, emb, encoderHiddenStates, skips);
+      h = upBlocks.get(i).forward(checkpoint, release, h, emb, encoderHiddenStates, skips);
       taps.accept("up_blocks." + i, h);
     }
     Tensor last = h;
@@ -247,19 +222,9 @@ public final class UNet2DConditionModel implements AutoCloseable {
     return dtype == DType.F32 ? out : out.to(DType.F32);
   }
 
-  /** Frees {@code dead} when releasing is on (no tape, no taps): its last user has run. */
+  /** Frees {@code dead} when releasing is on (no checkpointing, no taps): its last user has run. */
   private static void drop(boolean release, Tensor dead) {
     if (release) dead.close();
-  }
-
-  /** This thread's pending recording, a new one when there is none or the old one's scope was closed unused. */
-  private GradientCheckpointing tape() {
-    GradientCheckpointing t = pending.get();
-    if (t == null || t.isStale()) {
-      t = new GradientCheckpointing();
-      pending.set(t);
-    }
-    return t;
   }
 
   /**
@@ -293,19 +258,19 @@ public final class UNet2DConditionModel implements AutoCloseable {
     Downsample2D downsampler;
 
     /**
-     * Pushes every intermediate output onto {@code skips} (the up blocks pop them). With a {@code tape} (gradient
-     * checkpointing) each resnet, transformer and the downsampler is a recomputed segment.
+     * Pushes every intermediate output onto {@code skips} (the up blocks pop them). With {@code checkpoint} each
+     * resnet, transformer and the downsampler is a recomputed segment.
      */
-    Tensor forward(GradientCheckpointing tape, Tensor h, Tensor emb, Tensor context, Deque<Tensor> skips) {
+    Tensor forward(boolean checkpoint, Tensor h, Tensor emb, Tensor context, Deque<Tensor> skips) {
       for (int j = 0; j < resnets.size(); j++) {
         ResnetBlock2D res = resnets.get(j);
         Transformer2D attn = attentions.get(j);
-        h = segment(tape, in -> res.forward(in.get(0), in.get(1)), h, emb);
-        if (attn != null) h = segment(tape, in -> attn.forward(in.get(0), in.get(1)), h, context);
+        h = segment(checkpoint, in -> res.forward(in.get(0), in.get(1)), h, emb);
+        if (attn != null) h = segment(checkpoint, in -> attn.forward(in.get(0), in.get(1)), h, context);
         skips.push(h);
       }
       if (downsampler != null) {
-        h = segment(tape, in -> downsampler.forward(in.get(0)), h);
+        h = segment(checkpoint, in -> downsampler.forward(in.get(0)), h);
         skips.push(h);
       }
       return h;
@@ -326,14 +291,14 @@ public final class UNet2DConditionModel implements AutoCloseable {
     }
 
     /** {@code release}: free each intermediate output once the next layer ran (the input stays). */
-    Tensor forward(GradientCheckpointing tape, boolean release, Tensor h, Tensor emb, Tensor context) {
-      h = segment(tape, in -> first.forward(in.get(0), in.get(1)), h, emb);
+    Tensor forward(boolean checkpoint, boolean release, Tensor h, Tensor emb, Tensor context) {
+      h = segment(checkpoint, in -> first.forward(in.get(0), in.get(1)), h, emb);
       for (int i = 0; i < attentions.size(); i++) {
         Transformer2D attn = attentions.get(i);
         ResnetBlock2D res = resnets.get(i);
-        Tensor a = segment(tape, in -> attn.forward(in.get(0), in.get(1)), h, context);
+        Tensor a = segment(checkpoint, in -> attn.forward(in.get(0), in.get(1)), h, context);
         drop(release, h);
-        h = segment(tape, in -> res.forward(in.get(0), in.get(1)), a, emb);
+        h = segment(checkpoint, in -> res.forward(in.get(0), in.get(1)), a, emb);
         drop(release, a);
       }
       return h;
@@ -347,28 +312,28 @@ public final class UNet2DConditionModel implements AutoCloseable {
     Upsample2D upsampler;
 
     /**
-     * With a {@code tape}: each concatenation + resnet, each transformer and the upsampler is a segment. With
+     * With {@code checkpoint}: each concatenation + resnet, each transformer and the upsampler is a segment. With
      * {@code release}: the input, each skip and each intermediate output are freed once their last user ran.
      */
-    Tensor forward(GradientCheckpointing tape, boolean release, Tensor h, Tensor emb, Tensor context,
+    Tensor forward(boolean checkpoint, boolean release, Tensor h, Tensor emb, Tensor context,
         Deque<Tensor> skips) {
       for (int j = 0; j < resnets.size(); j++) {
         ResnetBlock2D res = resnets.get(j);
         Transformer2D attn = attentions.get(j);
         Tensor skip = skips.pop();
-        Tensor r = segment(tape, in -> TensorScope.within(
+        Tensor r = segment(checkpoint, in -> TensorScope.within(
             () -> res.forward(Tensor.cat(List.of(in.get(0), in.get(1)), 1), in.get(2))), h, skip, emb);
         drop(release, h);
         drop(release, skip);
         h = r;
         if (attn != null) {
-          Tensor a = segment(tape, in -> attn.forward(in.get(0), in.get(1)), h, context);
+          Tensor a = segment(checkpoint, in -> attn.forward(in.get(0), in.get(1)), h, context);
           drop(release, h);
           h = a;
         }
       }
       if (upsampler == null) return h;
-      Tensor u = segment(tape, in -> upsampler.forward(in.get(0)), h);
+      Tensor u = segment(checkpoint, in -> upsampler.forward(in.get(0)), h);
       drop(release, h);
       return u;
     }

@@ -7,6 +7,12 @@ import java.util.Locale;
 public interface WeightsFile extends Weights, AutoCloseable {
   Path path();
 
+  /** The file's path: what error messages name. */
+  @Override
+  default String source() {
+    return path().toString();
+  }
+
   @Override
   void close();
 

@@ -7,18 +7,45 @@ import org.sr4g.UserInputException;
  * calls {@code lr_scheduler.step()} after each optimizer step. Cosine is {@code get_cosine_schedule_with_warmup} with
  * half a cycle (decays to 0 at {@code total}).
  */
-public record LrSchedule(String kind, int warmup, long total) {
+public record LrSchedule(Kind kind, int warmup, long total) {
+  /** {@code --lr-scheduler}: the diffusers names sr4g implements. */
+  public enum Kind {
+    CONSTANT("constant"),
+    CONSTANT_WITH_WARMUP("constant_with_warmup"),
+    COSINE("cosine");
+
+    private final String option;
+
+    Kind(String option) {
+      this.option = option;
+    }
+
+    @Override
+    public String toString() {
+      return option;
+    }
+
+    /** {@code constant}, {@code constant_with_warmup} or {@code cosine}; anything else is a user error. */
+    public static Kind parse(String s) {
+      for (Kind k : values()) if (k.option.equals(s)) return k;
+      throw new UserInputException("--lr-scheduler must be constant, constant_with_warmup or cosine, got '" + s + "'");
+    }
+  }
+
   public LrSchedule {
-    if (!kind.equals("constant") && !kind.equals("constant_with_warmup") && !kind.equals("cosine"))
-      throw new UserInputException("--lr-scheduler must be constant, constant_with_warmup or cosine, got '" + kind + "'");
     if (warmup < 0) throw new UserInputException("--lr-warmup-steps must be >= 0");
+  }
+
+  /** The schedule named {@code kind} (see {@link Kind#parse}). */
+  public LrSchedule(String kind, int warmup, long total) {
+    this(Kind.parse(kind), warmup, total);
   }
 
   public double factor(long k) {
     return switch (kind) {
-      case "constant" -> 1.0;
-      case "constant_with_warmup" -> k < warmup ? (double) k / Math.max(1, warmup) : 1.0;
-      default -> {
+      case CONSTANT -> 1.0;
+      case CONSTANT_WITH_WARMUP -> k < warmup ? (double) k / Math.max(1, warmup) : 1.0;
+      case COSINE -> {
         if (k < warmup) yield (double) k / Math.max(1, warmup);
         double progress = (double) (k - warmup) / Math.max(1, total - warmup);
         yield Math.max(0.0, 0.5 * (1.0 + Math.cos(Math.PI * 0.5 * 2.0 * progress)));

@@ -28,16 +28,26 @@ public enum MixedPrecision {
 
   /** Parses the option and checks it against the device (fp16 needs CUDA). */
   public static MixedPrecision parse(String s, Device device) {
-    MixedPrecision m = switch (s == null ? "no" : s) {
-      case "no" -> NO;
-      case "bf16" -> BF16;
-      case "fp16" -> FP16;
-      default -> throw new UserInputException("--mixed-precision must be no, bf16 or fp16, got '" + s + "'");
-    };
-    if (m == FP16 && !device.isCuda())
+    return parse(s == null ? "no" : s).on(device);
+  }
+
+  /** {@code no}, {@code bf16} or {@code fp16}; anything else is a user error. */
+  public static MixedPrecision parse(String s) {
+    for (MixedPrecision m : values()) if (m.option.equals(s)) return m;
+    throw new UserInputException("--mixed-precision must be no, bf16 or fp16, got '" + s + "'");
+  }
+
+  /** This precision, checked against the device: fp16 needs CUDA. */
+  public MixedPrecision on(Device device) {
+    if (this == FP16 && !device.isCuda())
       throw new UserInputException("--mixed-precision fp16 needs --device cuda (float16 autocast and loss scaling are"
           + " CUDA-only here); use --mixed-precision bf16 on the CPU");
-    return m;
+    return this;
+  }
+
+  @Override
+  public String toString() {
+    return option;
   }
 
   /** The lower precision (BF16 or F16), null for {@code no}. */

@@ -90,16 +90,26 @@ public final class TrainData {
     return out;
   }
 
+  /** {@code --caption-sampling}: one example per row, or one per image with a caption drawn from its rows. */
   public enum CaptionSampling {
-    PER_PAIR,
-    PER_IMAGE;
+    PER_PAIR("per-pair"),
+    PER_IMAGE("per-image");
+
+    private final String option;
+
+    CaptionSampling(String option) {
+      this.option = option;
+    }
+
+    /** The option's name, also what a checkpoint's fixed options record. */
+    @Override
+    public String toString() {
+      return option;
+    }
 
     public static CaptionSampling parse(String s) {
-      return switch (s) {
-        case "per-pair" -> PER_PAIR;
-        case "per-image" -> PER_IMAGE;
-        default -> throw new UserInputException("--caption-sampling must be per-pair or per-image, got '" + s + "'");
-      };
+      for (CaptionSampling c : values()) if (c.option.equals(s)) return c;
+      throw new UserInputException("--caption-sampling must be per-pair or per-image, got '" + s + "'");
     }
   }
 }

@@ -20,7 +20,7 @@ public final class TrainOptions {
   public int resolution = 0;
   public boolean randomCrop = false;
   public boolean randomFlip = false;
-  public String captionSampling = "per-pair";
+  public TrainData.CaptionSampling captionSampling = TrainData.CaptionSampling.PER_PAIR;
   /**
    * Probability in [0, 1] that a training caption is replaced by the empty prompt (classifier-free guidance training,
    * diffusers' {@code --proportion_empty_prompts}); 0: off. Decided per (seed, step, micro-batch, index).
@@ -32,10 +32,10 @@ public final class TrainOptions {
   public double lr = 1e-5;
   public double adamBeta1 = 0.9, adamBeta2 = 0.999, weightDecay = 1e-2, adamEps = 1e-8;
   public double maxGradNorm = 1.0;
-  public String lrScheduler = "constant";
+  public LrSchedule.Kind lrScheduler = LrSchedule.Kind.CONSTANT;
   public int lrWarmupSteps = 0;
   /** null: the scheduler config's prediction_type. */
-  public String predictionType = null;
+  public PredictionType predictionType = null;
   /** 0: off. */
   public double snrGamma = 0;
   public double noiseOffset = 0;
@@ -77,7 +77,7 @@ public final class TrainOptions {
   /** CLIP layer for the validation prompts (1: last, SD 1.x; 2: penultimate, SD 2.x). */
   public int validationClipSkip = 1;
   /** {@code no}, {@code bf16} (CPU or CUDA) or {@code fp16} (CUDA, with loss scaling): see {@link MixedPrecision}. */
-  public String mixedPrecision = "no";
+  public MixedPrecision mixedPrecision = MixedPrecision.NO;
   /**
    * Data-parallel training: this process's rank and world, the rendezvous and the collective timeout (one process by
    * default). See {@link org.sr4g.diffusion.training.distributed.DistributedTraining}.

@@ -216,11 +216,11 @@ public final class Trainer {
     // batch_size: the global batch (ranks × --batch-size, = --batch-size for one process), so a checkpoint resumes
     // with another number of ranks exactly when the global batch is the same.
     n.put("seed", o.seed).put("resolution", res).put("batch_size", o.batchSize * o.distributed.world().size())
-        .put("grad_accum", o.gradAccum).put("caption_sampling", o.captionSampling).put("random_crop", o.randomCrop)
+        .put("grad_accum", o.gradAccum).put("caption_sampling", o.captionSampling.toString()).put("random_crop", o.randomCrop)
         .put("random_flip", o.randomFlip).put("data_rows", rows).put("ema", o.ema)
         .put("ema_decay", o.ema ? o.emaDecay : 0);
     // Only when on, so that checkpoints written before the option existed still resume without it.
-    if (!o.mixedPrecision.equals("no")) n.put("mixed_precision", o.mixedPrecision);
+    if (o.mixedPrecision != MixedPrecision.NO) n.put("mixed_precision", o.mixedPrecision.toString());
     if (o.captionDropout > 0) n.put("caption_dropout", o.captionDropout);
     // The frozen VAE and text encoder are read from the input folder again on resume: the same files, please.
     if (o.variant != null) n.put("variant", o.variant);

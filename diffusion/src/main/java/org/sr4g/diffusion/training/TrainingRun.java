@@ -86,8 +86,8 @@ final class TrainingRun implements AutoCloseable {
     this.fixed = Trainer.fixedOptions(o, data.rows(), res);
     if (data.cache() != null) fixed.put("cache", true);
     if (o.trainTextEncoder) fixed.put("train_text_encoder", true);
-    PredictionType prediction = PredictionType.parse(o.predictionType != null ? o.predictionType
-        : model.schedulerConfig().predictionType());
+    PredictionType prediction = o.predictionType != null ? o.predictionType
+        : PredictionType.parse(model.schedulerConfig().predictionType());
     this.pipe = new Txt2Img(model, dev);
     int multiple = pipe.sizeMultiple();
     this.validationPrompts = o.validationPrompts == null ? List.of() : Validation.prompts(o.validationPrompts);
@@ -126,7 +126,7 @@ final class TrainingRun implements AutoCloseable {
    */
   static TrainingRun prepare(TrainOptions o, Trainer.Listener listener, TrainingHooks hooks, Device dev,
       DistributedTraining dist) {
-    MixedPrecision mp = MixedPrecision.parse(o.mixedPrecision, dev);
+    MixedPrecision mp = o.mixedPrecision.on(dev);
     Data data = readData(o);
     try {
       // Created (with its marker) only when the first step is about to run: a refused run leaves nothing behind.
@@ -182,7 +182,7 @@ final class TrainingRun implements AutoCloseable {
 
   private static Data readData(TrainOptions o) {
     if (o.cache != null) {
-      if (o.randomCrop || o.randomFlip || !o.captionSampling.equals("per-pair"))
+      if (o.randomCrop || o.randomFlip || o.captionSampling != TrainData.CaptionSampling.PER_PAIR)
         throw new UserInputException("--cache holds centre crops, unflipped, one sample per row: it cannot be used with"
             + " --random-crop, --random-flip or --caption-sampling per-image");
       LatentCache cache = LatentCache.open(o.cache);
@@ -199,7 +199,7 @@ final class TrainingRun implements AutoCloseable {
     }
     int res = o.resolution == 0 ? ModelFolder.open(o.model, o.variant).defaultResolution() : o.resolution;
     List<TrainRow> rows = TrainData.read(o.data);
-    List<List<TrainRow>> examples = TrainData.examples(rows, TrainData.CaptionSampling.parse(o.captionSampling));
+    List<List<TrainRow>> examples = TrainData.examples(rows, o.captionSampling);
     if (!Files.isDirectory(o.images)) throw new UserInputException("--images " + o.images + ": not a folder");
     return new Data(null, examples, rows.size(), res);
   }

@@ -3,7 +3,6 @@ package org.sr4g.diffusion.models;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -26,9 +25,10 @@ import org.sr4g.torch.TensorScope;
 import org.sr4g.torch.Torch;
 
 /**
- * Gradient checkpointing (segmented backward) gives the gradients of a plain backward: every parameter, the loss, and
- * the inputs' gradients when they require one, on random UNets (the tiny one, and a deeper one with three levels, two
- * layers per block, two transformer layers and linear projections), and leaks no native handle.
+ * Gradient checkpointing gives, through a plain {@code loss.backward()}, the gradients of the same step without it:
+ * every parameter, the loss, and the inputs' gradients when they require one, on random UNets (the tiny one, and a
+ * deeper one with three levels, two layers per block, two transformer layers and linear projections), and leaks no
+ * native handle and no checkpointed segment.
  */
 class GradientCheckpointingTest {
   /** Three levels, 2 layers per block, cross attention in two levels, 2-deep transformers, linear projection. */
@@ -69,7 +69,7 @@ class GradientCheckpointingTest {
         loss = Nn.mseLoss(unet.forward(x, Tensor.of(new long[] {3, 917}, 2).to(dev), ctx).to(DType.F32), target);
       }
       out.put("loss", new float[] {(float) loss.item()});
-      unet.backward(loss);
+      loss.backward(); // a plain backward: the checkpointed layers recompute themselves
       for (Map.Entry<String, Tensor> e : unet.params().named().entrySet()) {
         Tensor gr = e.getValue().grad();
         assertNotNull(gr, "no gradient for " + e.getKey() + " (checkpointing " + checkpointing + ")");
@@ -167,7 +167,7 @@ class GradientCheckpointingTest {
           g.input("input/encoder_hidden_states"));
       Tensor loss = Nn.mseLoss(out, g.input("input/target"));
       g.check("output/loss", loss.reshape(1));
-      unet.backward(loss);
+      unet.backward(loss); // the old entry still works: it is loss.backward()
       for (String key : List.of("conv_in.weight", "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight",
           "time_embedding.linear_1.weight", "conv_out.bias"))
         g.check("grad/" + key, unet.params().get(key).grad());
@@ -176,8 +176,8 @@ class GradientCheckpointingTest {
 
   @Test
   void ordinaryOpsBetweenSegmentsAreBackPropagatedInOrder() {
-    // segment A, an ordinary op on A's output leaf (entered when segment C takes it), segment C, and A's output used
-    // again by the loss: the entered graph must be back-propagated after C's replay and before A's.
+    // segment A, an ordinary op on A's output, segment C, and A's output used again by the loss: A's recompute must
+    // receive the gradient from both paths (the engine orders it after C's node).
     try (TensorScope scope = TensorScope.open()) {
       Tensor x = Tensor.of(new float[] {0.3f, -1.2f, 2f}, 3);
       Tensor[] w = {Tensor.of(new float[] {0.5f, 1.5f, -0.7f}, 3).requiresGrad(true),
@@ -188,11 +188,10 @@ class GradientCheckpointingTest {
       float[][] plain = new float[3][];
       for (int i = 0; i < 3; i++) plain[i] = w[i].grad().toFloatArray();
       Autograd.zeroGrad(List.of(w));
-      GradientCheckpointing tape = new GradientCheckpointing();
-      Tensor a2 = tape.run1(in -> in.get(0).mul(w[0]).tanh(), x);
+      Tensor a2 = GradientCheckpointing.segment(true, in -> in.get(0).mul(w[0]).tanh(), x);
       Tensor b2 = a2.mul(w[1]);
-      Tensor c2 = tape.run1(in -> in.get(0).mul(w[2]).sin(), b2);
-      tape.backward(c2.add(a2).square().sum());
+      Tensor c2 = GradientCheckpointing.segment(true, in -> in.get(0).mul(w[2]).sin(), b2);
+      c2.add(a2).square().sum().backward();
       for (int i = 0; i < 3; i++)
         org.junit.jupiter.api.Assertions.assertArrayEquals(plain[i], w[i].grad().toFloatArray(), 1e-6f, "w" + i);
     }
@@ -211,13 +210,14 @@ class GradientCheckpointingTest {
       g[0] += 1e-4f * Math.abs(g[0]) + 1e-4f * maxAbs(g);
       bent.put("mid_block.resnets.1.conv2.weight", g);
       assertThrows(AssertionError.class, () -> assertClose(plain, bent, 1e-5));
-      // and loss.backward() alone, with checkpointing on, leaves the blocks without gradients
+      // and loss.backward() alone, with checkpointing on, reaches the checkpointed blocks (it did not before the
+      // segments became autograd nodes: their parameters were left without gradients)
       unet.params().zeroGrad();
       unet.setGradientCheckpointing(true);
       try (TensorScope scope = TensorScope.open(); Generator gen = new Generator(Device.CPU, 3)) {
         Tensor x = Tensor.randn(gen, DType.F32, 2, 4, 8, 8), ctx = Tensor.randn(gen, DType.F32, 2, 7, 32);
         Nn.mseLoss(unet.forward(x, Tensor.of(new long[] {3, 917}, 2), ctx), x).backward();
-        assertNull(unet.params().get("mid_block.resnets.1.conv2.weight").grad());
+        assertNotNull(unet.params().get("mid_block.resnets.1.conv2.weight").grad());
         assertNotNull(unet.params().get("conv_out.weight").grad());
       } finally {
         unet.setGradientCheckpointing(false);
@@ -276,6 +276,7 @@ class GradientCheckpointingTest {
       assertClose(plain, after, 1e-5);
       unet.params().zeroGrad();
       assertEquals(live, Torch.liveTensors());
+      assertEquals(0, org.sr4g.torch.Checkpoint.pendingSegments(), "every segment released with its graph");
     }
   }
 }

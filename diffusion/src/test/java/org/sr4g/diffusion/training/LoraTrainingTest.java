@@ -86,7 +86,7 @@ class LoraTrainingTest {
     o.maxSteps = 20;
     o.batchSize = 4;
     o.lr = lr;
-    o.lrScheduler = "constant";
+    o.lrScheduler = LrSchedule.Kind.CONSTANT;
     o.lrWarmupSteps = 0;
     o.randomFlip = false;
     o.randomCrop = false;
@@ -138,7 +138,7 @@ class LoraTrainingTest {
     TestHooks hooks = new TestHooks().loaded(m -> dtypes.add(m.unet().dtype() + "/"
         + m.textEncoder().params().list().get(0).dtype()));
     TrainOptions f32 = bf16(tmp, "f32", 4);
-    f32.mixedPrecision = "no";
+    f32.mixedPrecision = MixedPrecision.NO;
     List<Double> l32 = TrainerTest.losses(Trainer.train(f32, TrainerTest.QUIET));
     long live = Torch.liveTensors();
     Trainer.Result straight = Trainer.train(bf16(tmp, "straight", 4), TrainerTest.QUIET, hooks);
@@ -161,7 +161,7 @@ class LoraTrainingTest {
 
   static TrainOptions bf16(Path tmp, String out, long steps) throws Exception {
     TrainOptions o = lora(TrainerTest.options(tmp, out), 4);
-    o.mixedPrecision = "bf16";
+    o.mixedPrecision = MixedPrecision.BF16;
     o.maxSteps = steps;
     o.checkpointEvery = 2;
     o.trainTextEncoder = true;

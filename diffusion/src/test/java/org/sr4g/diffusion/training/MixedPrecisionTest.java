@@ -47,7 +47,7 @@ class MixedPrecisionTest {
     for (int i = 0; i < 2; i++) {
       TrainOptions o = TrainerTest.options(tmp, "bf16-" + i);
       o.checkpointEvery = 0;
-      o.mixedPrecision = "bf16";
+      o.mixedPrecision = MixedPrecision.BF16;
       long live = Torch.liveTensors();
       runs[i] = Trainer.train(o, TrainerTest.QUIET);
       assertEquals(live, Torch.liveTensors(), "no native handle leaked under autocast");
@@ -82,14 +82,14 @@ class MixedPrecisionTest {
   void bf16ResumeIsExactAndThePrecisionCannotChangeOnResume(@TempDir Path tmp) throws Exception {
     requireTorch();
     TrainOptions o = TrainerTest.options(tmp, "straight");
-    o.mixedPrecision = "bf16";
+    o.mixedPrecision = MixedPrecision.BF16;
     Trainer.Result straight = Trainer.train(o, TrainerTest.QUIET);
     TrainOptions first = TrainerTest.options(tmp, "resumed");
-    first.mixedPrecision = "bf16";
+    first.mixedPrecision = MixedPrecision.BF16;
     first.maxSteps = 2;
     Trainer.Result r1 = Trainer.train(first, TrainerTest.QUIET);
     TrainOptions second = TrainerTest.options(tmp, "resumed");
-    second.mixedPrecision = "bf16";
+    second.mixedPrecision = MixedPrecision.BF16;
     second.resume = "latest";
     Trainer.Result r2 = Trainer.train(second, TrainerTest.QUIET);
     assertEquals(2, r2.startStep());
@@ -109,12 +109,11 @@ class MixedPrecisionTest {
   void fp16NeedsCudaAndBadValuesAreUserErrors(@TempDir Path tmp) throws Exception {
     requireTorch();
     TrainOptions o = TrainerTest.options(tmp, "fp16");
-    o.mixedPrecision = "fp16";
+    o.mixedPrecision = MixedPrecision.FP16;
     UserInputException e = assertThrows(UserInputException.class, () -> Trainer.train(o, TrainerTest.QUIET));
     assertTrue(e.getMessage().contains("--mixed-precision fp16 needs --device cuda"), e.getMessage());
     assertFalse(Files.exists(tmp.resolve("fp16")), "refused before anything is written");
-    o.mixedPrecision = "fp8";
-    e = assertThrows(UserInputException.class, () -> Trainer.train(o, TrainerTest.QUIET));
+    e = assertThrows(UserInputException.class, () -> MixedPrecision.parse("fp8"));
     assertTrue(e.getMessage().contains("no, bf16 or fp16"), e.getMessage());
     assertThrows(UserInputException.class, () -> TrainBench.run("tiny", 1, 32, 1, 0, "cpu", 0, "fp16", false));
   }
@@ -217,7 +216,7 @@ class MixedPrecisionTest {
     for (int k = 0; k < 2; k++) {
       TrainOptions o = TrainerTest.options(tmp, "all-" + k);
       o.checkpointEvery = 0;
-      o.mixedPrecision = "bf16";
+      o.mixedPrecision = MixedPrecision.BF16;
       o.trainTextEncoder = true;
       o.gradientCheckpointing = k == 1;
       long live = Torch.liveTensors();
@@ -285,7 +284,7 @@ class MixedPrecisionTest {
       TrainOptions o = TrainerTest.options(tmp, "te-ac-" + k);
       o.checkpointEvery = 0;
       o.maxSteps = 1;
-      o.mixedPrecision = "bf16";
+      o.mixedPrecision = MixedPrecision.BF16;
       o.trainTextEncoder = k == 0;
       first[k] = TrainerTest.losses(Trainer.train(o, TrainerTest.QUIET, new TestHooks().frozenF32())).get(0);
     }
@@ -300,7 +299,7 @@ class MixedPrecisionTest {
     Assumptions.assumeTrue(Torch.cudaDeviceCount() > 0, "no CUDA device visible to libtorch");
     TrainOptions o = TrainerTest.options(tmp, "straight");
     o.device = "cuda";
-    o.mixedPrecision = "fp16";
+    o.mixedPrecision = MixedPrecision.FP16;
     Trainer.Result straight = Trainer.train(o, TrainerTest.QUIET);
     for (Trainer.StepMetrics m : straight.metrics()) {
       assertTrue(Double.isFinite(m.loss()) && m.loss() > 0, "loss " + m.loss());
@@ -315,12 +314,12 @@ class MixedPrecisionTest {
 
     TrainOptions first = TrainerTest.options(tmp, "resumed");
     first.device = "cuda";
-    first.mixedPrecision = "fp16";
+    first.mixedPrecision = MixedPrecision.FP16;
     first.maxSteps = 2;
     Trainer.Result r1 = Trainer.train(first, TrainerTest.QUIET);
     TrainOptions second = TrainerTest.options(tmp, "resumed");
     second.device = "cuda";
-    second.mixedPrecision = "fp16";
+    second.mixedPrecision = MixedPrecision.FP16;
     second.resume = "latest";
     Trainer.Result r2 = Trainer.train(second, TrainerTest.QUIET);
     List<Double> joined = new ArrayList<>(TrainerTest.losses(r1));
@@ -361,7 +360,7 @@ class MixedPrecisionTest {
     java.util.function.Function<String, TrainOptions> bf16 = out -> {
       try {
         TrainOptions o = TrainerTest.options(tmp, out);
-        o.mixedPrecision = "bf16";
+        o.mixedPrecision = MixedPrecision.BF16;
         return o;
       } catch (Exception e) {
         throw new RuntimeException(e);

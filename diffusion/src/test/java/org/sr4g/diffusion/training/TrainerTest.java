@@ -68,7 +68,7 @@ class TrainerTest {
     o.lr = 1e-3;
     o.seed = 5;
     o.checkpointEvery = 2;
-    o.lrScheduler = "constant_with_warmup";
+    o.lrScheduler = LrSchedule.Kind.CONSTANT_WITH_WARMUP;
     o.lrWarmupSteps = 1;
     o.randomFlip = true;
     o.randomCrop = true;
@@ -337,7 +337,7 @@ class TrainerTest {
     o.maxSteps = 20;
     o.batchSize = 4;
     o.lr = 2e-3;
-    o.lrScheduler = "constant";
+    o.lrScheduler = LrSchedule.Kind.CONSTANT;
     o.lrWarmupSteps = 0;
     o.randomFlip = false;
     o.randomCrop = false;
@@ -386,28 +386,61 @@ class TrainerTest {
     assertEquals(5, Trainer.train(more, QUIET).endStep());
   }
 
+  /**
+   * The loss options reach the step: with the same data, noise and timesteps (same seed), step 1's loss moves exactly
+   * as the objective says. Min-SNR-γ with a γ above every timestep's SNR (max ≈ 1175 for this schedule) weighs every
+   * example by 1, so the weighted loss equals the plain MSE (up to the summation order); with γ = 5 and v-prediction
+   * every weight {@code min(snr, 5)/(snr + 1)} is below 1, so the loss is strictly smaller; v-prediction and the noise
+   * offset each change the loss. The cosine schedule over 2 steps runs at lr × 1 then lr × 0.5 (diffusers:
+   * {@code 0.5·(1 + cos(π·(1/2)))}). The exact per-tensor arithmetic is {@link DiffusionLossGoldenTest}'s.
+   */
   @Test
   void vPredictionMinSnrNoiseOffsetAndCosine(@TempDir Path tmp) throws Exception {
     requireTorch();
-    TrainOptions base = options(tmp, "base");
-    base.maxSteps = 2;
-    base.checkpointEvery = 0;
-    Trainer.Result a = Trainer.train(base, QUIET);
-    TrainOptions o = options(tmp, "v");
+    java.util.function.BiFunction<String, java.util.function.Consumer<TrainOptions>, Trainer.Result> run = (out, set) -> {
+      try {
+        TrainOptions o = options(tmp, out);
+        o.maxSteps = 1;
+        o.checkpointEvery = 0;
+        set.accept(o);
+        return Trainer.train(o, QUIET);
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    };
+    double eps = losses(run.apply("eps", o -> {})).get(0);
+    double epsUnitWeights = losses(run.apply("eps-gamma-large", o -> o.snrGamma = 1e6)).get(0);
+    assertEquals(eps, epsUnitWeights, 1e-6 * eps, "weights min(snr, γ)/snr = 1 when γ > every snr");
+    double v = losses(run.apply("v", o -> o.predictionType = PredictionType.V_PREDICTION)).get(0);
+    assertNotEquals(eps, v, "the v target differs from the noise");
+    double vSnr = losses(run.apply("v-snr", o -> {
+      o.predictionType = PredictionType.V_PREDICTION;
+      o.snrGamma = 5;
+    })).get(0);
+    assertTrue(vSnr < v, "every v weight min(snr, 5)/(snr + 1) < 1: " + vSnr + " vs " + v);
+    TrainOptions o = options(tmp, "v-all");
     o.maxSteps = 2;
     o.checkpointEvery = 0;
     o.checkpointsLimit = 1;
-    o.predictionType = "v_prediction";
+    o.predictionType = PredictionType.V_PREDICTION;
     o.snrGamma = 5;
     o.noiseOffset = 0.1;
-    o.lrScheduler = "cosine";
+    o.lrScheduler = LrSchedule.Kind.COSINE;
+    o.lrWarmupSteps = 0; // options() warms up over 1 step
     o.maxGradNorm = 0;
-    Trainer.Result b = Trainer.train(o, QUIET);
-    for (Trainer.StepMetrics m : b.metrics()) assertTrue(Double.isFinite(m.loss()) && m.loss() > 0);
-    assertNotEquals(losses(a), losses(b));
-    assertEquals(List.of("checkpoint-2"), names(tmp.resolve("v/checkpoints")), "final checkpoint always written");
-    o.predictionType = "sample";
-    assertThrows(UserInputException.class, () -> Trainer.train(o, QUIET));
+    Trainer.Result all = Trainer.train(o, QUIET);
+    assertNotEquals(vSnr, losses(all).get(0), "the noise offset changes the noise");
+    assertEquals(List.of(o.lr, o.lr * 0.5), all.metrics().stream().map(Trainer.StepMetrics::lr).toList());
+    assertTrue(all.metrics().get(0).gradNorm() > 0);
+    assertEquals(List.of("checkpoint-2"), names(tmp.resolve("v-all/checkpoints")), "final checkpoint always written");
+    // A model whose scheduler predicts the sample cannot be trained (the option itself only takes the two types).
+    Path config = o.model.resolve("scheduler/scheduler_config.json");
+    Files.writeString(config, Files.readString(config).replaceFirst("\\{", "{\"prediction_type\": \"sample\", "));
+    o.predictionType = null;
+    o.out = tmp.resolve("sample");
+    UserInputException e = assertThrows(UserInputException.class, () -> Trainer.train(o, QUIET));
+    assertEquals("--prediction-type must be epsilon or v_prediction, got 'sample'", e.getMessage());
+    assertEquals(PredictionType.V_PREDICTION, PredictionType.parse("v_prediction"));
   }
 
   @Test
