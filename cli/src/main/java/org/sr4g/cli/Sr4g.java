@@ -43,7 +43,7 @@ public final class Sr4g implements Runnable {
   }
 
   static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new Sr4g());
+    CommandLine cl = new CommandLine(new Sr4g()).setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler(new UserErrors());
     return cl;
   }
