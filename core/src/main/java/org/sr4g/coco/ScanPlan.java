@@ -56,10 +56,10 @@ final class ScanPlan {
     for (int k = 1; k < wanted; k++) {
       long cut = size * k / wanted;
       if (cut <= starts.get(starts.size() - 1)) continue;
-      long[] found = boundary(src, cut);
-      if (found == null || found[0] <= starts.get(starts.size() - 1)) continue;
-      starts.add(found[0]);
-      sections.add(Section.values()[(int) found[1]]);
+      Boundary found = boundary(src, cut);
+      if (found == null || found.offset() <= starts.get(starts.size() - 1)) continue;
+      starts.add(found.offset());
+      sections.add(found.section());
     }
     starts.add(size);
     long[] s = new long[starts.size()];
@@ -68,8 +68,11 @@ final class ScanPlan {
     return new ScanPlan(s, sections.toArray(new Section[0]));
   }
 
-  /** {offset of an element's '{', its guessed section's ordinal} at or after {@code cut}, or null. */
-  private static long[] boundary(CocoSource src, long cut) throws IOException {
+  /** Where a part may start: the offset of an element's '{' and the section the element looks like it is in. */
+  private record Boundary(long offset, Section section) {}
+
+  /** The first plausible element start at or after {@code cut}, or null. */
+  private static Boundary boundary(CocoSource src, long cut) throws IOException {
     for (int window = PROBE; ; window *= 4) {
       int n = (int) Math.min(window, src.size() - cut);
       byte[] w = new byte[n + 1];
@@ -83,7 +86,7 @@ final class ScanPlan {
         byte[] element = new byte[n - j + 1];
         System.arraycopy(w, j, element, 0, n - j);
         Section s = CocoScanner.guessSection(element, n - j);
-        if (s != null) return new long[] {cut + j, s.ordinal()};
+        if (s != null) return new Boundary(cut + j, s);
       }
       if (n < window || window >= MAX_PROBE) return null;
     }

@@ -113,12 +113,12 @@ public final class CocoSynth {
       if (i > 0) w.ch(',');
       rng = SplitMix64.of(seed, 1, i);
       long id = ids.id(i);
-      int[] wh = SynthStatistics.imageSize(rng);
+      SynthStatistics.Size size = SynthStatistics.imageSize(rng);
       int license = SynthStatistics.license(rng);
       w.raw("{\"license\": ").num(license);
       w.raw(",\"file_name\": \"").padded(id, 12).raw(".jpg\"");
       w.raw(",\"coco_url\": \"http://images.cocodataset.org/train2017/").padded(id, 12).raw(".jpg\"");
-      w.raw(",\"height\": ").num(wh[1]).raw(",\"width\": ").num(wh[0]);
+      w.raw(",\"height\": ").num(size.height()).raw(",\"width\": ").num(size.width());
       w.raw(",\"date_captured\": \"2013-11-").padded(14 + rng.nextInt(12), 2).ch(' ');
       w.padded(rng.nextInt(24), 2).ch(':').padded(rng.nextInt(60), 2).ch(':').padded(rng.nextInt(60), 2).ch('"');
       w.raw(",\"flickr_url\": \"http://farm").num(1 + rng.nextInt(9)).raw(".staticflickr.com/");
@@ -131,8 +131,8 @@ public final class CocoSynth {
     w.raw("],\"annotations\": [");
     SynthAnnotations ann = new SynthAnnotations(w, seed);
     for (int i = 0; i < images; i++) {
-      int[] wh = SynthStatistics.imageSize(SplitMix64.of(seed, 1, i));
-      ann.image(i, ids.id(i), wh[0], wh[1]);
+      SynthStatistics.Size size = SynthStatistics.imageSize(SplitMix64.of(seed, 1, i));
+      ann.image(i, ids.id(i), size.width(), size.height());
     }
 
     w.raw("],\"categories\": [");

@@ -110,8 +110,8 @@ final class SynthAnnotations {
       double gap = 0.03 + 0.08 * rng.nextDouble();
       int n1 = Math.max(4, (int) (points * f));
       int n2 = Math.max(4, points - n1);
-      long[] b1;
-      long[] b2;
+      Ring b1;
+      Ring b2;
       if (bw >= bh) {
         double w1 = bw * (f - gap / 2);
         double w2 = bw * (1 - f - gap / 2);
@@ -125,18 +125,18 @@ final class SynthAnnotations {
         w.ch(',');
         b2 = ring(rng, n2, bx, by + bh - h2, bw, h2, w100, h100);
       }
-      twiceArea = b1[4] + b2[4];
-      minX = Math.min(b1[0], b2[0]);
-      minY = Math.min(b1[1], b2[1]);
-      maxX = Math.max(b1[2], b2[2]);
-      maxY = Math.max(b1[3], b2[3]);
+      twiceArea = b1.twiceArea() + b2.twiceArea();
+      minX = Math.min(b1.minX(), b2.minX());
+      minY = Math.min(b1.minY(), b2.minY());
+      maxX = Math.max(b1.maxX(), b2.maxX());
+      maxY = Math.max(b1.maxY(), b2.maxY());
     } else {
-      long[] b = ring(rng, points, bx, by, bw, bh, w100, h100);
-      twiceArea = b[4];
-      minX = b[0];
-      minY = b[1];
-      maxX = b[2];
-      maxY = b[3];
+      Ring b = ring(rng, points, bx, by, bw, bh, w100, h100);
+      twiceArea = b.twiceArea();
+      minX = b.minX();
+      minY = b.minY();
+      maxX = b.maxX();
+      maxY = b.maxY();
     }
     w.raw("],\"area\": ").fixed(twiceArea * 5, 5);
     w.raw(",\"iscrowd\": 0,\"image_id\": ").num(imageId);
@@ -147,9 +147,12 @@ final class SynthAnnotations {
 
   /**
    * Writes one polygon {@code [x,y,...]} (hundredths of a pixel) inscribed in the box, a star-shaped blob with
-   * jittered angles and radii; returns {minX, minY, maxX, maxY, |twice the area| in 1e-4 px^2}.
+   * jittered angles and radii; returns its bounds and area.
    */
-  private long[] ring(
+  /** A written polygon: its bounds (hundredths of a pixel) and |twice its area| (1e-4 px^2). */
+  private record Ring(long minX, long minY, long maxX, long maxY, long twiceArea) {}
+
+  private Ring ring(
       SplitMix64 rng, int n, double bx, double by, double bw, double bh, long w100, long h100)
       throws IOException {
     double cx = bx + bw / 2;
@@ -185,7 +188,7 @@ final class SynthAnnotations {
       w.hundredths(xs[j]).ch(',').hundredths(ys[j]);
     }
     w.ch(']');
-    return new long[] {minX, minY, maxX, maxY, Math.abs(s)};
+    return new Ring(minX, minY, maxX, maxY, Math.abs(s));
   }
 
   /** An iscrowd annotation: an uncompressed RLE mask (column-major runs), integer bbox, pixel-count area. */

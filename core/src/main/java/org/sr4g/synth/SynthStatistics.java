@@ -57,15 +57,18 @@ final class SynthStatistics {
     }
   }
 
-  /** (width, height); these must stay the first draws of the image stream (the annotation pass redraws them). */
-  static int[] imageSize(SplitMix64 rng) {
+  /** An image size in pixels. */
+  record Size(int width, int height) {}
+
+  /** Its draws must stay the first of the image stream (the annotation pass redraws them). */
+  static Size imageSize(SplitMix64 rng) {
     int r = rng.nextInt(1000);
     for (int[] s : SIZES) {
-      if (r < s[2]) return new int[] {s[0], s[1]};
+      if (r < s[2]) return new Size(s[0], s[1]);
       r -= s[2];
     }
     int side = rng.nextInt(240, 639);
-    return rng.chance(0.7) ? new int[] {640, side} : new int[] {side, 640};
+    return rng.chance(0.7) ? new Size(640, side) : new Size(side, 640);
   }
 
   /** A license id (1-based), drawn by {@link #LICENSE_WEIGHTS}. */
