@@ -15,6 +15,7 @@ import org.sr4g.dataset.GenerateArgs;
 import org.sr4g.io.Escape;
 import org.sr4g.relations.Family;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -28,29 +29,32 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {
       "Regenerate the SR4G dataset: relate every eligible ordered pair of COCO boxes with the 14 sr4g14 relations, "
           + "write captions, train / unseen-object / evaluation splits, statistics and a manifest.",
-      "Without --train it runs on a built-in synthetic sample and writes to ./sr4g-sample."
+      "Without --train: the built-in synthetic sample, written to the folder sr4g-sample."
     },
     footer = {
       "",
       "Examples:",
       "  sr4g generate",
       "      built-in sample, output in ./sr4g-sample",
-      "  sr4g generate --train instances_train2017.json --eval instances_val2017.json --out sr4g/",
-      "  sr4g generate --train a.json --train b.json --emit all --relations visor --out sr4g-visor/",
-      "  sr4g generate --train t.json --unseen-categories held_out.txt --min-area 0.01 --max-objects 10 --out o/",
+      "  sr4g generate --train instances_train2017.json \\",
+      "      --eval instances_val2017.json --out sr4g/",
+      "  sr4g generate --train a.json --train b.json --emit all \\",
+      "      --relations visor --out sr4g-visor/",
+      "  sr4g generate --train t.json --unseen-categories held_out.txt \\",
+      "      --min-area 0.01 --max-objects 10 --out o/",
       "",
       "Output files and their fields: docs/formats.md. Rules: docs/relations.md."
     })
 final class GenerateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--train", paramLabel = "FILE", description = "COCO instances file for training rows (repeatable; default: the built-in sample).")
+  @Option(names = "--train", paramLabel = "FILE", showDefaultValue = Help.Visibility.NEVER, description = "COCO instances file for training rows (repeatable; default: the built-in sample).")
   List<Path> train = new ArrayList<>();
 
-  @Option(names = "--eval", paramLabel = "FILE", description = "COCO instances file for evaluation prompts (repeatable; default: none, so no prompts).")
+  @Option(names = "--eval", paramLabel = "FILE", showDefaultValue = Help.Visibility.NEVER, description = "COCO instances file for evaluation prompts (repeatable; default: none, so no prompts).")
   List<Path> eval = new ArrayList<>();
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (required with --train; default: ./sr4g-sample for the built-in sample).")
+  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (required with --train; default for the built-in sample: sr4g-sample).")
   Path out;
 
   @Option(names = "--force", description = "Replace a previous sr4g output in --out (never a folder sr4g did not write; off by default).")

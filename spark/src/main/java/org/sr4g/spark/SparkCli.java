@@ -98,10 +98,11 @@ public final class SparkCli implements Runnable {
   static final class Generate implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--train", paramLabel = "PATH", required = true, description = "Box table (file or directory; repeatable).")
+    @Option(names = "--train", paramLabel = "PATH", required = true, showDefaultValue = CommandLine.Help.Visibility.NEVER, description = "Box table (file or directory; repeatable).")
     List<String> train = new ArrayList<>();
 
-    @Option(names = "--eval", paramLabel = "PATH", description = "Box table for evaluation prompts (repeatable).")
+    @Option(names = "--eval", paramLabel = "PATH", showDefaultValue = CommandLine.Help.Visibility.NEVER,
+        description = "Box table for evaluation prompts (repeatable; default: none, so no prompts).")
     List<String> eval = new ArrayList<>();
 
     @Option(names = "--input-format", paramLabel = "auto|parquet|jsonl", defaultValue = "auto",
@@ -202,7 +203,7 @@ public final class SparkCli implements Runnable {
   static final class Export implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--coco", paramLabel = "FILE", required = true, description = "COCO instances file (repeatable: one table).")
+    @Option(names = "--coco", paramLabel = "FILE", required = true, showDefaultValue = CommandLine.Help.Visibility.NEVER, description = "COCO instances file (repeatable: one table).")
     List<Path> coco = new ArrayList<>();
 
     @Option(names = "--format", paramLabel = "jsonl|parquet", defaultValue = "jsonl", description = "JSONL file or Parquet folder.")
