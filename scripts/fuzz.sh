@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/fuzz.sh TARGET MINUTES: fuzzes one target of fuzz/ (Coco, Safetensors, Prompts, Detections, TrainJsonl,
+# scripts/fuzz.sh TARGET MINUTES: fuzzes one target of fuzz/ (Coco, CocoScan, Safetensors, Prompts, Detections, TrainJsonl,
 # CacheIndex, Tokenizer, TripletsCsv, PyTorchCheckpoint: the class name without FuzzTest) with Jazzer for MINUTES minutes.
 #
 # The run starts from the committed seeds (fuzz/src/test/resources/org/sr4g/fuzz/<Target>FuzzTestInputs/fuzz) and
@@ -15,20 +15,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -ne 2 ]; then
-  echo "usage: scripts/fuzz.sh TARGET MINUTES   (targets: $(ls fuzz/src/test/java/org/sr4g/fuzz/ | sed -n 's/FuzzTest.java$//p' | tr '\n' ' '))" >&2
+  echo "usage: scripts/fuzz.sh TARGET MINUTES   (targets: $(find fuzz/src/test/java -name '*FuzzTest.java' -printf '%f\n' | sed 's/FuzzTest.java$//' | sort | tr '\n' ' '))" >&2
   exit 2
 fi
 target="$1"
 minutes="$2"
-cls="org.sr4g.fuzz.${target}FuzzTest"
-[ -f "fuzz/src/test/java/org/sr4g/fuzz/${target}FuzzTest.java" ] || { echo "fuzz.sh: no target $target" >&2; exit 2; }
+# A target is fuzz/src/test/java/<package>/<Target>FuzzTest.java: most in org.sr4g.fuzz, some (CocoScan) in the package
+# of the package-private classes they check.
+src=$(find fuzz/src/test/java -name "${target}FuzzTest.java" | head -1)
+[ -n "$src" ] || { echo "fuzz.sh: no target $target" >&2; exit 2; }
+pkgdir=$(dirname "${src#fuzz/src/test/java/}")
+cls="$(echo "$pkgdir" | tr '/' '.').${target}FuzzTest"
 . scripts/jdk.sh
 sr4g_find_jdk
 if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ]; then
   PATH="$JAVA_HOME/bin:$PATH" ./mvnw -B -q -ntp -pl fuzz -am test-compile -DskipTests >&2
 fi
 work="fuzz/target/fuzz/$target"
-seeds="fuzz/src/test/resources/org/sr4g/fuzz/${target}FuzzTestInputs/fuzz"
+seeds="fuzz/src/test/resources/$pkgdir/${target}FuzzTestInputs/fuzz"
 mkdir -p "$work/corpus" "$seeds"
 # A private copy of the module classes: rebuilding the tree while a long run goes on must not change what it loads.
 snap="$work/classes"

@@ -11,10 +11,12 @@ import org.sr4g.dataset.GenerateOptions;
 import org.sr4g.dataset.GenerateResult;
 import org.sr4g.dataset.OutputDir;
 import org.sr4g.dataset.Sr4gGenerator;
-import org.sr4g.dataset.UnseenNames;
+import org.sr4g.dataset.GenerateArgs;
 import org.sr4g.io.Escape;
 import org.sr4g.relations.Family;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,78 +25,56 @@ import picocli.CommandLine.Model.CommandSpec;
     name = "generate",
     mixinStandardHelpOptions = true,
     sortOptions = false,
+    showDefaultValues = true,
     description = {
       "Regenerate the SR4G dataset: relate every eligible ordered pair of COCO boxes with the 14 sr4g14 relations, "
           + "write captions, train / unseen-object / evaluation splits, statistics and a manifest.",
-      "Without --train it runs on a built-in synthetic sample and writes to ./sr4g-sample."
+      "Without --train: the built-in synthetic sample, written to the folder sr4g-sample."
     },
     footer = {
       "",
       "Examples:",
       "  sr4g generate",
       "      built-in sample, output in ./sr4g-sample",
-      "  sr4g generate --train instances_train2017.json --eval instances_val2017.json --out sr4g/",
-      "  sr4g generate --train a.json --train b.json --emit all --relations visor --out sr4g-visor/",
-      "  sr4g generate --train t.json --unseen-categories held_out.txt --min-area 0.01 --max-objects 10 --out o/",
+      "  sr4g generate --train instances_train2017.json \\",
+      "      --eval instances_val2017.json --out sr4g/",
+      "  sr4g generate --train a.json --train b.json --emit all \\",
+      "      --relations visor --out sr4g-visor/",
+      "  sr4g generate --train t.json --unseen-categories held_out.txt \\",
+      "      --min-area 0.01 --max-objects 10 --out o/",
       "",
       "Output files and their fields: docs/formats.md. Rules: docs/relations.md."
     })
 final class GenerateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--train", paramLabel = "FILE", description = "COCO instances file for training rows (repeatable).")
+  @Option(names = "--train", paramLabel = "FILE", showDefaultValue = Help.Visibility.NEVER, description = "COCO instances file for training rows (repeatable; default: the built-in sample).")
   List<Path> train = new ArrayList<>();
 
-  @Option(names = "--eval", paramLabel = "FILE", description = "COCO instances file for evaluation prompts (repeatable).")
+  @Option(names = "--eval", paramLabel = "FILE", showDefaultValue = Help.Visibility.NEVER, description = "COCO instances file for evaluation prompts (repeatable; default: none, so no prompts).")
   List<Path> eval = new ArrayList<>();
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ./sr4g-sample for the built-in sample).")
+  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (required with --train; default for the built-in sample: sr4g-sample).")
   Path out;
 
-  @Option(names = "--force", description = "Replace a previous sr4g output in --out (never a folder sr4g did not write).")
+  @Option(names = "--force", description = "Replace a previous sr4g output in --out (never a folder sr4g did not write; off by default).")
   boolean force;
 
-  @Option(names = "--emit", paramLabel = "one|all", defaultValue = "one",
-      description = "one: one relation per ordered pair, drawn by (seed, ids); all: every applicable relation. Default: ${DEFAULT-VALUE}.")
-  String emit;
+  /** --emit, --relations, --same-category, --min-area, --max-objects, --seed, --unseen-*: shared with spark-generate. */
+  @Mixin GenerateArgs generation;
 
-  @Option(names = "--relations", paramLabel = "LIST", defaultValue = "all",
-      description = "Relations that may be emitted: comma-separated names (\"left of,above\") or all, visor, projective, topological, scale. Default: ${DEFAULT-VALUE}.")
-  String relations;
-
-  @Option(names = "--same-category", description = "Also relate two objects of the same category.")
-  boolean sameCategory;
-
-  @Option(names = "--min-area", paramLabel = "FRACTION", defaultValue = "0",
-      description = "Ignore boxes smaller than this fraction of the image area. Default: ${DEFAULT-VALUE}.")
-  float minArea;
-
-  @Option(names = "--max-objects", paramLabel = "N", defaultValue = "0",
-      description = "Skip images with more than N eligible objects (0: no limit). Default: ${DEFAULT-VALUE}.")
-  int maxObjects;
-
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the emission choice and the unseen split. Default: ${DEFAULT-VALUE}.")
-  long seed;
-
-  @Option(names = "--unseen-fraction", paramLabel = "F", defaultValue = "0.2",
-      description = "Fraction of categories held out as unseen. Default: ${DEFAULT-VALUE}.")
-  double unseenFraction;
-
-  @Option(names = "--unseen-categories", paramLabel = "FILE",
-      description = "File with one unseen category name per line (instead of --unseen-fraction).")
-  Path unseenFile;
-
-  @Option(names = "--lenient", description = "Drop and count annotations whose image or category is unknown instead of failing.")
+  @Option(names = "--lenient", description = "Drop and count annotations whose image or category is unknown instead of failing (off by default).")
   boolean lenient;
 
-  @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: cores - 1; one more thread writes the files). Output never depends on it.")
+  @Option(names = "--threads", paramLabel = "N",
+      description = "Worker threads relating and rendering (default: cores - 1, at least 1; one more thread writes the files, and reading uses N + 1). Output never depends on it.")
   Integer threads;
 
   @Option(names = "--sample-images", paramLabel = "N", defaultValue = "2000",
-      description = "Images in the built-in sample (only without --train). Default: ${DEFAULT-VALUE}.")
+      description = "Images in the built-in sample (only without --train).")
   int sampleImages;
 
-  @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
+  @Option(names = {"-q", "--quiet"}, description = "No progress bar (shown by default on a terminal).")
   boolean quiet;
 
   @Override
@@ -124,9 +104,9 @@ final class GenerateCommand implements Callable<Integer> {
     GenerateResult r;
     List<Path> inputs = new ArrayList<>(train);
     inputs.addAll(eval);
-    if (unseenFile != null) inputs.add(unseenFile);
+    if (generation.unseenFile() != null) inputs.add(generation.unseenFile());
     try (OutputDir dir = OutputDir.prepare("generate", target, forceIt, inputs)) {
-      r = new Sr4gGenerator(opt).onProgress(bar).run(trainSources, evalSources, unseenFile == null ? null : unseenFile.toString(), dir);
+      r = new Sr4gGenerator(opt).onProgress(bar).run(trainSources, evalSources, generation.unseenOrigin(), dir);
       dir.commit();
     } finally {
       bar.finish();
@@ -137,9 +117,7 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   private GenerateOptions options() {
-    List<String> unseenNames = unseenFile == null ? null : UnseenNames.read(unseenFile);
-    return GenerateOptions.fromCli(emit, relations, sameCategory, minArea, maxObjects, seed, unseenFraction, unseenNames,
-        threads == null ? GenerateOptions.defaultThreads() : threads, lenient);
+    return generation.options(threads == null ? GenerateOptions.defaultThreads() : threads, lenient);
   }
 
   static String summary(GenerateResult r, boolean sample) {
@@ -152,10 +130,10 @@ final class GenerateCommand implements Callable<Integer> {
     sb.append(String.format(fmt, "eligible ordered pairs", r.eligiblePairs()));
     sb.append(String.format(fmt, "train.jsonl rows", r.rows()));
     for (Family f : Family.values()) sb.append(String.format(fmt, "  " + f.label(), r.rowsByFamily()[f.ordinal()]));
-    sb.append(String.format(fmt, "train_unseen.jsonl rows", r.unseenRows()));
-    sb.append(String.format(fmt, "prompts_val.jsonl", r.promptsVal()));
-    sb.append(String.format(fmt, "prompts_test.jsonl", r.promptsTest()));
-    sb.append(String.format(fmt, "prompts_test_unseen.jsonl", r.promptsTestUnseen()));
+    sb.append(String.format(fmt, "train_unseen.jsonl rows", r.trainUnseenRows()));
+    sb.append(String.format(fmt, "prompts_val.jsonl", r.prompts().val()));
+    sb.append(String.format(fmt, "prompts_test.jsonl", r.prompts().test()));
+    sb.append(String.format(fmt, "prompts_test_unseen.jsonl", r.prompts().testUnseen()));
     sb.append(String.format("  %-28s %s%n", "unseen categories", String.join(", ", r.unseenCategories().stream().map(Escape::text).toList())));
     sb.append(String.format("  %-28s %15s%n", "relation kernel", r.kernel()));
     sb.append(String.format("  %-28s %15.2f s (read %.2f s, relate+write %.2f s)%n", "time", secs, r.parseNanos() / 1e9, r.relateNanos() / 1e9));

@@ -45,7 +45,7 @@ public final class Sr4g implements Runnable {
   }
 
   static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new Sr4g());
+    CommandLine cl = new CommandLine(new Sr4g()).setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler(new UserErrors());
     cl.setParameterExceptionHandler(new UserErrors.BadArguments());
     cl.setCaseInsensitiveEnumValuesAllowed(true); // --format COCO, --conv-packing OFF

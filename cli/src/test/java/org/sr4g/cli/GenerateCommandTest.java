@@ -84,7 +84,7 @@ class GenerateCommandTest {
 
     CliRun emit = CliRun.of("generate", "--emit", "some", "--out", out.toString());
     assertEquals(2, emit.code());
-    assertTrue(emit.err().contains("--emit must be 'one' or 'all'"), emit.err());
+    assertTrue(emit.err().contains("'--emit': must be 'one' or 'all', not 'some'"), emit.err());
 
     CliRun rel = CliRun.of("generate", "--relations", "near", "--out", out.toString());
     assertEquals(2, rel.code());

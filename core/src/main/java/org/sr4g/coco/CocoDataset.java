@@ -16,48 +16,36 @@ import java.util.Map;
  * output repeats, so outputs never depend on a JDK's double-to-string formatting.
  */
 public final class CocoDataset {
+  /**
+   * Image columns, sorted by id. {@code widthText}/{@code heightText} are the input's number text (the output
+   * repeats them verbatim); the boxes of image i are {@code [boxStart[i], boxStart[i+1])}.
+   */
+  record Images(
+      long[] ids, String[] fileNames, String[] widthText, String[] heightText, float[] width, float[] height,
+      int[] boxStart) {}
+
+  /**
+   * Box columns, grouped by image and sorted by annotation id. {@code category} holds dense category indices; the
+   * bbox's compact JSON text of box b is {@code bboxText[bboxTextStart[b], bboxTextStart[b+1])}.
+   */
+  record Boxes(
+      long[] annotationIds, int[] category, float[] x, float[] y, float[] w, float[] h, boolean[] crowd,
+      byte[] bboxText, int[] bboxTextStart) {}
+
   final int[] categoryIds;
   final String[] categoryNames;
-  final long[] imageIds;
-  final String[] fileNames;
-  final String[] widthText;
-  final String[] heightText;
-  final float[] imageWidth;
-  final float[] imageHeight;
-  /** Boxes of image i are [imageStart[i], imageStart[i+1]). */
-  final int[] imageStart;
-  final long[] annotationIds;
-  final int[] categoryIndex;
-  final float[] x, y, w, h;
-  final boolean[] crowd;
-  final byte[] bboxText;
-  final int[] bboxTextStart;
+  final Images images;
+  final Boxes boxes;
   final EnumMap<DropReason, Long> dropped;
   final List<CocoSource> sources;
 
   CocoDataset(
-      int[] categoryIds, String[] categoryNames, long[] imageIds, String[] fileNames, String[] widthText,
-      String[] heightText, float[] imageWidth, float[] imageHeight, int[] imageStart, long[] annotationIds,
-      int[] categoryIndex, float[] x, float[] y, float[] w, float[] h, boolean[] crowd, byte[] bboxText,
-      int[] bboxTextStart, EnumMap<DropReason, Long> dropped, List<CocoSource> sources) {
+      int[] categoryIds, String[] categoryNames, Images images, Boxes boxes, EnumMap<DropReason, Long> dropped,
+      List<CocoSource> sources) {
     this.categoryIds = categoryIds;
     this.categoryNames = categoryNames;
-    this.imageIds = imageIds;
-    this.fileNames = fileNames;
-    this.widthText = widthText;
-    this.heightText = heightText;
-    this.imageWidth = imageWidth;
-    this.imageHeight = imageHeight;
-    this.imageStart = imageStart;
-    this.annotationIds = annotationIds;
-    this.categoryIndex = categoryIndex;
-    this.x = x;
-    this.y = y;
-    this.w = w;
-    this.h = h;
-    this.crowd = crowd;
-    this.bboxText = bboxText;
-    this.bboxTextStart = bboxTextStart;
+    this.images = images;
+    this.boxes = boxes;
     this.dropped = dropped;
     this.sources = sources;
   }
@@ -87,90 +75,69 @@ public final class CocoDataset {
     return -1;
   }
 
-  public int imageCount() {
-    return imageIds.length;
-  }
+  // ---- images (i = rank by id) ----
 
-  public long imageId(int i) {
-    return imageIds[i];
-  }
+  public int imageCount() { return images.ids.length; }
 
-  public String fileName(int i) {
-    return fileNames[i];
-  }
+  public long imageId(int i) { return images.ids[i]; }
+
+  public String fileName(int i) { return images.fileNames[i]; }
 
   /** Image width as written in the input (the output repeats it verbatim). */
-  public String widthText(int i) {
-    return widthText[i];
-  }
+  public String widthText(int i) { return images.widthText[i]; }
 
-  public String heightText(int i) {
-    return heightText[i];
-  }
+  public String heightText(int i) { return images.heightText[i]; }
 
-  public float imageWidth(int i) {
-    return imageWidth[i];
-  }
+  public float imageWidth(int i) { return images.width[i]; }
 
-  public float imageHeight(int i) {
-    return imageHeight[i];
-  }
+  public float imageHeight(int i) { return images.height[i]; }
 
-  public int firstBox(int image) {
-    return imageStart[image];
-  }
+  public int firstBox(int image) { return images.boxStart[image]; }
 
-  public int endBox(int image) {
-    return imageStart[image + 1];
-  }
+  public int endBox(int image) { return images.boxStart[image + 1]; }
 
-  /** Boxes kept after reading (dropped ones excluded). */
-  public int boxCount() {
-    return annotationIds.length;
-  }
+  // ---- boxes (b = position in image-then-annotation-id order; dropped ones excluded) ----
 
-  public long annotationId(int b) {
-    return annotationIds[b];
-  }
+  public int boxCount() { return boxes.annotationIds.length; }
 
-  public int boxCategory(int b) {
-    return categoryIndex[b];
-  }
+  public long annotationId(int b) { return boxes.annotationIds[b]; }
 
-  public float x(int b) {
-    return x[b];
-  }
+  /** Dense category index of box {@code b}. */
+  public int boxCategory(int b) { return boxes.category[b]; }
 
-  public float y(int b) {
-    return y[b];
-  }
+  public float x(int b) { return boxes.x[b]; }
 
-  public float w(int b) {
-    return w[b];
-  }
+  public float y(int b) { return boxes.y[b]; }
 
-  public float h(int b) {
-    return h[b];
-  }
+  public float w(int b) { return boxes.w[b]; }
 
-  public boolean crowd(int b) {
-    return crowd[b];
-  }
+  public float h(int b) { return boxes.h[b]; }
+
+  public boolean crowd(int b) { return boxes.crowd[b]; }
 
   /** The bbox as compact JSON text, e.g. {@code [473.07,395.93,38.65,28.67]}, exactly the input's numbers. */
   public String bboxJson(int b) {
-    return new String(bboxText, bboxTextStart[b], bboxTextStart[b + 1] - bboxTextStart[b], StandardCharsets.US_ASCII);
+    return new String(boxes.bboxText, bboxStart(b), bboxJsonLength(b), StandardCharsets.US_ASCII);
   }
 
   /** Appends the bbox JSON bytes of box {@code b} to {@code out} at {@code pos}; returns the new position. */
   public int copyBboxJson(int b, byte[] out, int pos) {
-    int from = bboxTextStart[b], len = bboxTextStart[b + 1] - from;
-    System.arraycopy(bboxText, from, out, pos, len);
+    int len = bboxJsonLength(b);
+    System.arraycopy(boxes.bboxText, bboxStart(b), out, pos, len);
     return pos + len;
   }
 
+  /** The arena holding every box's bbox JSON text ({@link #bboxStart} and {@link #bboxJsonLength} locate one). */
+  public byte[] bboxTextArena() {
+    return boxes.bboxText;
+  }
+
+  public int bboxStart(int b) {
+    return boxes.bboxTextStart[b];
+  }
+
   public int bboxJsonLength(int b) {
-    return bboxTextStart[b + 1] - bboxTextStart[b];
+    return boxes.bboxTextStart[b + 1] - boxes.bboxTextStart[b];
   }
 
   /** Boxes dropped while reading, by reason (only reasons decided at read time). */

@@ -6,13 +6,13 @@ import java.util.List;
 /**
  * Builds a {@link CocoDataset} from already validated records, for callers that do not read COCO JSON (the Spark job
  * builds one small dataset per batch of images from box-table rows). It fills the same column store as
- * {@link CocoReader} and builds through it, so images are sorted by id and each image's boxes by annotation id in
+ * {@link CocoReader} ({@link CocoColumns}) and builds through it, so images are sorted by id and each image's boxes by annotation id in
  * {@link #build()} exactly as for a JSON input, whatever the order of the calls. The caller has already counted and
  * removed bad rows (annotation ids may repeat across images, as before); a repeated image id is a programming error.
  */
 public final class CocoDatasetBuilder {
   private final int[] categoryIds;
-  private final CocoReader.Builder columns = new CocoReader.Builder();
+  private final CocoColumns columns = new CocoColumns();
 
   /** @param categoryIds sorted ascending; dense category indices are positions in this array */
   public CocoDatasetBuilder(int[] categoryIds, String[] categoryNames) {

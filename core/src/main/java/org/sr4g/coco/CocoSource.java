@@ -1,9 +1,10 @@
 package org.sr4g.coco;
 
 import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -19,18 +20,18 @@ public final class CocoSource {
     InputStream open() throws IOException;
   }
 
-  /** Opens bytes {@code [from, to)} of a source: what the parallel reader hands to each of its parsers. */
-  public interface RangeOpener {
-    InputStream open(long from, long to) throws IOException;
+  /** Copies {@code len} bytes from {@code position} into {@code dst[off..]}: how the scanner reads its parts. */
+  interface RangeReader {
+    void read(long position, byte[] dst, int off, int len) throws IOException;
   }
 
   private final String name;
   private final Opener opener;
-  private final RangeOpener ranges;
+  private final RangeReader ranges;
   private final long size;
   private final Path path;
 
-  private CocoSource(String name, Opener opener, RangeOpener ranges, long size, Path path) {
+  private CocoSource(String name, Opener opener, RangeReader ranges, long size, Path path) {
     this.name = name;
     this.opener = opener;
     this.ranges = ranges;
@@ -56,7 +57,7 @@ public final class CocoSource {
       } catch (NoSuchFileException e) {
         throw new UserInputException(path + ": no such file", e);
       }
-    }, (from, to) -> rangeOfFile(path, from, to), size, path);
+    }, (position, dst, off, len) -> readFile(path, position, dst, off, len), size, path);
   }
 
   /** Bytes in memory, e.g. the built-in synthetic sample. */
@@ -64,7 +65,7 @@ public final class CocoSource {
     return new CocoSource(
         name,
         () -> new ByteArrayInputStream(bytes),
-        (from, to) -> new ByteArrayInputStream(bytes, Math.toIntExact(from), Math.toIntExact(to - from)),
+        (position, dst, off, len) -> System.arraycopy(bytes, Math.toIntExact(position), dst, off, len),
         bytes.length,
         null);
   }
@@ -86,38 +87,18 @@ public final class CocoSource {
     return opener.open();
   }
 
-  public InputStream open(long from, long to) throws IOException {
-    return ranges.open(from, to);
+  /** Reads exactly {@code len} bytes at {@code position} (the file must not have shrunk). */
+  void read(long position, byte[] dst, int off, int len) throws IOException {
+    ranges.read(position, dst, off, len);
   }
 
-  private static InputStream rangeOfFile(Path path, long from, long to) throws IOException {
-    FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
-    ch.position(from);
-    InputStream in = Channels.newInputStream(ch);
-    return new InputStream() {
-      long left = to - from;
-
-      @Override
-      public int read() throws IOException {
-        if (left <= 0) return -1;
-        int b = in.read();
-        if (b >= 0) left--;
-        return b;
+  private static void readFile(Path path, long position, byte[] dst, int off, int len) throws IOException {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      ByteBuffer buf = ByteBuffer.wrap(dst, off, len);
+      while (buf.hasRemaining()) {
+        if (ch.read(buf, position + buf.position() - off) < 0) throw new EOFException(path + " ended early (changed while read?)");
       }
-
-      @Override
-      public int read(byte[] buf, int off, int len) throws IOException {
-        if (left <= 0) return -1;
-        int n = in.read(buf, off, (int) Math.min(len, left));
-        if (n > 0) left -= n;
-        return n;
-      }
-
-      @Override
-      public void close() throws IOException {
-        in.close();
-      }
-    };
+    }
   }
 
   @Override

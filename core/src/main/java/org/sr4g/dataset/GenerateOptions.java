@@ -1,7 +1,6 @@
 package org.sr4g.dataset;
 
 import java.util.List;
-import java.util.Locale;
 import org.sr4g.UserInputException;
 import org.sr4g.relations.Relation;
 
@@ -43,23 +42,12 @@ public record GenerateOptions(
   }
 
   /**
-   * Options as the command lines write them ({@code --emit one|all}, {@code --relations LIST}); every mistake is a
+   * Options as the command lines give them ({@code --relations LIST}, see {@link GenerateArgs}); every mistake is a
    * {@link UserInputException} naming the option. Shared by {@code sr4g generate} and {@code sr4g spark-generate}.
    */
   public static GenerateOptions fromCli(
-      String emit, String relations, boolean sameCategory, float minArea, int maxObjects, long seed,
+      boolean emitAll, String relations, boolean sameCategory, float minArea, int maxObjects, long seed,
       double unseenFraction, List<String> unseenCategories, int threads, boolean lenient) {
-    boolean all;
-    switch (emit.toLowerCase(Locale.ROOT)) {
-      case "one":
-        all = false;
-        break;
-      case "all":
-        all = true;
-        break;
-      default:
-        throw new UserInputException("--emit must be 'one' or 'all', not '" + emit + "'");
-    }
     int mask;
     try {
       mask = Relation.parseSelection(relations);
@@ -67,7 +55,7 @@ public record GenerateOptions(
       throw new UserInputException("--relations: " + e.getMessage());
     }
     try {
-      return new GenerateOptions(all, mask, sameCategory, minArea, maxObjects, seed, unseenFraction, unseenCategories, threads, lenient);
+      return new GenerateOptions(emitAll, mask, sameCategory, minArea, maxObjects, seed, unseenFraction, unseenCategories, threads, lenient);
     } catch (IllegalArgumentException e) {
       throw new UserInputException(e.getMessage());
     }

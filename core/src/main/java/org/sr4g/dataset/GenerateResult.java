@@ -12,11 +12,9 @@ import java.util.List;
  * @param trainBoxes boxes kept after reading
  * @param eligiblePairs ordered pairs considered
  * @param rows rows in train.jsonl
- * @param unseenRows rows in train_unseen.jsonl
+ * @param trainUnseenRows rows in train_unseen.jsonl (both categories seen)
  * @param rowsByFamily rows per report family (projective, topological, scale)
- * @param promptsVal prompts in prompts_val.jsonl
- * @param promptsTest prompts in prompts_test.jsonl
- * @param promptsTestUnseen prompts in prompts_test_unseen.jsonl
+ * @param prompts prompts in prompts_val.jsonl, prompts_test.jsonl and prompts_test_unseen.jsonl
  * @param unseenCategories names of the held-out categories
  * @param inputBytes bytes of all inputs
  * @param parseNanos time spent reading inputs
@@ -30,11 +28,9 @@ public record GenerateResult(
     long trainBoxes,
     long eligiblePairs,
     long rows,
-    long unseenRows,
+    long trainUnseenRows,
     long[] rowsByFamily,
-    long promptsVal,
-    long promptsTest,
-    long promptsTestUnseen,
+    PromptCounts prompts,
     List<String> unseenCategories,
     long inputBytes,
     long parseNanos,

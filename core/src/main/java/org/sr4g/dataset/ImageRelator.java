@@ -7,14 +7,14 @@ import org.sr4g.relations.RelationKernel;
 
 /**
  * The training pass for one image: selects the eligible boxes, relates every ordered pair, chooses the emitted
- * relation(s) and renders the train.jsonl rows. {@code sr4g generate} ({@link TrainPass}) and the Spark job run
+ * relation(s), counts them and renders the train.jsonl rows. {@code sr4g generate} ({@link TrainPass}) and the Spark job run
  * exactly this code, image by image. Not thread-safe: one instance per thread (it owns scratch arrays).
  */
 public final class ImageRelator {
-  /** Told about every rendered row (the Spark job uses it to cut rows and to know their split). */
+  /** Told about every rendered row (generate picks the train_unseen.jsonl rows with it, the Spark job cuts rows). */
   public interface RowListener {
     /**
-     * @param start where the row starts in the train buffer (it ends at {@code train.size()}, newline included)
+     * @param start where the row starts in the buffer (it ends at {@code rows.size()}, newline included)
      * @param subjectBox the subject's box index in the dataset
      * @param subjectCategory dense index in the merged category table
      * @param objectBox the object's box index in the dataset
@@ -22,7 +22,7 @@ public final class ImageRelator {
      * @param seen both categories are seen (the row is also a train_unseen.jsonl row)
      */
     void row(
-        ByteBuf train, int start, int subjectBox, int subjectCategory, int relation, int objectBox, int objectCategory,
+        ByteBuf rows, int start, int subjectBox, int subjectCategory, int relation, int objectBox, int objectCategory,
         boolean seen);
   }
 
@@ -61,17 +61,28 @@ public final class ImageRelator {
   }
 
   /**
-   * Relates image {@code image} of the dataset: counts into {@code st}, appends its rows to {@code train} and the
-   * rows of two seen categories also to {@code unseen} (when not null), telling {@code listener} (when not null).
-   * With {@code train == null} nothing is rendered: only {@code st} is updated, with the same counts.
+   * Counts what {@link #relate} would emit for image {@code image} into {@code st}, rendering nothing (the Spark job's
+   * statistics pass).
    */
-  public void relate(int image, PairStats st, ByteBuf train, ByteBuf unseen, RowListener listener) {
+  public void count(int image, PairStats st) {
+    pairs(image, st, null, null);
+  }
+
+  /**
+   * Relates image {@code image} of the dataset: counts into {@code st}, appends its train.jsonl rows to {@code rows}
+   * and tells {@code listener} about each (which of them also belong in train_unseen.jsonl, among others).
+   */
+  public void relate(int image, PairStats st, ByteBuf rows, RowListener listener) {
+    pairs(image, st, rows, listener);
+  }
+
+  /** Both passes: {@code rows == null} counts only. */
+  private void pairs(int image, PairStats st, ByteBuf rows, RowListener listener) {
     int n = eligibility.select(d, image, table, boxes, st.dropped);
     st.eligibleBoxes += n;
     for (int k = 0; k < n; k++) st.eligibleBoxesByCategory[toMerged[d.boxCategory(boxes[k])]]++;
     if (n < 2) return;
     final int relMask = opt.relationMask();
-    final int cats = st.categories;
     byte[] head = null;
     long imageId = d.imageId(image);
     boolean anyPair = false;
@@ -91,16 +102,16 @@ public final class ImageRelator {
           st.pairsWithoutRelation++;
           continue;
         }
-        if (head == null && train != null) head = renderer.imageHead(image);
+        if (head == null && rows != null) head = renderer.imageHead(image);
         int ms = toMerged[sc], mo = toMerged[oc];
         boolean seen = !unseenMerged[ms] && !unseenMerged[mo];
         if (opt.emitAll()) {
           for (int m = mask; m != 0; m &= m - 1) {
-            emit(st, train, unseen, listener, seen, head, sb, ob, Integer.numberOfTrailingZeros(m), ms, mo, cats);
+            emit(st, rows, listener, seen, head, sb, ob, Integer.numberOfTrailingZeros(m), ms, mo);
           }
         } else {
           int r = Emission.chooseOne(opt.seed(), imageId, d.annotationId(sb), d.annotationId(ob), mask);
-          emit(st, train, unseen, listener, seen, head, sb, ob, r, ms, mo, cats);
+          emit(st, rows, listener, seen, head, sb, ob, r, ms, mo);
         }
       }
     }
@@ -108,27 +119,19 @@ public final class ImageRelator {
   }
 
   private void emit(
-      PairStats st, ByteBuf train, ByteBuf unseen, RowListener listener, boolean seen, byte[] head, int sb, int ob, int r,
-      int ms, int mo, int cats) {
+      PairStats st, ByteBuf rows, RowListener listener, boolean seen, byte[] head, int sb, int ob, int r, int ms, int mo) {
     st.rows++;
     st.rowsByRelation[r]++;
-    st.triplets[TripletKey.encode(ms, r, mo, cats)]++;
+    st.triplets[TripletKey.encode(ms, r, mo, st.categories)]++;
     st.subjectRowsByCategory[ms]++;
     st.objectRowsByCategory[mo]++;
-    if (train == null) { // counting only (the Spark job's statistics pass)
-      if (seen) {
-        st.unseenRows++;
-        st.unseenRowsByRelation[r]++;
-      }
-      return;
-    }
-    int start = train.n;
-    renderer.row(train, head, sb, r, ob);
     if (seen) {
-      if (unseen != null) unseen.put(train.a, start, train.n - start);
-      st.unseenRows++;
-      st.unseenRowsByRelation[r]++;
+      st.seenPairRows++;
+      st.seenPairRowsByRelation[r]++;
     }
-    if (listener != null) listener.row(train, start, sb, ms, r, ob, mo, seen);
+    if (rows == null) return;
+    int start = rows.n;
+    renderer.row(rows, head, sb, r, ob);
+    if (listener != null) listener.row(rows, start, sb, ms, r, ob, mo, seen);
   }
 }

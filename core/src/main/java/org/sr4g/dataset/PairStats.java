@@ -12,7 +12,8 @@ public final class PairStats {
   public final int categories;
   public final long[] dropped = new long[DropReason.values().length];
   public final long[] rowsByRelation = new long[Relation.COUNT];
-  public final long[] unseenRowsByRelation = new long[Relation.COUNT];
+  /** {@link #seenPairRows} by relation. */
+  public final long[] seenPairRowsByRelation = new long[Relation.COUNT];
   /** Training frequency of (subject, relation, object), key = (s * COUNT + r) * categories + o. */
   public final long[] triplets;
   public final long[] eligibleBoxesByCategory;
@@ -22,7 +23,11 @@ public final class PairStats {
   public long eligiblePairs;
   public long pairsWithoutRelation;
   public long rows;
-  public long unseenRows;
+  /**
+   * Rows whose subject and object categories are both seen: the rows of train_unseen.jsonl (the training set of the
+   * unseen-object experiment, named after the categories it leaves out).
+   */
+  public long seenPairRows;
   public long imagesWithPairs;
 
   public PairStats(int categories) {
@@ -37,7 +42,7 @@ public final class PairStats {
     for (int i = 0; i < dropped.length; i++) dropped[i] += o.dropped[i];
     for (int i = 0; i < Relation.COUNT; i++) {
       rowsByRelation[i] += o.rowsByRelation[i];
-      unseenRowsByRelation[i] += o.unseenRowsByRelation[i];
+      seenPairRowsByRelation[i] += o.seenPairRowsByRelation[i];
     }
     for (int i = 0; i < triplets.length; i++) triplets[i] += o.triplets[i];
     for (int i = 0; i < categories; i++) {
@@ -49,7 +54,7 @@ public final class PairStats {
     eligiblePairs += o.eligiblePairs;
     pairsWithoutRelation += o.pairsWithoutRelation;
     rows += o.rows;
-    unseenRows += o.unseenRows;
+    seenPairRows += o.seenPairRows;
     imagesWithPairs += o.imagesWithPairs;
   }
 }

@@ -6,23 +6,23 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.sr4g.coco.CocoDataset;
+import org.sr4g.concurrent.OrderedParallel;
 import org.sr4g.relations.RelationKernel;
 
 /**
  * Relates every eligible ordered pair of the training images and writes train.jsonl and train_unseen.jsonl.
  *
- * <p>Images are cut into fixed chunks in image-id order; workers render chunks to byte buffers and the calling thread
- * writes them strictly in chunk order, so the files are byte-identical for any thread count. At most {@code 2 x
- * threads} chunks are in flight, which bounds memory whatever the input size.
+ * <p>Images are cut into fixed chunks in image-id order. A worker renders each image's rows once, into a small heap
+ * buffer that stays in cache, and copies them into the chunk's two direct buffers: all rows to the train.jsonl one,
+ * the rows of two seen categories (runs of adjacent rows in one copy) to the train_unseen.jsonl one. The calling
+ * thread writes the chunks strictly in chunk order ({@link OrderedParallel}), one {@code FileChannel.write} of a few
+ * MB per file and chunk straight from direct memory, so the files are byte-identical for any thread count and the
+ * writer's core does nothing but move bytes into the files. At most {@code 2 x threads} chunks are in flight, which
+ * bounds memory whatever the input size.
  */
 final class TrainPass {
   static final int IMAGES_PER_CHUNK = 256;
@@ -34,7 +34,7 @@ final class TrainPass {
   private final RelationKernel kernel;
   private final RowRenderer renderer;
   private final int maxBoxes;
-  private final ConcurrentLinkedQueue<ByteBuf> pool = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<RowChunk> pool = new ConcurrentLinkedQueue<>();
   private final List<PairStats> allStats = new ArrayList<>();
   private final ThreadLocal<Worker> workers;
 
@@ -62,19 +62,44 @@ final class TrainPass {
   private final class Worker {
     final PairStats stats;
     final ImageRelator relator = new ImageRelator(d, opt, toMerged, unseenMerged, kernel, renderer, maxBoxes);
+    final ByteBuf imageRows = new ByteBuf(1 << 16);
+    final SeenRuns seen = new SeenRuns();
 
     Worker(PairStats stats) {
       this.stats = stats;
     }
   }
 
-  private static final class Chunk {
-    final ByteBuf train;
-    final ByteBuf unseen;
+  /** The byte ranges of an image's rows that also belong in train_unseen.jsonl, adjacent rows merged. */
+  private static final class SeenRuns implements ImageRelator.RowListener {
+    int[] runs = new int[64];
+    int count;
 
-    Chunk(ByteBuf train, ByteBuf unseen) {
-      this.train = train;
-      this.unseen = unseen;
+    @Override
+    public void row(ByteBuf rows, int start, int sb, int s, int r, int ob, int o, boolean seen) {
+      if (!seen) return;
+      if (count > 0 && runs[count - 1] == start) {
+        runs[count - 1] = rows.size();
+        return;
+      }
+      if (count == runs.length) runs = java.util.Arrays.copyOf(runs, count * 2);
+      runs[count++] = start;
+      runs[count++] = rows.size();
+    }
+  }
+
+  /** One chunk's rows for each file, in direct memory so that the channel writes them without a copy. */
+  private static final class RowChunk {
+    ByteBuffer train = ByteBuffer.allocateDirect(1 << 20);
+    ByteBuffer unseen = ByteBuffer.allocateDirect(1 << 20);
+
+    static ByteBuffer append(ByteBuffer to, byte[] src, int off, int len) {
+      if (to.remaining() < len) {
+        ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(2 * to.capacity(), to.position() + len));
+        to.flip();
+        to = bigger.put(to);
+      }
+      return to.put(src, off, len);
     }
   }
 
@@ -82,40 +107,16 @@ final class TrainPass {
   PairStats run(Path trainFile, Path unseenFile, Progress progress) {
     int images = d.imageCount();
     int chunks = (images + IMAGES_PER_CHUNK - 1) / IMAGES_PER_CHUNK;
-    ExecutorService pool = Executors.newFixedThreadPool(opt.threads(), r -> {
-      Thread t = new Thread(r, "sr4g-relate");
-      t.setDaemon(true);
-      return t;
-    });
     try (FileChannel train = FileChannel.open(trainFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         FileChannel unseen = FileChannel.open(unseenFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      ArrayDeque<Future<Chunk>> inFlight = new ArrayDeque<>();
-      int next = 0;
-      int window = 2 * opt.threads();
-      for (int done = 0; done < chunks; done++) {
-        while (next < chunks && inFlight.size() < window) {
-          final int c = next++;
-          inFlight.add(pool.submit(() -> chunk(c)));
-        }
-        Chunk ch = inFlight.poll().get();
-        write(train, ch.train);
-        write(unseen, ch.unseen);
-        release(ch.train);
-        release(ch.unseen);
-        progress.update("relating", Math.min((long) (done + 1) * IMAGES_PER_CHUNK, images), images);
-      }
+      OrderedParallel.run("sr4g-relate", opt.threads(), 2 * opt.threads(), chunks, this::chunk, (c, chunk) -> {
+        write(train, chunk.train);
+        write(unseen, chunk.unseen);
+        pool.add(chunk);
+        progress.update("relating", Math.min((long) (c + 1) * IMAGES_PER_CHUNK, images), images);
+      });
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof RuntimeException) throw (RuntimeException) c;
-      if (c instanceof Error) throw (Error) c;
-      throw new IllegalStateException(c);
-    } finally {
-      pool.shutdownNow();
     }
     PairStats total = new PairStats(unseenMerged.length);
     synchronized (allStats) {
@@ -124,27 +125,28 @@ final class TrainPass {
     return total;
   }
 
-  private static void write(FileChannel ch, ByteBuf b) throws IOException {
-    ByteBuffer bb = ByteBuffer.wrap(b.a, 0, b.n);
-    while (bb.hasRemaining()) ch.write(bb);
-  }
-
-  private ByteBuf take() {
-    ByteBuf b = pool.poll();
-    if (b == null) return new ByteBuf(1 << 20);
+  private static void write(FileChannel ch, ByteBuffer b) throws IOException {
+    b.flip();
+    while (b.hasRemaining()) ch.write(b);
     b.clear();
-    return b;
   }
 
-  private void release(ByteBuf b) {
-    if (b.a.length <= (64 << 20)) pool.add(b);
-  }
-
-  private Chunk chunk(int c) {
+  private RowChunk chunk(int c) {
     Worker w = workers.get();
-    ByteBuf train = take(), unseen = take();
+    RowChunk chunk = pool.poll();
+    if (chunk == null) chunk = new RowChunk();
+    ByteBuf rows = w.imageRows;
+    SeenRuns seen = w.seen;
     int from = c * IMAGES_PER_CHUNK, to = Math.min(d.imageCount(), from + IMAGES_PER_CHUNK);
-    for (int image = from; image < to; image++) w.relator.relate(image, w.stats, train, unseen, null);
-    return new Chunk(train, unseen);
+    for (int image = from; image < to; image++) {
+      rows.clear();
+      seen.count = 0;
+      w.relator.relate(image, w.stats, rows, seen);
+      chunk.train = RowChunk.append(chunk.train, rows.array(), 0, rows.size());
+      for (int k = 0; k < seen.count; k += 2) {
+        chunk.unseen = RowChunk.append(chunk.unseen, rows.array(), seen.runs[k], seen.runs[k + 1] - seen.runs[k]);
+      }
+    }
+    return chunk;
   }
 }

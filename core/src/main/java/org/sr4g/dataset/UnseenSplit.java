@@ -1,11 +1,29 @@
 package org.sr4g.dataset;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.sr4g.UserInputException;
 
 /** The held-out ("unseen") categories: a seeded random partition, or a list given by the user. */
-final class UnseenSplit {
+public final class UnseenSplit {
   private UnseenSplit() {}
+
+  /**
+   * The unseen flags by merged category index: {@code --unseen-categories} names, else a seeded random split.
+   * {@code origin} names where the names came from, for messages.
+   */
+  public static boolean[] of(CategoryTable cats, GenerateOptions opt, String origin) {
+    return opt.unseenCategories() != null
+        ? named(cats, opt.unseenCategories(), origin)
+        : random(cats, opt.unseenFraction(), opt.seed());
+  }
+
+  /** The names of the unseen categories, in category id order. */
+  public static List<String> names(CategoryTable cats, boolean[] unseen) {
+    List<String> names = new ArrayList<>();
+    for (int c = 0; c < cats.size(); c++) if (unseen[c]) names.add(cats.names[c]);
+    return names;
+  }
 
   /**
    * Picks {@code round(fraction * n)} categories: a Fisher-Yates shuffle of the category indices driven by

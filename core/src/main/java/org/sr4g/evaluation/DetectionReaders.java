@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.sr4g.UserInputException;
+import org.sr4g.concurrent.OrderedParallel;
 
 /**
  * Reads the three detection formats into {@link ImageOutcome}s. Policy (documented in docs/evaluation.md): malformed
@@ -208,33 +209,8 @@ public final class DetectionReaders {
       for (int i = cut[c - 1]; i < cut[c]; i++) if (buf[i] == '\n') n++;
       lineBase[c] = lineBase[c - 1] + n;
     }
-    List<Chunk> parts = new ArrayList<>();
-    if (chunks == 1) {
-      parts.add(parseChunk(file, buf, 0, buf.length, 0, prompts, judge, imagesPerPrompt));
-    } else {
-      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(chunks, r -> {
-        Thread t = new Thread(r, "sr4g-eval-parse");
-        t.setDaemon(true);
-        return t;
-      });
-      try {
-        List<java.util.concurrent.Future<Chunk>> fs = new ArrayList<>();
-        for (int c = 0; c < chunks; c++) {
-          final int cc = c;
-          fs.add(pool.submit(() -> parseChunk(file, buf, cut[cc], cut[cc + 1] - cut[cc], lineBase[cc], prompts, judge,
-              imagesPerPrompt)));
-        }
-        for (java.util.concurrent.Future<Chunk> f : fs) parts.add(f.get());
-      } catch (java.util.concurrent.ExecutionException e) {
-        if (e.getCause() instanceof RuntimeException) throw (RuntimeException) e.getCause();
-        throw new IllegalStateException(e.getCause());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      } finally {
-        pool.shutdownNow();
-      }
-    }
+    List<Chunk> parts = OrderedParallel.map("sr4g-eval-parse", chunks, chunks,
+        c -> parseChunk(file, buf, cut[c], cut[c + 1] - cut[c], lineBase[c], prompts, judge, imagesPerPrompt));
     EvalWarnings w = new EvalWarnings();
     List<ImageOutcome> out = new ArrayList<>();
     int total = 0;

@@ -27,7 +27,7 @@ class HostileCocoTest {
 
   private GenerateResult run(String json) throws Exception {
     Path in = Files.writeString(tmp.resolve("in.json"), json);
-    return GeneratorFixture.generate(GenerateOptions.fromCli("all", "all", false, 0f, 0, 0, 0.5, null, 1, false),
+    return GeneratorFixture.generate(GenerateOptions.fromCli(true, "all", false, 0f, 0, 0, 0.5, null, 1, false),
         List.of(in), List.of(in), tmp.resolve("out"));
   }
 

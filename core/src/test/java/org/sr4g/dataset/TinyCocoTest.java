@@ -71,8 +71,8 @@ class TinyCocoTest {
           rel.get(x.canonicalName()).get("train").asLong(), x.canonicalName());
     }
     // Evaluation triplets and their val/test split, also from the reference script.
-    assertEquals(ref.get("prompts_val").asLong(), r.promptsVal());
-    assertEquals(ref.get("prompts_test").asLong(), r.promptsTest());
+    assertEquals(ref.get("prompts_val").asLong(), r.prompts().val());
+    assertEquals(ref.get("prompts_test").asLong(), r.prompts().test());
   }
 
   /** scripts/reference_relations.py's output on the subset, run once per JVM. */
@@ -178,7 +178,7 @@ class TinyCocoTest {
     Set<String> unseen = new HashSet<>(r.unseenCategories());
     assertEquals(16, unseen.size(), "round(0.2 * 80)");
     List<JsonNode> seenRows = GeneratorFixture.jsonl(out.resolve("train_unseen.jsonl"));
-    assertEquals(r.unseenRows(), seenRows.size());
+    assertEquals(r.trainUnseenRows(), seenRows.size());
     assertTrue(seenRows.size() < r.rows() && seenRows.size() > 0);
     for (JsonNode row : seenRows) {
       assertTrue(!unseen.contains(row.get("subject").get("category").asText()), row.toString());

@@ -13,7 +13,7 @@ class CocoFuzzTest {
   void fuzz(byte[] data) {
     Verdict.userErrorsOnly(() -> {
       boolean lenient = data.length > 0 && (data[0] & 1) == 1;
-      GenerateOptions opt = GenerateOptions.fromCli("all", "all", false, 0f, 0, 0, 0.2, null, 1, lenient);
+      GenerateOptions opt = GenerateOptions.fromCli(true, "all", false, 0f, 0, 0, 0.2, null, 1, lenient);
       CocoSource src = CocoSource.ofBytes("fuzz.json", data);
       try (OutputDir out = OutputDir.prepare(Scratch.dir("coco").resolve("out"), true)) {
         new Sr4gGenerator(opt).run(List.of(src), List.of(src), null, out);

@@ -10,7 +10,7 @@ import org.apache.spark.sql.RowFactory;
 import org.sr4g.coco.DropReason;
 import org.sr4g.dataset.EvalPass;
 import org.sr4g.dataset.PairStats;
-import org.sr4g.dataset.Sr4gGenerator.InputCounts;
+import org.sr4g.dataset.InputCounts;
 import org.sr4g.relations.Relation;
 
 /**
@@ -18,10 +18,10 @@ import org.sr4g.relations.Relation;
  * {@code groupBy(key).sum(value)} (partial aggregation in each task, a tiny shuffle). key = field << 32 | index.
  */
 final class Counters {
-  static final int DROPPED = 0, READ_DROPPED = 1, SCALAR = 2, ROWS_BY_REL = 3, UNSEEN_ROWS_BY_REL = 4, TRIPLET = 5,
+  static final int DROPPED = 0, READ_DROPPED = 1, SCALAR = 2, ROWS_BY_REL = 3, SEEN_PAIR_ROWS_BY_REL = 4, TRIPLET = 5,
       ELIGIBLE_BY_CAT = 6, SUBJECT_BY_CAT = 7, OBJECT_BY_CAT = 8, BOXES_BY_CAT = 9, PROBLEM = 10, SUPPORT = 11;
   static final int IMAGES = 0, BOXES_READ = 1, ELIGIBLE_BOXES = 2, ELIGIBLE_PAIRS = 3, PAIRS_WITHOUT_RELATION = 4,
-      ROWS = 5, UNSEEN_ROWS = 6, IMAGES_WITH_PAIRS = 7;
+      ROWS = 5, SEEN_PAIR_ROWS = 6, IMAGES_WITH_PAIRS = 7;
 
   final int categories;
   final PairStats pairs;
@@ -54,11 +54,11 @@ final class Counters {
     add(out, READ_DROPPED, readDropped);
     long[] scalars =
         support == null
-            ? new long[] {images, boxesRead, p.eligibleBoxes, p.eligiblePairs, p.pairsWithoutRelation, p.rows, p.unseenRows, p.imagesWithPairs}
+            ? new long[] {images, boxesRead, p.eligibleBoxes, p.eligiblePairs, p.pairsWithoutRelation, p.rows, p.seenPairRows, p.imagesWithPairs}
             : new long[] {images, boxesRead, evalEligibleBoxes, evalEligiblePairs, 0, 0, 0, 0};
     add(out, SCALAR, scalars);
     add(out, ROWS_BY_REL, p.rowsByRelation);
-    add(out, UNSEEN_ROWS_BY_REL, p.unseenRowsByRelation);
+    add(out, SEEN_PAIR_ROWS_BY_REL, p.seenPairRowsByRelation);
     add(out, TRIPLET, p.triplets);
     add(out, ELIGIBLE_BY_CAT, p.eligibleBoxesByCategory);
     add(out, SUBJECT_BY_CAT, p.subjectRowsByCategory);
@@ -96,13 +96,13 @@ final class Counters {
             case ELIGIBLE_PAIRS: if (eval) c.evalEligiblePairs = v; else p.eligiblePairs = v; break;
             case PAIRS_WITHOUT_RELATION: p.pairsWithoutRelation = v; break;
             case ROWS: p.rows = v; break;
-            case UNSEEN_ROWS: p.unseenRows = v; break;
+            case SEEN_PAIR_ROWS: p.seenPairRows = v; break;
             case IMAGES_WITH_PAIRS: p.imagesWithPairs = v; break;
             default: throw new IllegalStateException("scalar " + i);
           }
           break;
         case ROWS_BY_REL: p.rowsByRelation[i] = v; break;
-        case UNSEEN_ROWS_BY_REL: p.unseenRowsByRelation[i] = v; break;
+        case SEEN_PAIR_ROWS_BY_REL: p.seenPairRowsByRelation[i] = v; break;
         case TRIPLET: p.triplets[i] = v; break;
         case ELIGIBLE_BY_CAT: p.eligibleBoxesByCategory[i] = v; break;
         case SUBJECT_BY_CAT: p.subjectRowsByCategory[i] = v; break;

@@ -82,7 +82,7 @@ final class Passes {
     @Override
     void count(CocoDataset d, Counters counters, GenerateOptions opt, int[] id, RelationKernel kernel) {
       ImageRelator rel = new ImageRelator(d, opt, id, cfg.unseen, kernel);
-      for (int i = 0; i < d.imageCount(); i++) rel.relate(i, counters.pairs, null, null, null);
+      for (int i = 0; i < d.imageCount(); i++) rel.count(i, counters.pairs);
     }
   }
 
@@ -160,17 +160,17 @@ final class Passes {
             final Row[] boxes = new Row[d.boxCount()];
             ImageRelator.RowListener l =
                 columns
-                    ? (train, start, sb, s, r, ob, o, seen) ->
+                    ? (rendered, start, sb, s, r, ob, o, seen) ->
                         rows.add(
                             RowFactory.create(
                                 seen ? SEEN : UNSEEN, head[0], head[1], head[2], head[3], caption(s, r, o),
                                 Relation.ofOrdinal(r).canonicalName(), Relation.ofOrdinal(r).family().label(),
                                 box(ds, boxes, sb, s), box(ds, boxes, ob, o)))
-                    : (train, start, sb, s, r, ob, o, seen) ->
+                    : (rendered, start, sb, s, r, ob, o, seen) ->
                         rows.add(
                             RowFactory.create(
                                 seen ? SEEN : UNSEEN,
-                                new String(train.array(), start, train.size() - start - 1, StandardCharsets.UTF_8)));
+                                new String(rendered.array(), start, rendered.size() - start - 1, StandardCharsets.UTF_8)));
             for (int i = 0; i < d.imageCount(); i++) {
               buf.clear();
               if (columns) {
@@ -179,7 +179,7 @@ final class Passes {
                 head[2] = Double.parseDouble(d.widthText(i));
                 head[3] = Double.parseDouble(d.heightText(i));
               }
-              rel.relate(i, counters.pairs, buf, null, l);
+              rel.relate(i, counters.pairs, buf, l);
             }
             current = rows.iterator();
           }

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
@@ -15,9 +14,10 @@ import org.sr4g.UserInputException;
 import org.sr4g.coco.CocoSource;
 import org.sr4g.coco.DropReason;
 import org.sr4g.dataset.GenerateOptions;
-import org.sr4g.dataset.UnseenNames;
+import org.sr4g.dataset.GenerateArgs;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,7 +39,7 @@ public final class SparkCli implements Runnable {
   }
 
   public static int run(String... args) {
-    CommandLine cl = new CommandLine(new SparkCli());
+    CommandLine cl = new CommandLine(new SparkCli()).setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler(
         (ex, c, parsed) -> {
           Throwable t = ex;
@@ -83,6 +83,7 @@ public final class SparkCli implements Runnable {
       name = "spark-generate",
       mixinStandardHelpOptions = true,
       sortOptions = false,
+      showDefaultValues = true,
       description = {
         "Regenerate SR4G from box tables (Parquet or JSONL, one row per box) on Spark: the same relation engine and row "
             + "writer as `sr4g generate`, the same rows. See docs/scale-out.md."
@@ -97,67 +98,49 @@ public final class SparkCli implements Runnable {
   static final class Generate implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--train", paramLabel = "PATH", required = true, description = "Box table (file or directory; repeatable).")
+    @Option(names = "--train", paramLabel = "PATH", required = true, showDefaultValue = CommandLine.Help.Visibility.NEVER, description = "Box table (file or directory; repeatable).")
     List<String> train = new ArrayList<>();
 
-    @Option(names = "--eval", paramLabel = "PATH", description = "Box table for evaluation prompts (repeatable).")
+    @Option(names = "--eval", paramLabel = "PATH", showDefaultValue = CommandLine.Help.Visibility.NEVER,
+        description = "Box table for evaluation prompts (repeatable; default: none, so no prompts).")
     List<String> eval = new ArrayList<>();
 
-    @Option(names = "--input-format", paramLabel = "auto|parquet|jsonl", defaultValue = "auto", description = "Default: ${DEFAULT-VALUE} (by extension).")
-    String inputFormat;
+    @Option(names = "--input-format", paramLabel = "auto|parquet|jsonl", defaultValue = "auto",
+        description = "How the box tables are stored; auto decides by extension or by the files in a folder.")
+    InputFormat inputFormat;
 
     @Option(names = "--out", paramLabel = "DIR", required = true, description = "Output directory: local, or a Hadoop URI (hdfs://, s3a://, ...).")
     String out;
 
-    @Option(names = "--force", description = "Replace a non-empty output directory.")
+    @Option(names = "--force", description = "Replace a previous output in --out (off by default).")
     boolean force;
 
-    @Option(names = "--output-format", paramLabel = "jsonl|parquet", defaultValue = "jsonl", description = "Rows as JSONL text or Parquet columns. Default: ${DEFAULT-VALUE}.")
-    String outputFormat;
+    @Option(names = "--output-format", paramLabel = "jsonl|parquet", defaultValue = "jsonl",
+        description = "Rows as JSONL text (lines identical to generate's) or Parquet columns.")
+    OutputFormat outputFormat;
 
-    @Option(names = "--emit", paramLabel = "one|all", defaultValue = "one", description = "As in sr4g generate. Default: ${DEFAULT-VALUE}.")
-    String emit;
+    /** The options shared with sr4g generate (--emit, --relations, --seed, --unseen-*, ...). */
+    @Mixin GenerateArgs generation;
 
-    @Option(names = "--relations", paramLabel = "LIST", defaultValue = "all", description = "As in sr4g generate. Default: ${DEFAULT-VALUE}.")
-    String relations;
-
-    @Option(names = "--same-category", description = "Also relate two objects of the same category.")
-    boolean sameCategory;
-
-    @Option(names = "--min-area", paramLabel = "FRACTION", defaultValue = "0", description = "Default: ${DEFAULT-VALUE}.")
-    float minArea;
-
-    @Option(names = "--max-objects", paramLabel = "N", defaultValue = "0", description = "Default: ${DEFAULT-VALUE} (no limit).")
-    int maxObjects;
-
-    @Option(names = "--seed", defaultValue = "0", description = "Default: ${DEFAULT-VALUE}.")
-    long seed;
-
-    @Option(names = "--unseen-fraction", paramLabel = "F", defaultValue = "0.2", description = "Default: ${DEFAULT-VALUE}.")
-    double unseenFraction;
-
-    @Option(names = "--unseen-categories", paramLabel = "FILE", description = "One unseen category name per line.")
-    Path unseenFile;
-
-    @Option(names = "--min-score", paramLabel = "S", description = "Drop (and count) boxes whose score is below S (detector outputs).")
+    @Option(names = "--min-score", paramLabel = "S", description = "Drop (and count) boxes whose score is below S (detector outputs; default: keep all).")
     Double minScore;
 
-    @Option(names = "--strict", description = "Fail on any rejected row (missing fields, conflicting images, duplicate ids) instead of counting it.")
+    @Option(names = "--strict", description = "Fail on any rejected row (missing fields, conflicting images, duplicate ids) instead of counting it (off by default).")
     boolean strict;
 
-    @Option(names = "--check-ids", description = "Also count rows whose annotation id is used by another image (one more shuffle, by annotation id).")
+    @Option(names = "--check-ids", description = "Also count rows whose annotation id is used by another image (one more shuffle, by annotation id; off by default).")
     boolean checkIds;
 
     @Option(names = "--master", paramLabel = "URL", description = "Spark master, e.g. local[2] (default: spark-submit's, else local[*]).")
     String master;
 
-    @Option(names = "--partitions", paramLabel = "N", description = "Shuffle partitions (images are grouped into N partitions).")
+    @Option(names = "--partitions", paramLabel = "N", description = "Shuffle partitions (images are grouped into N partitions; default: spark.sql.shuffle.partitions).")
     Integer partitions;
 
     @Option(names = "--images-per-batch", paramLabel = "N", defaultValue = "512", hidden = true)
     int imagesPerBatch;
 
-    @Option(names = "--metrics", description = "Print Spark task metrics at the end (shuffle bytes, peak memory, CPU time).")
+    @Option(names = "--metrics", description = "Print Spark task metrics at the end (shuffle bytes, peak memory, CPU time; off by default).")
     boolean metrics;
 
     @Override
@@ -170,8 +153,8 @@ public final class SparkCli implements Runnable {
           Sr4gSparkJob.run(
               spark,
               new Sr4gSparkJob.Options(
-                  train, eval, inputFormat.toLowerCase(Locale.ROOT), out, force, outputFormat.toLowerCase(Locale.ROOT), opt,
-                  unseenFile == null ? null : unseenFile.toString(), minScore, strict, checkIds, partitions, imagesPerBatch));
+                  train, eval, inputFormat, out, force, outputFormat, opt, generation.unseenOrigin(), minScore, strict,
+                  checkIds, partitions, imagesPerBatch));
       PrintWriter w = spec.commandLine().getOut();
       String fmt = "  %-28s %,15d%n";
       w.printf("sr4g spark-generate (%s)%n", spark.sparkContext().master());
@@ -179,9 +162,9 @@ public final class SparkCli implements Runnable {
       w.printf(fmt, "train boxes", r.trainBoxesRead());
       w.printf(fmt, "eligible ordered pairs", r.eligiblePairs());
       w.printf(fmt, "train rows", r.rows());
-      w.printf(fmt, "train_unseen rows", r.unseenRows());
+      w.printf(fmt, "train_unseen rows", r.trainUnseenRows());
       w.printf(fmt, "eval images", r.evalImages());
-      w.printf(fmt, "prompts val/test/unseen", (long) r.prompts()[0]);
+      w.printf("  %-28s %,15d / %,d / %,d%n", "prompts val/test/unseen", r.prompts().val(), r.prompts().test(), r.prompts().testUnseen());
       printRejected(w, "rejected train rows", r.trainRejected());
       printRejected(w, "rejected eval rows", r.evalRejected());
       w.printf("  %-28s %s%n", "unseen categories", String.join(", ", r.unseenCategories()));
@@ -208,28 +191,28 @@ public final class SparkCli implements Runnable {
     }
 
     private GenerateOptions options() {
-      List<String> unseenNames = unseenFile == null ? null : UnseenNames.read(unseenFile);
-      return GenerateOptions.fromCli(emit, relations, sameCategory, minArea, maxObjects, seed, unseenFraction, unseenNames, 1, false);
+      return generation.options(1, false);
     }
   }
 
   @Command(
       name = "export-boxes",
       mixinStandardHelpOptions = true,
+      showDefaultValues = true,
       description = "Convert COCO instances files to a box table for spark-generate (streams the COCO file).")
   static final class Export implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--coco", paramLabel = "FILE", required = true, description = "COCO instances file (repeatable: one table).")
+    @Option(names = "--coco", paramLabel = "FILE", required = true, showDefaultValue = CommandLine.Help.Visibility.NEVER, description = "COCO instances file (repeatable: one table).")
     List<Path> coco = new ArrayList<>();
 
-    @Option(names = "--format", paramLabel = "jsonl|parquet", defaultValue = "jsonl", description = "Default: ${DEFAULT-VALUE}.")
-    String format;
+    @Option(names = "--format", paramLabel = "jsonl|parquet", defaultValue = "jsonl", description = "JSONL file or Parquet folder.")
+    TableFormat format;
 
     @Option(names = "--out", paramLabel = "PATH", required = true, description = "JSONL file, or Parquet directory.")
     Path out;
 
-    @Option(names = "--lenient", description = "As in sr4g generate.")
+    @Option(names = "--lenient", description = "As in sr4g generate (off by default).")
     boolean lenient;
 
     @Option(names = "--master", paramLabel = "URL", description = "Spark master for --format parquet (default local[*]).")
@@ -240,23 +223,18 @@ public final class SparkCli implements Runnable {
       List<CocoSource> sources = new ArrayList<>();
       for (Path p : coco) sources.add(CocoSource.of(p));
       ExportBoxes.Result r;
-      switch (format.toLowerCase(Locale.ROOT)) {
-        case "jsonl":
-          r = ExportBoxes.toJsonlFile(sources, lenient, out);
-          break;
-        case "parquet":
-          if (Files.exists(out)) throw new UserInputException(out + ": exists");
-          Path tmp = Files.createTempFile("sr4g-boxes", ".jsonl");
-          try {
-            r = ExportBoxes.toJsonlFile(sources, lenient, tmp);
-            SparkSession spark = session(master, "sr4g export-boxes");
-            spark.read().schema(BoxColumns.SCHEMA).json(tmp.toString()).write().parquet(out.toAbsolutePath().toString());
-          } finally {
-            Files.deleteIfExists(tmp);
-          }
-          break;
-        default:
-          throw new UserInputException("--format must be jsonl or parquet, not '" + format + "'");
+      if (format == TableFormat.JSONL) {
+        r = ExportBoxes.toJsonlFile(sources, lenient, out);
+      } else {
+        if (Files.exists(out)) throw new UserInputException(out + ": exists");
+        Path tmp = Files.createTempFile("sr4g-boxes", ".jsonl");
+        try {
+          r = ExportBoxes.toJsonlFile(sources, lenient, tmp);
+          SparkSession spark = session(master, "sr4g export-boxes");
+          spark.read().schema(BoxColumns.SCHEMA).json(tmp.toString()).write().parquet(out.toAbsolutePath().toString());
+        } finally {
+          Files.deleteIfExists(tmp);
+        }
       }
       PrintWriter w = spec.commandLine().getOut();
       w.printf("sr4g export-boxes: %,d images, %,d boxes, %,d categories -> %s%n", r.images(), r.boxes(), r.categories(), out);
@@ -274,30 +252,42 @@ public final class SparkCli implements Runnable {
   @Command(
       name = "synth-boxes",
       mixinStandardHelpOptions = true,
+      showDefaultValues = true,
       description = "Write a synthetic box table (COCO-like statistics, ~7.3 boxes an image) with Spark, for scale tests.")
   static final class Synth implements Callable<Integer> {
     @Spec CommandSpec spec;
 
+    /** {@code --layout}: one row per box, or one row per image with its boxes as an array. */
+    enum Layout {
+      FLAT,
+      NESTED;
+
+      @Override
+      public String toString() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+      }
+    }
+
     @Option(names = "--images", required = true, description = "Number of images.")
     long images;
 
-    @Option(names = "--seed", defaultValue = "0")
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the table.")
     long seed;
 
-    @Option(names = "--partitions", defaultValue = "16")
+    @Option(names = "--partitions", defaultValue = "16", description = "Spark partitions (output files).")
     int partitions;
 
-    @Option(names = "--format", paramLabel = "parquet|jsonl", defaultValue = "parquet")
-    String format;
+    @Option(names = "--format", paramLabel = "parquet|jsonl", defaultValue = "parquet", description = "Table format.")
+    TableFormat format;
 
     @Option(names = "--layout", paramLabel = "flat|nested", defaultValue = "flat",
         description = "flat: one row per box; nested: one row per image with its boxes as an array.")
-    String layout;
+    Layout layout;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (must not exist).")
     Path out;
 
-    @Option(names = "--master", paramLabel = "URL")
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*]).")
     String master;
 
     @Override
@@ -306,17 +296,16 @@ public final class SparkCli implements Runnable {
       SparkSession spark = session(master, "sr4g synth-boxes");
       long t0 = System.nanoTime();
       org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> t = SynthBoxes.table(spark, images, seed, partitions);
-      if (layout.equals("nested")) {
+      if (layout == Layout.NESTED) {
         t = t.groupBy("image_id", "file_name", "width", "height")
             .agg(org.apache.spark.sql.functions.collect_list(
                     org.apache.spark.sql.functions.struct("annotation_id", "category", "category_id", "x", "y", "w", "h", "iscrowd"))
                 .as("boxes"));
       }
       org.apache.spark.sql.DataFrameWriter<org.apache.spark.sql.Row> wr = t.write();
-      if (format.equals("parquet")) wr.parquet(out.toAbsolutePath().toString());
-      else if (format.equals("jsonl")) wr.json(out.toAbsolutePath().toString());
-      else throw new UserInputException("--format must be parquet or jsonl");
-      long rows = spark.read().format(format.equals("parquet") ? "parquet" : "json").load(out.toAbsolutePath().toString()).count();
+      if (format == TableFormat.PARQUET) wr.parquet(out.toAbsolutePath().toString());
+      else wr.json(out.toAbsolutePath().toString());
+      long rows = spark.read().format(format == TableFormat.PARQUET ? "parquet" : "json").load(out.toAbsolutePath().toString()).count();
       spec.commandLine().getOut().printf("sr4g synth-boxes: %,d images, %,d rows -> %s (%.1f s)%n", images, rows, out, (System.nanoTime() - t0) / 1e9);
       return 0;
     }

@@ -61,6 +61,6 @@ class SparkCliTest {
     assertEquals(1, bad.err().strip().lines().count(), bad.err());
     Run emit = run("spark-generate", "--emit", "some", "--train", "x.jsonl", "--out", tmp.resolve("o").toString());
     assertEquals(2, emit.code());
-    assertTrue(emit.err().contains("--emit must be"), emit.err());
+    assertTrue(emit.err().contains("'--emit': must be 'one' or 'all', not 'some'"), emit.err());
   }
 }

@@ -100,7 +100,7 @@ class SparkEqualityTest {
     TestSpark.generate(o, List.of(synth), List.of(), tmp.resolve("synth-n"));
     TestSpark.sparkGenerate(o, List.of(nested), List.of(), tmp.resolve("synth-n-spark"), "jsonl", 2, null, true);
     TestSpark.assertSameOutput(tmp.resolve("synth-n"), tmp.resolve("synth-n-spark"));
-    String plan = Sr4gSparkJob.group(Sr4gSparkJob.read(TestSpark.session(), List.of(nested.toString()), "auto")).queryExecution().executedPlan().toString();
+    String plan = BoxTables.group(BoxTables.read(TestSpark.session(), List.of(nested.toString()), InputFormat.AUTO)).queryExecution().executedPlan().toString();
     assertTrue(!plan.contains("Exchange"), plan);
   }
 

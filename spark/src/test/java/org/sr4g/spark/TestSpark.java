@@ -63,7 +63,7 @@ final class TestSpark {
     for (Path p : eval) e.add(p.toString());
     return Sr4gSparkJob.run(
         session(),
-        new Sr4gSparkJob.Options(t, e, "auto", out.toString(), true, outputFormat, opt, "test", minScore, strict, checkIds, partitions, 64));
+        new Sr4gSparkJob.Options(t, e, InputFormat.AUTO, out.toString(), true, OutputFormat.valueOf(outputFormat.toUpperCase(java.util.Locale.ROOT)), opt, "test", minScore, strict, checkIds, partitions, 64));
   }
 
   /** The lines of every part file under {@code dir} (recursively), sorted. */
