@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -17,6 +16,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.sr4g.UserInputException;
+import org.sr4g.io.AtomicFiles;
 import org.sr4g.io.OutputRules;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -185,10 +185,8 @@ final class EvaluateCommand implements Callable<Integer> {
   }
 
   private static void writeState(Path state, ObjectNode now) throws IOException {
-    Path tmp = state.resolveSibling("." + state.getFileName() + ".tmp");
     Files.createDirectories(state.getParent());
-    JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), now);
-    Files.move(tmp, state, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.write(state, json -> JSON.writerWithDefaultPrettyPrinter().writeValue(json, now));
   }
 
   private static String sha256(Path file) throws IOException {

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -18,6 +17,7 @@ import org.sr4g.diffusion.Precision;
 import org.sr4g.diffusion.Txt2Img;
 import org.sr4g.evaluation.EvalPrompt;
 import org.sr4g.evaluation.PromptReader;
+import org.sr4g.io.AtomicFiles;
 import org.sr4g.io.Escape;
 import org.sr4g.io.OutputRules;
 import org.sr4g.torch.DType;
@@ -146,9 +146,8 @@ final class SampleCommand implements Callable<Integer> {
         for (int i = 0; i < jobs.size(); i++) {
           Job j = jobs.get(i);
           // Write then rename: a killed run never leaves a truncated PNG that a resume would take as done.
-          Path tmp = out.resolve("." + j.file().getFileName() + ".tmp");
-          ImageIO.write(images.get(i), "png", tmp.toFile());
-          Files.move(tmp, j.file(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+          BufferedImage image = images.get(i);
+          AtomicFiles.write(j.file(), png -> ImageIO.write(image, "png", png));
           done++;
           o.println("[" + done + "/" + todo.size() + "] " + j.file().getFileName() + "  " + Escape.text(j.text()));
           o.flush();

@@ -13,7 +13,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -34,6 +33,7 @@ import org.sr4g.detection.image.RgbImage;
 import org.sr4g.evaluation.EvalPrompt;
 import org.sr4g.evaluation.PromptReader;
 import org.sr4g.evaluation.PromptSet;
+import org.sr4g.io.AtomicFiles;
 
 /**
  * {@code sr4g detect}: OWL-ViT detections for the generated images {@code <unique_id>_<k>.png} of a prompt file,
@@ -341,9 +341,8 @@ public final class DetectionJob {
     if (Files.isRegularFile(meta)) return;
     Path parent = o.out().toAbsolutePath().getParent();
     if (parent != null) Files.createDirectories(parent);
-    Path tmp = meta.resolveSibling("." + meta.getFileName() + ".tmp");
-    Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(meta(o)) + "\n", StandardCharsets.UTF_8);
-    Files.move(tmp, meta, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    byte[] text = (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(meta(o)) + "\n").getBytes(StandardCharsets.UTF_8);
+    AtomicFiles.write(meta, file -> file.write(text));
   }
 
   /** Opens {@code out} for appending, first cutting off a trailing partial line left by a killed run. */
