@@ -347,11 +347,26 @@ def malloc_name():
     return "glibc"
 
 
+def blas():
+    """The BLAS torch's libblas.so.3 resolves to. As sr4g's C layer does, OpenBLAS's own thread pool is sized to torch's
+    intra-op threads (torch.set_num_threads does not reach it), so both sides run matrix products on the same threads."""
+    import ctypes
+    path = next((line.split()[-1] for line in open("/proc/self/maps") if "libblas.so" in line or "openblas" in line), "")
+    if not path:
+        return "builtin"
+    try:
+        lib = ctypes.CDLL(path)
+        lib.openblas_set_num_threads(torch.get_num_threads())
+        return "openblas (%d thread(s))" % lib.openblas_get_num_threads()
+    except (OSError, AttributeError):
+        return "reference" if "/blas/" in path else path
+
+
 def settings(a, what):
     return ("settings: pytorch eager %s, %s, batch %d, res %d, %d timed steps + %d warm-up, device %s, dtype %s,"
-            " attention %s, torch %s, %d thread(s), malloc %s" % (what, a.shape, a.batch, a.res, a.steps, a.warmup,
-                                                                 a.device, a.dtype, ATTENTION["kind"], torch.__version__,
-                                                                 torch.get_num_threads(), malloc_name()))
+            " attention %s, torch %s, %d thread(s), malloc %s, blas %s" % (
+                what, a.shape, a.batch, a.res, a.steps, a.warmup, a.device, a.dtype, ATTENTION["kind"],
+                torch.__version__, torch.get_num_threads(), malloc_name(), blas()))
 
 
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}

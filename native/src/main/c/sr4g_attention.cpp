@@ -14,6 +14,7 @@
 
 #include <ATen/ops/baddbmm.h>
 #include <ATen/ops/cat.h>
+#include <ATen/ops/empty.h>
 #include <ATen/ops/zeros.h>
 #include <ATen/ops/matmul.h>
 #include <ATen/ops/ones.h>
@@ -35,6 +36,10 @@ namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
+// Products (rows · cols · contraction) from which libtorch's CPU baddbmm goes through BLAS (see probabilities()).
+// Generous: libtorch 1.13's naive loop stops at 400.
+constexpr int64_t kBlasPathMinProduct = 4096;
+
 // The mask rows of query rows [r0, r0 + n): a mask with a query dimension of 1 broadcasts as it is.
 at::Tensor mask_rows(const at::Tensor& mask, int64_t r0, int64_t n) {
   if (!mask.defined() || mask.dim() < 2 || mask.size(-2) == 1) return mask;
@@ -47,9 +52,13 @@ at::Tensor causal_keep(int64_t r0, int64_t n, int64_t lk, const at::Device& devi
 }
 
 // softmax(q kᵀ · scale + mask) for query rows [r0, r0 + n) of q (q [..., Lq, d], k [..., Lk, d]): the probabilities,
-// shaped [..., n, Lk]. baddbmm with beta 0 folds the scale into the product (as diffusers), in place on zeros: with
-// one query row libtorch 1.13 computes into a fresh buffer through a BLAS gemv that scales the old contents by
-// beta = 0, and uninitialised memory holding a NaN then gives NaN (NaN · 0).
+// shaped [..., n, Lk]. baddbmm with beta 0 folds the scale into the product (as diffusers). Its destination is
+// uninitialised memory (diffusers' torch.empty) when the product is large enough for libtorch's BLAS path, which
+// ignores the old contents when beta = 0. Below that size libtorch's naive loop computes beta · old + alpha · acc, so a
+// NaN in uninitialised memory would survive (NaN · 0): with python3-torch 1.13, a NaN-filled destination stayed NaN
+// for 132 of 300 shapes tried, all with n · Lk · d <= 384 (the loop's limit is 400), so products below
+// kBlasPathMinProduct start from zeros. Zeroing the large ones cost a memset plus the page faults of its first touch,
+// ~6 % of a tiny-UNet training step (perf, bench/results/engine-cpu.md).
 at::Tensor probabilities(const at::Tensor& q, const at::Tensor& k, const at::Tensor& mask, bool causal, double scale,
                          int64_t r0, int64_t n) {
   const int64_t lk = k.size(-2), d = q.size(-1);
@@ -57,7 +66,9 @@ at::Tensor probabilities(const at::Tensor& q, const at::Tensor& k, const at::Ten
   std::vector<int64_t> lead(q.sizes().begin(), q.sizes().end() - 2);
   at::Tensor q3 = qc.reshape({-1, n, d});
   at::Tensor k3 = k.reshape({-1, lk, d});
-  at::Tensor s3 = at::zeros({q3.size(0), n, lk}, q3.options()).baddbmm_(q3, k3.transpose(1, 2), 0.0, scale);
+  const bool blas_path = n * lk * d >= kBlasPathMinProduct;
+  at::Tensor s3 = blas_path ? at::empty({q3.size(0), n, lk}, q3.options()) : at::zeros({q3.size(0), n, lk}, q3.options());
+  s3.baddbmm_(q3, k3.transpose(1, 2), 0.0, scale);
   std::vector<int64_t> shape = lead;
   shape.push_back(n);
   shape.push_back(lk);

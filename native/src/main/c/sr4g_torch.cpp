@@ -49,6 +49,8 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 #include <malloc.h>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -139,6 +141,47 @@ sr4g_err sr4g_special_codes(int32_t* dtype_keep, int32_t* device_cpu, int32_t* d
   *dtype_keep = SR4G_DTYPE_KEEP;
   *device_cpu = SR4G_DEVICE_CPU;
   *device_keep = SR4G_DEVICE_KEEP;
+  SR4G_END
+}
+
+// The BLAS libtorch's matrix products run on: Debian's libtorch links the generic libblas.so.3, which is the reference
+// (netlib) BLAS unless a faster one (libopenblas0-pthread) provides it through Debian's alternatives. OpenBLAS keeps
+// its own thread pool (one thread per logical CPU by default); it is sized to libtorch's intra-op threads once, when
+// this library is loaded, so that one thread budget governs both (a process's --threads, or libtorch's default).
+namespace {
+
+void* loaded_blas() { return dlopen("libblas.so.3", RTLD_LAZY | RTLD_NOLOAD); }
+
+struct BlasThreadsFollowLibtorch {
+  BlasThreadsFollowLibtorch() {
+    void* h = loaded_blas();
+    if (h == nullptr) return;
+    using set_fn = void (*)(int);
+    if (auto f = reinterpret_cast<set_fn>(dlsym(h, "openblas_set_num_threads"))) f(at::get_num_threads());
+    dlclose(h);
+  }
+} blas_threads_follow_libtorch;
+
+}  // namespace
+
+sr4g_err sr4g_blas(const char** library, int32_t* threads) {
+  SR4G_TRY
+  static thread_local std::string where;
+  *library = nullptr;
+  *threads = -1;
+  void* h = loaded_blas();
+  if (h == nullptr) return nullptr;  // libtorch carries its BLAS inside (MKL) or none
+  Dl_info info{};
+  void* sgemm = dlsym(h, "sgemm_");
+  if (sgemm != nullptr && dladdr(sgemm, &info) != 0 && info.dli_fname != nullptr) {
+    char* real = realpath(info.dli_fname, nullptr);  // the alternative the soname points to
+    where = real != nullptr ? real : info.dli_fname;
+    free(real);
+    *library = where.c_str();
+  }
+  using get_fn = int (*)();
+  if (auto g = reinterpret_cast<get_fn>(dlsym(h, "openblas_get_num_threads"))) *threads = g();
+  dlclose(h);
   SR4G_END
 }
 

@@ -65,6 +65,9 @@ sr4g_err sr4g_threads(int32_t* intra_op, int32_t* inter_op); /* libtorch's CPU t
 /* hands the allocator's free memory back to the system: tcmalloc's MallocExtension_ReleaseFreeMemory where it is
  * loaded, glibc's malloc_trim(0) otherwise (after packing a model's weights: the dense copies' pages) */
 sr4g_err sr4g_release_free_memory(void);
+/* The BLAS library libtorch's libblas.so.3 resolves to (NULL when libtorch has none loaded) and OpenBLAS's thread count
+   (-1 when it is not OpenBLAS); OpenBLAS is sized to libtorch's intra-op threads when this library loads. */
+sr4g_err sr4g_blas(const char** library, int32_t* threads);
 sr4g_err sr4g_free(sr4g_t t);
 sr4g_err sr4g_free_many(const sr4g_t* ts, int64_t n);
 sr4g_err sr4g_info(sr4g_t t, int64_t* ndim, int64_t* dims /* >= 16 */, int32_t* dtype, int32_t* device,

@@ -13,6 +13,7 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.sr4g.cuda.CudaDriver;
 import org.sr4g.torch.Allocator;
+import org.sr4g.torch.Blas;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.NativeFiles;
 import org.sr4g.torch.ProcessGroup;
@@ -64,6 +65,14 @@ final class DoctorCommand implements Callable<Integer> {
       torch.put("cudaDevices", Torch.cudaDeviceCount());
       torch.put("cpuThreads", Torch.threads()[0]);
       torch.put("library", Torch.libraryPath().map(Object::toString).orElse("?"));
+      Blas blas = Torch.blas();
+      Map<String, Object> bm = new LinkedHashMap<>();
+      bm.put("kind", blas.kind());
+      bm.put("library", blas.library());
+      if (blas.threads() >= 0) bm.put("threads", blas.threads());
+      if (blas.isReference()) bm.put("warning", blas.describe());
+      bm.put("text", blas.describe());
+      torch.put("blas", bm);
     } else {
       torch.put("reason", Torch.unavailableReason().orElse("?"));
       torch.put("install", "apt-get install -y --no-install-recommends libtorch-dev, then rebuild (./run-tests or ./sr4g)");
@@ -186,6 +195,7 @@ final class DoctorCommand implements Callable<Integer> {
         ? t.get("version") + " from " + t.get("libtorchDir") + " (" + t.get("foundVia") + "), CUDA in libtorch: "
             + t.get("builtWithCuda") + ", devices: " + t.get("cudaDevices") + ", CPU threads: " + t.get("cpuThreads")
             + "\n            C layer " + t.get("library")
+            + "\nblas        " + ((Map<String, Object>) t.get("blas")).get("text")
         : "MISSING: " + t.get("reason") + "\n            install: " + t.get("install"));
     Map<String, Object> dist = (Map<String, Object>) r.get("distributed");
     if (!dist.isEmpty())

@@ -57,6 +57,7 @@ final class Native {
   static final MethodHandle FREE = fn("sr4g_free", JAVA_LONG);
   static final MethodHandle THREADS = fn("sr4g_threads", JAVA_LONG, JAVA_LONG);
   static final MethodHandle RELEASE_FREE_MEMORY = fn("sr4g_release_free_memory");
+  static final MethodHandle BLAS = fn("sr4g_blas", JAVA_LONG, JAVA_LONG);
   static final MethodHandle FREE_MANY = fn("sr4g_free_many", JAVA_LONG, JAVA_LONG);
   static final MethodHandle INFO = fn("sr4g_info", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
   static final MethodHandle FROM_DATA = fn("sr4g_from_data", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG);

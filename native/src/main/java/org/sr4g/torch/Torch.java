@@ -57,6 +57,16 @@ public final class Torch {
     return new int[] {s.out.get(JAVA_INT, 0), s.out.get(JAVA_INT, 8)};
   }
 
+  /** The BLAS behind libtorch's matrix products in this process (see {@link Blas}). */
+  public static Blas blas() {
+    Native.require();
+    Native.Scratch s = Native.scratch();
+    Native.call(c -> (long) Native.BLAS.invokeExact(s.outAddr(0), s.outAddr(1)));
+    long lib = s.out(0);
+    String library = lib == 0 ? "" : MemorySegment.ofAddress(lib).reinterpret(4096).getString(0);
+    return new Blas(library, s.out.get(JAVA_INT, 8));
+  }
+
   /**
    * Returns the allocator's free pages to the system (tcmalloc's ReleaseFreeMemory where it is loaded, else glibc's
    * malloc_trim): after a model's dense weights were replaced by packed ones, so the resident memory shows it.
