@@ -50,9 +50,9 @@ public final class ModelWriter {
     check(source);
     return staged(out, tmp -> {
       writeJson(tmp.resolve("model_index.json"), modelIndex(source.schedulerConfig().className()));
-      component(source, Part.UNET, tmp, UNet2DConditionModel.parameterShapes(source.unetConfig()), dtype, progress);
-      component(source, Part.VAE, tmp, AutoencoderKl.parameterShapes(source.vaeConfig()), dtype, progress);
-      component(source, Part.TEXT_ENCODER, tmp, ClipTextModel.parameterShapes(source.textEncoderConfig()), dtype,
+      component(source, Part.UNET, tmp, UNet2DConditionModel.LOADER.parameterShapes(source.unetConfig()), dtype, progress);
+      component(source, Part.VAE, tmp, AutoencoderKl.LOADER.parameterShapes(source.vaeConfig()), dtype, progress);
+      component(source, Part.TEXT_ENCODER, tmp, ClipTextModel.LOADER.parameterShapes(source.textEncoderConfig()), dtype,
           progress);
       writeTokenizer(source, tmp.resolve("tokenizer"));
       writeJson(tmp.resolve("scheduler/scheduler_config.json"), source.config(Part.SCHEDULER));
@@ -63,11 +63,11 @@ public final class ModelWriter {
   /** Every network's weights against its module tree (keys and shapes, headers only), all problems in one error. */
   private static void check(ModelSource s) {
     ParamLoader.failOn("UNet weights (" + s.weights(Part.UNET).source() + ")",
-        UNet2DConditionModel.check(s.unetConfig(), s.weights(Part.UNET)));
+        UNet2DConditionModel.LOADER.check(s.unetConfig(), s.weights(Part.UNET)));
     ParamLoader.failOn("VAE weights (" + s.weights(Part.VAE).source() + ")",
-        AutoencoderKl.check(s.vaeConfig(), s.weights(Part.VAE)));
+        AutoencoderKl.LOADER.check(s.vaeConfig(), s.weights(Part.VAE)));
     ParamLoader.failOn("CLIP text encoder weights (" + s.weights(Part.TEXT_ENCODER).source() + ")",
-        ClipTextModel.check(s.textEncoderConfig(), s.weights(Part.TEXT_ENCODER)));
+        ClipTextModel.LOADER.check(s.textEncoderConfig(), s.weights(Part.TEXT_ENCODER)));
   }
 
   private static void component(ModelSource s, Part part, Path root, Map<String, long[]> shapes, String dtype,
