@@ -2,9 +2,7 @@ package org.sr4g.diffusion.models;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.sr4g.torch.DType;
-import org.sr4g.torch.Device;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
 

@@ -2,10 +2,8 @@ package org.sr4g.diffusion.models;
 
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import org.sr4g.UserInputException;
 import org.sr4g.torch.DType;
-import org.sr4g.torch.Device;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
 
