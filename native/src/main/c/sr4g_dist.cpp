@@ -190,21 +190,33 @@ void join(c10d::Store& store, int rank, int size, Ms timeout, const std::string&
   }
 }
 
+// The group that serves one backend (Gloo, or NCCL when `nccl`): libtorch 2.x dispatches through a ProcessGroup that
+// names a backend per device type; in 1.x the backend is the group itself.
+template <typename Backend>
+c10::intrusive_ptr<c10d::ProcessGroup> as_group(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
+                                                c10::intrusive_ptr<Backend> backend, bool nccl) {
+#if TORCH_VERSION_MAJOR >= 2
+  auto type = nccl ? c10d::ProcessGroup::BackendType::NCCL : c10d::ProcessGroup::BackendType::GLOO;
+  auto pg = c10::make_intrusive<c10d::ProcessGroup>(store, rank, size);
+  pg->setDefaultBackend(type);
+  pg->setBackend(nccl ? c10::DeviceType::CUDA : c10::DeviceType::CPU, type, backend);
+  return pg;
+#else
+  (void)store;
+  (void)rank;
+  (void)size;
+  (void)nccl;
+  return backend;
+#endif
+}
+
 c10::intrusive_ptr<c10d::ProcessGroup> make_group(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
                                                   int backend, int device, Ms timeout, bool loopback) {
   if (backend == 0) {
 #ifdef USE_C10D_GLOO
     auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
     opts->devices.push_back(gloo_device(loopback));
-    auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);
-#if TORCH_VERSION_MAJOR >= 2
-    auto pg = c10::make_intrusive<c10d::ProcessGroup>(store, rank, size);
-    pg->setDefaultBackend(c10d::ProcessGroup::BackendType::GLOO);
-    pg->setBackend(c10::DeviceType::CPU, c10d::ProcessGroup::BackendType::GLOO, gloo);
-    return pg;
-#else
-    return gloo;
-#endif
+    return as_group(store, rank, size, c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts), false);
 #else
     throw std::runtime_error("the Gloo backend is not in this build (Gloo's headers were missing at build time)");
 #endif
@@ -215,15 +227,7 @@ c10::intrusive_ptr<c10d::ProcessGroup> make_group(const c10::intrusive_ptr<c10d:
     c10::cuda::set_device(static_cast<c10::DeviceIndex>(device));
     auto opts = c10d::ProcessGroupNCCL::Options::create();
     opts->timeout = timeout;
-    auto nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, opts);
-#if TORCH_VERSION_MAJOR >= 2
-    auto pg = c10::make_intrusive<c10d::ProcessGroup>(store, rank, size);
-    pg->setDefaultBackend(c10d::ProcessGroup::BackendType::NCCL);
-    pg->setBackend(c10::DeviceType::CUDA, c10d::ProcessGroup::BackendType::NCCL, nccl);
-    return pg;
-#else
-    return nccl;
-#endif
+    return as_group(store, rank, size, c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, opts), true);
 #else
     throw std::runtime_error("the NCCL backend is not in this build (it needs a CUDA libtorch and nccl.h at build time)");
 #endif

@@ -113,12 +113,12 @@ final class BenchInferCommand implements Callable<Integer> {
     UNet2DConditionModel unet;
     if (model != null) {
       try (WeightsFile w = WeightsFile.open(ModelFolder.open(ModelSources.folder(model, "--model"), variant).unetWeights())) {
-        unet = UNet2DConditionModel.load(config, w, dev, dt);
+        unet = UNet2DConditionModel.LOADER.load(config, w, dev, dt);
       }
     } else {
-      Map<String, long[]> shapes = UNet2DConditionModel.parameterShapes(config);
+      Map<String, long[]> shapes = UNet2DConditionModel.LOADER.parameterShapes(config);
       try (RandomWeights w = new RandomWeights(shapes, bench.seed)) {
-        unet = UNet2DConditionModel.load(config, w, dev, dt);
+        unet = UNet2DConditionModel.LOADER.load(config, w, dev, dt);
       }
     }
     String packing = convPacking == Switch.on ? unet.packForInference().toString() : "off";

@@ -39,7 +39,7 @@ final class InitModelCommand implements Callable<Integer> {
       o.println("wrote " + line);
       o.flush();
     });
-    o.println("model: " + out + " (" + s.label + ", random weights, seed " + seed + ")");
+    o.println("model: " + out + " (" + s.spelling() + ", random weights, seed " + seed + ")");
     o.flush();
     return 0;
   }

@@ -42,7 +42,7 @@ class BenchInferCommandTest {
         + " 2 timed steps + 1 warm-up, device cpu, seed 0, attention slice auto (budget 256 MiB), malloc "), out);
     assertTrue(out.contains("conv_packing: packed 33 conv weights for oneDNN (dense copies freed)"), out);
     assertTrue(field(out, "first_step_over_median") > 0, out);
-    long expected = UNet2DConditionModel.parameterShapes(BuiltInUNets.config("tiny")).values().stream()
+    long expected = UNet2DConditionModel.LOADER.parameterShapes(BuiltInUNets.config("tiny")).values().stream()
         .mapToLong(s -> { long n = 1; for (long d : s) n *= d; return n; }).sum();
     assertEquals(expected, (long) field(out, "unet_parameters"));
     double median = field(out, "unet_step_median_ms");

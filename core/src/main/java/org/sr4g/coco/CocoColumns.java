@@ -1,11 +1,14 @@
 package org.sr4g.coco;
 
+import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 import org.sr4g.UserInputException;
 
 /**
@@ -17,22 +20,51 @@ import org.sr4g.UserInputException;
 final class CocoColumns {
   boolean sawImages, sawAnnotations, sawCategories;
   final Map<Integer, String> categories = new HashMap<>();
-  long[] imageIds;
-  String[] fileNames;
-  String[] widthText, heightText;
-  float[] imageW, imageH;
-  byte[] imageFile;
+  long[] imageIds = {};
+  String[] fileNames = {};
+  String[] widthText = {}, heightText = {};
+  float[] imageW = {}, imageH = {};
+  byte[] imageFile = {};
   int images;
 
-  long[] annIds, annImage;
-  int[] annCategory;
-  float[] ax, ay, aw, ah;
-  boolean[] annCrowd;
-  byte[] annFile;
+  long[] annIds = {}, annImage = {};
+  int[] annCategory = {};
+  float[] ax = {}, ay = {}, aw = {}, ah = {};
+  boolean[] annCrowd = {};
+  byte[] annFile = {};
+  /** The bbox texts of all annotations back to back; annotation {@code a}'s is {@code [textStart[a], textStart[a + 1])}. */
   byte[] text;
-  int[] textStart;
+  int[] textStart = {};
   int anns;
   final EnumMap<DropReason, Long> dropped = new EnumMap<>(DropReason.class);
+
+  /**
+   * One column array of a record kind, read and replaced through these, so that allocating, growing and appending
+   * are written once for every column; the hot path ({@link #addImage}, {@link #addAnnotation}) writes the typed
+   * fields directly.
+   */
+  private record Column(Function<CocoColumns, Object> get, BiConsumer<CocoColumns, Object> set) {}
+
+  private static final List<Column> IMAGE_COLUMNS = List.of(
+      new Column(c -> c.imageIds, (c, a) -> c.imageIds = (long[]) a),
+      new Column(c -> c.fileNames, (c, a) -> c.fileNames = (String[]) a),
+      new Column(c -> c.widthText, (c, a) -> c.widthText = (String[]) a),
+      new Column(c -> c.heightText, (c, a) -> c.heightText = (String[]) a),
+      new Column(c -> c.imageW, (c, a) -> c.imageW = (float[]) a),
+      new Column(c -> c.imageH, (c, a) -> c.imageH = (float[]) a),
+      new Column(c -> c.imageFile, (c, a) -> c.imageFile = (byte[]) a));
+
+  /** The annotation columns but {@link #text} and {@link #textStart}, which are indexed differently. */
+  private static final List<Column> ANNOTATION_COLUMNS = List.of(
+      new Column(c -> c.annIds, (c, a) -> c.annIds = (long[]) a),
+      new Column(c -> c.annImage, (c, a) -> c.annImage = (long[]) a),
+      new Column(c -> c.annCategory, (c, a) -> c.annCategory = (int[]) a),
+      new Column(c -> c.ax, (c, a) -> c.ax = (float[]) a),
+      new Column(c -> c.ay, (c, a) -> c.ay = (float[]) a),
+      new Column(c -> c.aw, (c, a) -> c.aw = (float[]) a),
+      new Column(c -> c.ah, (c, a) -> c.ah = (float[]) a),
+      new Column(c -> c.annCrowd, (c, a) -> c.annCrowd = (boolean[]) a),
+      new Column(c -> c.annFile, (c, a) -> c.annFile = (byte[]) a));
 
   CocoColumns() {
     this(1024, 8192);
@@ -41,24 +73,9 @@ final class CocoColumns {
   /** Columns sized for about this many records (they grow as needed). */
   CocoColumns(int imageCapacity, int annotationCapacity) {
     int ic = Math.max(16, imageCapacity), ac = Math.max(16, annotationCapacity);
-    imageIds = new long[ic];
-    fileNames = new String[ic];
-    widthText = new String[ic];
-    heightText = new String[ic];
-    imageW = new float[ic];
-    imageH = new float[ic];
-    imageFile = new byte[ic];
-    annIds = new long[ac];
-    annImage = new long[ac];
-    annCategory = new int[ac];
-    ax = new float[ac];
-    ay = new float[ac];
-    aw = new float[ac];
-    ah = new float[ac];
-    annCrowd = new boolean[ac];
-    annFile = new byte[ac];
+    growImages(ic);
+    growAnnotations(ac);
     text = new byte[ac * 24];
-    textStart = new int[ac + 1];
   }
 
   void drop(DropReason r) {
@@ -97,24 +114,10 @@ final class CocoColumns {
     categories.putAll(o.categories);
     for (Map.Entry<DropReason, Long> e : o.dropped.entrySet()) dropped.merge(e.getKey(), e.getValue(), Long::sum);
     if (images + o.images > imageIds.length) growImages(Math.max(images * 2, images + o.images));
-    System.arraycopy(o.imageIds, 0, imageIds, images, o.images);
-    System.arraycopy(o.fileNames, 0, fileNames, images, o.images);
-    System.arraycopy(o.widthText, 0, widthText, images, o.images);
-    System.arraycopy(o.heightText, 0, heightText, images, o.images);
-    System.arraycopy(o.imageW, 0, imageW, images, o.images);
-    System.arraycopy(o.imageH, 0, imageH, images, o.images);
-    System.arraycopy(o.imageFile, 0, imageFile, images, o.images);
+    copyRows(IMAGE_COLUMNS, o, images, o.images);
     images += o.images;
     if (anns + o.anns >= annIds.length) growAnnotations(Math.max(anns * 2, anns + o.anns + 1));
-    System.arraycopy(o.annIds, 0, annIds, anns, o.anns);
-    System.arraycopy(o.annImage, 0, annImage, anns, o.anns);
-    System.arraycopy(o.annCategory, 0, annCategory, anns, o.anns);
-    System.arraycopy(o.ax, 0, ax, anns, o.anns);
-    System.arraycopy(o.ay, 0, ay, anns, o.anns);
-    System.arraycopy(o.aw, 0, aw, anns, o.anns);
-    System.arraycopy(o.ah, 0, ah, anns, o.anns);
-    System.arraycopy(o.annCrowd, 0, annCrowd, anns, o.anns);
-    System.arraycopy(o.annFile, 0, annFile, anns, o.anns);
+    copyRows(ANNOTATION_COLUMNS, o, anns, o.anns);
     int base = textStart[anns], more = o.textStart[o.anns];
     if (base + more > text.length) text = Arrays.copyOf(text, Math.max(text.length * 2, base + more));
     System.arraycopy(o.text, 0, text, base, more);
@@ -135,13 +138,7 @@ final class CocoColumns {
   }
 
   private void growImages(int n) {
-    imageIds = Arrays.copyOf(imageIds, n);
-    fileNames = Arrays.copyOf(fileNames, n);
-    widthText = Arrays.copyOf(widthText, n);
-    heightText = Arrays.copyOf(heightText, n);
-    imageW = Arrays.copyOf(imageW, n);
-    imageH = Arrays.copyOf(imageH, n);
-    imageFile = Arrays.copyOf(imageFile, n);
+    resize(IMAGE_COLUMNS, n);
   }
 
   /** {@code bbox[bboxFrom, bboxFrom + bboxLen)} is the bbox as compact JSON text, e.g. {@code [1.5,2,3,4]}. */
@@ -166,16 +163,23 @@ final class CocoColumns {
   }
 
   private void growAnnotations(int n) {
-    annIds = Arrays.copyOf(annIds, n);
-    annImage = Arrays.copyOf(annImage, n);
-    annCategory = Arrays.copyOf(annCategory, n);
-    ax = Arrays.copyOf(ax, n);
-    ay = Arrays.copyOf(ay, n);
-    aw = Arrays.copyOf(aw, n);
-    ah = Arrays.copyOf(ah, n);
-    annCrowd = Arrays.copyOf(annCrowd, n);
-    annFile = Arrays.copyOf(annFile, n);
+    resize(ANNOTATION_COLUMNS, n);
     textStart = Arrays.copyOf(textStart, n + 1);
+  }
+
+  /** Every array of {@code columns} made {@code n} long, keeping its first rows (as {@link Arrays#copyOf}). */
+  private void resize(List<Column> columns, int n) {
+    for (Column c : columns) {
+      Object old = c.get().apply(this);
+      Object grown = Array.newInstance(old.getClass().getComponentType(), n);
+      System.arraycopy(old, 0, grown, 0, Math.min(n, Array.getLength(old)));
+      c.set().accept(this, grown);
+    }
+  }
+
+  /** {@code count} rows of {@code from}'s {@code columns} copied into this store's, from row {@code at}. */
+  private void copyRows(List<Column> columns, CocoColumns from, int at, int count) {
+    for (Column c : columns) System.arraycopy(c.get().apply(from), 0, c.get().apply(this), at, count);
   }
 
   /**

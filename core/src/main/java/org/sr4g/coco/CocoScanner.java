@@ -217,6 +217,11 @@ final class CocoScanner {
 
   private static final int F_ID = 1, F_FILE = 2, F_W = 4, F_H = 8, F_IMAGE = 16, F_CAT = 32, F_CROWD = 64, F_BBOX = 128,
       F_NAME = 256;
+  /** The keys of the record fields: {@code FIELD_KEYS[i]} has the flag {@code 1 << i} above. */
+  private static final byte[][] FIELD_KEYS = {ID, FILE_NAME, WIDTH, HEIGHT, IMAGE_ID, CATEGORY_ID, ISCROWD, BBOX, NAME};
+
+  /** The flags of the fields read so far in the current image, category or annotation ({@link #field}). */
+  private int seen;
 
   /** Starts an element object; returns false when it is empty. */
   private boolean openElement() {
@@ -245,37 +250,44 @@ final class CocoScanner {
     throw fail("expected , or } in an object");
   }
 
-  private int once(int seen, int flag) {
-    if ((seen & flag) != 0) throw defer("a key given twice");
-    return seen | flag;
+  /**
+   * Reads the next key and its colon. A key among the {@code wanted} fields is recorded in {@link #seen} (given twice:
+   * deferred) and its flag returned; any other key returns 0, and the caller skips its value.
+   */
+  private int field(int wanted) {
+    readKey();
+    expectColon();
+    for (int i = 0; i < FIELD_KEYS.length; i++) {
+      int flag = 1 << i;
+      if ((wanted & flag) != 0 && isKey(FIELD_KEYS[i])) {
+        if ((seen & flag) != 0) throw defer("a key given twice");
+        seen |= flag;
+        return flag;
+      }
+    }
+    return 0;
   }
 
   private void image() {
     long id = 0;
     String file = null, wText = null, hText = null;
     double w = Double.NaN, h = Double.NaN;
-    int seen = 0;
+    seen = 0;
     for (boolean more = openElement(); more; more = nextField()) {
-      readKey();
-      expectColon();
-      if (isKey(ID)) {
-        seen = once(seen, F_ID);
-        id = integer();
-      } else if (isKey(FILE_NAME)) {
-        seen = once(seen, F_FILE);
-        file = string();
-      } else if (isKey(WIDTH)) {
-        seen = once(seen, F_W);
-        int from = pos, to = numberEnd(pos);
-        w = JsonNumbers.parse(b, from, to);
-        wText = new String(b, from, to - from, StandardCharsets.ISO_8859_1);
-      } else if (isKey(HEIGHT)) {
-        seen = once(seen, F_H);
-        int from = pos, to = numberEnd(pos);
-        h = JsonNumbers.parse(b, from, to);
-        hText = new String(b, from, to - from, StandardCharsets.ISO_8859_1);
-      } else {
-        skipValue(4);
+      switch (field(F_ID | F_FILE | F_W | F_H)) {
+        case F_ID -> id = integer();
+        case F_FILE -> file = string();
+        case F_W -> {
+          int from = pos, to = numberEnd(pos);
+          w = JsonNumbers.parse(b, from, to);
+          wText = new String(b, from, to - from, StandardCharsets.ISO_8859_1);
+        }
+        case F_H -> {
+          int from = pos, to = numberEnd(pos);
+          h = JsonNumbers.parse(b, from, to);
+          hText = new String(b, from, to - from, StandardCharsets.ISO_8859_1);
+        }
+        default -> skipValue(4);
       }
     }
     if (seen != (F_ID | F_FILE | F_W | F_H) || !CocoJsonParser.validSize(w, h)) throw defer("an image the parser rejects");
@@ -285,18 +297,12 @@ final class CocoScanner {
   private void category() {
     long id = 0;
     String name = null;
-    int seen = 0;
+    seen = 0;
     for (boolean more = openElement(); more; more = nextField()) {
-      readKey();
-      expectColon();
-      if (isKey(ID)) {
-        seen = once(seen, F_ID);
-        id = integer();
-      } else if (isKey(NAME)) {
-        seen = once(seen, F_NAME);
-        name = string();
-      } else {
-        skipValue(4);
+      switch (field(F_ID | F_NAME)) {
+        case F_ID -> id = integer();
+        case F_NAME -> name = string();
+        default -> skipValue(4);
       }
     }
     if (seen != (F_ID | F_NAME) || id != (int) id || name.isBlank()) throw defer("a category the parser rejects");
@@ -307,27 +313,16 @@ final class CocoScanner {
   private void annotation() {
     long id = 0, imageId = 0, categoryId = 0;
     boolean crowd = false;
-    int textLen = 0, seen = 0;
+    int textLen = 0;
+    seen = 0;
     for (boolean more = openElement(); more; more = nextField()) {
-      readKey();
-      expectColon();
-      if (isKey(ID)) {
-        seen = once(seen, F_ID);
-        id = integer();
-      } else if (isKey(IMAGE_ID)) {
-        seen = once(seen, F_IMAGE);
-        imageId = integer();
-      } else if (isKey(CATEGORY_ID)) {
-        seen = once(seen, F_CAT);
-        categoryId = integer();
-      } else if (isKey(BBOX)) {
-        seen = once(seen, F_BBOX);
-        textLen = bbox();
-      } else if (isKey(ISCROWD)) {
-        seen = once(seen, F_CROWD);
-        crowd = crowd();
-      } else {
-        skipValue(4);
+      switch (field(F_ID | F_IMAGE | F_CAT | F_BBOX | F_CROWD)) {
+        case F_ID -> id = integer();
+        case F_IMAGE -> imageId = integer();
+        case F_CAT -> categoryId = integer();
+        case F_BBOX -> textLen = bbox();
+        case F_CROWD -> crowd = crowd();
+        default -> skipValue(4);
       }
     }
     if ((seen | F_CROWD) != (F_ID | F_IMAGE | F_CAT | F_BBOX | F_CROWD)) throw defer("an annotation without a required field");

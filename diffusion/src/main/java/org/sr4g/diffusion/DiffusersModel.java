@@ -82,11 +82,11 @@ public final class DiffusersModel implements AutoCloseable {
     ModelFolder folder = source instanceof FolderSource f ? f.folder() : null;
     DiffusersModel m = new DiffusersModel(folder, source.tokenizer(), source.schedulerConfig());
     try {
-      m.textEncoder = ClipTextModel.load(source.textEncoderConfig(), source.weights(ModelSource.Part.TEXT_ENCODER),
+      m.textEncoder = ClipTextModel.LOADER.load(source.textEncoderConfig(), source.weights(ModelSource.Part.TEXT_ENCODER),
           device, textEncoderDtype, adapters.getOrDefault(ModelSource.Part.TEXT_ENCODER, Map.of()));
-      m.unet = UNet2DConditionModel.load(source.unetConfig(), source.weights(ModelSource.Part.UNET), device, unetDtype,
+      m.unet = UNet2DConditionModel.LOADER.load(source.unetConfig(), source.weights(ModelSource.Part.UNET), device, unetDtype,
           adapters.getOrDefault(ModelSource.Part.UNET, Map.of()));
-      m.vae = AutoencoderKl.load(source.vaeConfig(), source.weights(ModelSource.Part.VAE), device, vaeDtype);
+      m.vae = AutoencoderKl.LOADER.load(source.vaeConfig(), source.weights(ModelSource.Part.VAE), device, vaeDtype);
       return m;
     } catch (RuntimeException e) {
       m.close();

@@ -7,12 +7,8 @@ import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
 import org.sr4g.UserInputException;
-import org.sr4g.diffusion.models.AutoencoderKlConfig;
-import org.sr4g.diffusion.models.ClipTextConfig;
 import org.sr4g.diffusion.models.WeightsFile;
-import org.sr4g.diffusion.models.UNetConfig;
 import org.sr4g.diffusion.models.Weights;
-import org.sr4g.diffusion.schedulers.SchedulerConfig;
 import org.sr4g.diffusion.tokenizer.ClipTokenizer;
 
 /** A diffusers folder as a {@link ModelSource}: checked completely ({@link ModelFolder#requireValid()}) when opened. */
@@ -20,13 +16,14 @@ public final class FolderSource implements ModelSource {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final ModelFolder folder;
   private final String name;
-  private final ClipTokenizer tokenizer;
+  private final PipelineSpec spec;
   private final Map<Part, WeightsFile> open = new EnumMap<>(Part.class);
 
   private FolderSource(ModelFolder folder, String name) {
     this.folder = folder;
     this.name = name;
-    this.tokenizer = ClipTokenizer.fromFolder(folder.tokenizerDir());
+    this.spec = new PipelineSpec(folder.unetConfig(), folder.vaeConfig(), folder.textEncoderConfig(),
+        folder.schedulerConfig(), ClipTokenizer.fromFolder(folder.tokenizerDir()), folder.tokenizerDir());
   }
 
   /** Opens {@code folder}, refusing it (one exception naming every problem) unless it is complete. */
@@ -66,33 +63,8 @@ public final class FolderSource implements ModelSource {
   }
 
   @Override
-  public UNetConfig unetConfig() {
-    return folder.unetConfig();
-  }
-
-  @Override
-  public AutoencoderKlConfig vaeConfig() {
-    return folder.vaeConfig();
-  }
-
-  @Override
-  public ClipTextConfig textEncoderConfig() {
-    return folder.textEncoderConfig();
-  }
-
-  @Override
-  public SchedulerConfig schedulerConfig() {
-    return folder.schedulerConfig();
-  }
-
-  @Override
-  public ClipTokenizer tokenizer() {
-    return tokenizer;
-  }
-
-  @Override
-  public Path tokenizerDir() {
-    return folder.tokenizerDir();
+  public PipelineSpec spec() {
+    return spec;
   }
 
   @Override

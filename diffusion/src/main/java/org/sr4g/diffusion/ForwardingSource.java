@@ -1,13 +1,7 @@
 package org.sr4g.diffusion;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Path;
-import org.sr4g.diffusion.models.AutoencoderKlConfig;
-import org.sr4g.diffusion.models.ClipTextConfig;
-import org.sr4g.diffusion.models.UNetConfig;
 import org.sr4g.diffusion.models.Weights;
-import org.sr4g.diffusion.schedulers.SchedulerConfig;
-import org.sr4g.diffusion.tokenizer.ClipTokenizer;
 
 /** A {@link ModelSource} that passes everything to another; decorators (LoRA) override what they change. */
 public abstract class ForwardingSource implements ModelSource {
@@ -33,33 +27,8 @@ public abstract class ForwardingSource implements ModelSource {
   }
 
   @Override
-  public UNetConfig unetConfig() {
-    return base.unetConfig();
-  }
-
-  @Override
-  public AutoencoderKlConfig vaeConfig() {
-    return base.vaeConfig();
-  }
-
-  @Override
-  public ClipTextConfig textEncoderConfig() {
-    return base.textEncoderConfig();
-  }
-
-  @Override
-  public SchedulerConfig schedulerConfig() {
-    return base.schedulerConfig();
-  }
-
-  @Override
-  public ClipTokenizer tokenizer() {
-    return base.tokenizer();
-  }
-
-  @Override
-  public Path tokenizerDir() {
-    return base.tokenizerDir();
+  public PipelineSpec spec() {
+    return base.spec();
   }
 
   @Override

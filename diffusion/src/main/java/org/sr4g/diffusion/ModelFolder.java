@@ -157,10 +157,10 @@ public final class ModelFolder {
     ModelChecks.configs(all, textConfig, root.resolve("text_encoder/config.json").toString(), unetConfig,
         root.resolve("unet/config.json").toString(), vaeConfig, root.resolve("vae/config.json").toString());
     if (unetConfig != null && unetWeights != null)
-      checkWeights(all, unetWeights, w -> UNet2DConditionModel.check(unetConfig, w));
-    if (vaeConfig != null && vaeWeights != null) checkWeights(all, vaeWeights, w -> AutoencoderKl.check(vaeConfig, w));
+      checkWeights(all, unetWeights, w -> UNet2DConditionModel.LOADER.check(unetConfig, w));
+    if (vaeConfig != null && vaeWeights != null) checkWeights(all, vaeWeights, w -> AutoencoderKl.LOADER.check(vaeConfig, w));
     if (textConfig != null && textWeights != null)
-      checkWeights(all, textWeights, w -> ClipTextModel.check(textConfig, w));
+      checkWeights(all, textWeights, w -> ClipTextModel.LOADER.check(textConfig, w));
     return Collections.unmodifiableList(all);
   }
 

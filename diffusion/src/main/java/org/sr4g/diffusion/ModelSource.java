@@ -46,18 +46,33 @@ public interface ModelSource extends AutoCloseable {
   /** The config of {@code part} as diffusers stores it (not for {@link Part#TOKENIZER}); writers copy it as it is. */
   JsonNode config(Part part);
 
-  UNetConfig unetConfig();
+  /** The component configs and the tokenizer, read and checked when the source was opened. */
+  PipelineSpec spec();
 
-  AutoencoderKlConfig vaeConfig();
+  default UNetConfig unetConfig() {
+    return spec().unet();
+  }
 
-  ClipTextConfig textEncoderConfig();
+  default AutoencoderKlConfig vaeConfig() {
+    return spec().vae();
+  }
 
-  SchedulerConfig schedulerConfig();
+  default ClipTextConfig textEncoderConfig() {
+    return spec().textEncoder();
+  }
 
-  ClipTokenizer tokenizer();
+  default SchedulerConfig schedulerConfig() {
+    return spec().scheduler();
+  }
+
+  default ClipTokenizer tokenizer() {
+    return spec().tokenizer();
+  }
 
   /** A folder with the tokenizer's files ({@code vocab.json}, {@code merges.txt}, maybe {@code special_tokens_map.json}). */
-  Path tokenizerDir();
+  default Path tokenizerDir() {
+    return spec().tokenizerDir();
+  }
 
   /** The weights of {@link Part#UNET}, {@link Part#VAE} or {@link Part#TEXT_ENCODER}, under diffusers key names. */
   Weights weights(Part part);

@@ -5,11 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +14,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.sr4g.UserInputException;
+import org.sr4g.io.AtomicFiles;
 import org.sr4g.diffusion.ModelSource.Part;
 import org.sr4g.diffusion.models.AutoencoderKl;
 import org.sr4g.diffusion.models.ClipTextModel;
@@ -50,9 +48,9 @@ public final class ModelWriter {
     check(source);
     return staged(out, tmp -> {
       writeJson(tmp.resolve("model_index.json"), modelIndex(source.schedulerConfig().className()));
-      component(source, Part.UNET, tmp, UNet2DConditionModel.parameterShapes(source.unetConfig()), dtype, progress);
-      component(source, Part.VAE, tmp, AutoencoderKl.parameterShapes(source.vaeConfig()), dtype, progress);
-      component(source, Part.TEXT_ENCODER, tmp, ClipTextModel.parameterShapes(source.textEncoderConfig()), dtype,
+      component(source, Part.UNET, tmp, UNet2DConditionModel.LOADER.parameterShapes(source.unetConfig()), dtype, progress);
+      component(source, Part.VAE, tmp, AutoencoderKl.LOADER.parameterShapes(source.vaeConfig()), dtype, progress);
+      component(source, Part.TEXT_ENCODER, tmp, ClipTextModel.LOADER.parameterShapes(source.textEncoderConfig()), dtype,
           progress);
       writeTokenizer(source, tmp.resolve("tokenizer"));
       writeJson(tmp.resolve("scheduler/scheduler_config.json"), source.config(Part.SCHEDULER));
@@ -63,11 +61,11 @@ public final class ModelWriter {
   /** Every network's weights against its module tree (keys and shapes, headers only), all problems in one error. */
   private static void check(ModelSource s) {
     ParamLoader.failOn("UNet weights (" + s.weights(Part.UNET).source() + ")",
-        UNet2DConditionModel.check(s.unetConfig(), s.weights(Part.UNET)));
+        UNet2DConditionModel.LOADER.check(s.unetConfig(), s.weights(Part.UNET)));
     ParamLoader.failOn("VAE weights (" + s.weights(Part.VAE).source() + ")",
-        AutoencoderKl.check(s.vaeConfig(), s.weights(Part.VAE)));
+        AutoencoderKl.LOADER.check(s.vaeConfig(), s.weights(Part.VAE)));
     ParamLoader.failOn("CLIP text encoder weights (" + s.weights(Part.TEXT_ENCODER).source() + ")",
-        ClipTextModel.check(s.textEncoderConfig(), s.weights(Part.TEXT_ENCODER)));
+        ClipTextModel.LOADER.check(s.textEncoderConfig(), s.weights(Part.TEXT_ENCODER)));
   }
 
   private static void component(ModelSource s, Part part, Path root, Map<String, long[]> shapes, String dtype,
@@ -137,46 +135,26 @@ public final class ModelWriter {
     }
   }
 
-  /** Interface for {@link #staged}: writes the folder's content into the temporary folder it is given. */
-  public interface FolderContent {
-    void writeInto(Path tmp) throws IOException;
-  }
-
   /**
-   * Runs {@code content} on a hidden sibling of {@code out} and renames it to {@code out}; on any failure the sibling
-   * is deleted. {@code out} must not exist (an existing empty folder is replaced).
+   * Runs {@code content} on a hidden staging sibling of {@code out} and renames it to {@code out}
+   * ({@link AtomicFiles#writeFolder}); on any failure the sibling is deleted. {@code out} must not exist (an existing
+   * empty folder is replaced).
    */
-  public static Path staged(Path out, FolderContent content) {
+  public static Path staged(Path out, AtomicFiles.FolderContent content) {
     return staged(out, false, content);
   }
 
-  /** As {@link #staged(Path, FolderContent)}; with {@code replace} an existing {@code out} is replaced at the end. */
-  static Path staged(Path out, boolean replace, FolderContent content) {
+  /** As {@link #staged(Path, AtomicFiles.FolderContent)}; with {@code replace} an existing {@code out} is replaced. */
+  static Path staged(Path out, boolean replace, AtomicFiles.FolderContent content) {
     Path abs = out.toAbsolutePath().normalize();
     if (abs.getParent() == null) throw new UserInputException(out + ": cannot write a model at the file system root");
     if (!replace && Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !isEmptyDir(abs))
       throw new UserInputException(out + ": already exists; choose a new --out folder");
-    Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
     try {
-      deleteTree(tmp);
-      Files.createDirectories(tmp);
-      content.writeInto(tmp);
-      if (replace) deleteTree(abs);
-      Files.deleteIfExists(abs);
-      try {
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, abs);
-      }
+      AtomicFiles.writeFolder(abs, false, content);
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
-    } finally {
-      try {
-        deleteTree(tmp);
-      } catch (IOException ignored) {
-        // the original error matters more
-      }
     }
   }
 
@@ -186,13 +164,6 @@ public final class ModelWriter {
       return s.findAny().isEmpty();
     } catch (IOException e) {
       return false;
-    }
-  }
-
-  private static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
     }
   }
 }

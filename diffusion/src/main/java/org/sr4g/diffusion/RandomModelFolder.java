@@ -8,7 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
-import org.sr4g.UserInputException;
+import org.sr4g.OptionValue;
 import org.sr4g.diffusion.models.AutoencoderKl;
 import org.sr4g.diffusion.models.AutoencoderKlConfig;
 import org.sr4g.diffusion.models.ClipTextConfig;
@@ -37,21 +37,23 @@ public final class RandomModelFolder {
   private RandomModelFolder() {}
 
   /** The built-in shapes of {@code sr4g init-model --shape}. */
-  public enum Shape {
-    TINY("tiny", "F32"),
-    SD15_RANDOM("sd15-random", "F16");
+  public enum Shape implements OptionValue {
+    TINY("F32"),
+    SD15_RANDOM("F16");
 
-    public final String label;
     final String dtype;
 
-    Shape(String label, String dtype) {
-      this.label = label;
+    Shape(String dtype) {
       this.dtype = dtype;
     }
 
+    @Override
+    public boolean dashed() {
+      return true;
+    }
+
     public static Shape parse(String s) {
-      for (Shape v : values()) if (v.label.equals(s)) return v;
-      throw new UserInputException("--shape must be tiny or sd15-random, got '" + s + "'");
+      return OptionValue.parse(Shape.class, "--shape", s);
     }
 
     PipelineConfigs configs() {
@@ -79,11 +81,11 @@ public final class RandomModelFolder {
       ModelWriter.writeJson(tmp.resolve("scheduler/scheduler_config.json"), c.scheduler());
       ByteVocabulary.write(tmp.resolve("tokenizer"), c.padToken());
       weights(tmp.resolve("unet/diffusion_pytorch_model.safetensors"),
-          UNet2DConditionModel.parameterShapes(UNetConfig.fromJson(c.unet(), "unet/config.json")), shape, seed, progress);
+          UNet2DConditionModel.LOADER.parameterShapes(UNetConfig.fromJson(c.unet(), "unet/config.json")), shape, seed, progress);
       weights(tmp.resolve("vae/diffusion_pytorch_model.safetensors"),
-          AutoencoderKl.parameterShapes(AutoencoderKlConfig.fromJson(c.vae(), "vae/config.json")), shape, seed, progress);
+          AutoencoderKl.LOADER.parameterShapes(AutoencoderKlConfig.fromJson(c.vae(), "vae/config.json")), shape, seed, progress);
       weights(tmp.resolve("text_encoder/model.safetensors"),
-          ClipTextModel.parameterShapes(ClipTextConfig.fromJson(c.textEncoder(), "text_encoder/config.json")), shape,
+          ClipTextModel.LOADER.parameterShapes(ClipTextConfig.fromJson(c.textEncoder(), "text_encoder/config.json")), shape,
           seed, progress);
     });
   }

@@ -26,8 +26,8 @@ public final class LoraTargets {
   private final Map<String, Layer> kohya = new HashMap<>();
 
   private LoraTargets(UNetConfig unet, ClipTextConfig text) {
-    Map<String, long[]> u = modules(UNet2DConditionModel.parameterShapes(unet));
-    Map<String, long[]> t = modules(ClipTextModel.parameterShapes(text));
+    Map<String, long[]> u = modules(UNet2DConditionModel.LOADER.parameterShapes(unet));
+    Map<String, long[]> t = modules(ClipTextModel.LOADER.parameterShapes(text));
     layers.put(Part.UNET, u);
     layers.put(Part.TEXT_ENCODER, t);
     for (String m : u.keySet()) {

@@ -2,9 +2,7 @@ package org.sr4g.diffusion.models;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.sr4g.torch.DType;
-import org.sr4g.torch.Device;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
 
@@ -15,6 +13,9 @@ import org.sr4g.torch.Tensor;
  * {@code TensorScope}, which gets every result and temporary.
  */
 public final class AutoencoderKl implements AutoCloseable {
+  /** Loads, checks and lists the weights of this model. */
+  public static final ModelLoader<AutoencoderKlConfig, AutoencoderKl> LOADER =
+      new ModelLoader<>("VAE", AutoencoderKl::new);
   private static final double EPS = 1e-6;
   private final AutoencoderKlConfig config;
   private final Params params;
@@ -34,26 +35,6 @@ public final class AutoencoderKl implements AutoCloseable {
     quantConv = c.useQuantConv() ? new Conv2d(p, "quant_conv", 2L * z, 2L * z, 1, 1, 0) : null;
     postQuantConv = c.usePostQuantConv() ? new Conv2d(p, "post_quant_conv", z, z, 1, 1, 0) : null;
     packing = new InferencePacking(p.convs());
-  }
-
-  /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
-  public static AutoencoderKl load(AutoencoderKlConfig config, Weights weights, Device device) {
-    return load(config, weights, device, DType.F32);
-  }
-
-  /** As {@link #load(AutoencoderKlConfig, Weights, Device)}, parameters cast to {@code dtype} (F32, F16 or BF16) on load. */
-  public static AutoencoderKl load(AutoencoderKlConfig config, Weights weights, Device device, DType dtype) {
-    return ParamLoader.load("VAE", config, weights, device, dtype, Map.of(), AutoencoderKl::new);
-  }
-
-  /** Every parameter key of this config with its shape, in module order (the checkpoint layout it loads). */
-  public static Map<String, long[]> parameterShapes(AutoencoderKlConfig config) {
-    return ParamLoader.shapes(config, AutoencoderKl::new);
-  }
-
-  /** The weight problems of {@code weights} for this config (empty when it loads); reads no tensor data. */
-  public static List<String> check(AutoencoderKlConfig config, Weights weights) {
-    return ParamLoader.problems(config, weights, AutoencoderKl::new);
   }
 
   public AutoencoderKlConfig config() {

@@ -2,10 +2,8 @@ package org.sr4g.diffusion.models;
 
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import org.sr4g.UserInputException;
 import org.sr4g.torch.DType;
-import org.sr4g.torch.Device;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
 
@@ -16,6 +14,9 @@ import org.sr4g.torch.Tensor;
  * {@link #forward} must run inside the caller's {@code TensorScope}, which gets every result and temporary.
  */
 public final class ClipTextModel implements AutoCloseable {
+  /** Loads, checks and lists the weights of this model. */
+  public static final ModelLoader<ClipTextConfig, ClipTextModel> LOADER =
+      new ModelLoader<>("CLIP text encoder", ClipTextModel::new);
   private static final String P = "text_model.";
   private final ClipTextConfig config;
   private final Params params;
@@ -27,35 +28,6 @@ public final class ClipTextModel implements AutoCloseable {
     this.config = c;
     this.params = params;
     this.transformer = new ClipTextTransformer(p, P, c);
-  }
-
-  /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
-  public static ClipTextModel load(ClipTextConfig config, Weights weights, Device device) {
-    return load(config, weights, device, DType.F32);
-  }
-
-  /** As {@link #load(ClipTextConfig, Weights, Device)}, parameters cast to {@code dtype} (F32, F16 or BF16) on load. */
-  public static ClipTextModel load(ClipTextConfig config, Weights weights, Device device, DType dtype) {
-    return load(config, weights, device, dtype, Map.of());
-  }
-
-  /**
-   * As {@link #load(ClipTextConfig, Weights, Device, DType)}, with {@code adapters} attached to the linear and convolution
-   * layers they name (run-time LoRA); an adapter for a layer the model does not have is a UserInputException.
-   */
-  public static ClipTextModel load(ClipTextConfig config, Weights weights, Device device, DType dtype,
-      Map<String, ? extends LayerAdapter> adapters) {
-    return ParamLoader.load("CLIP text encoder", config, weights, device, dtype, adapters, ClipTextModel::new);
-  }
-
-  /** Every parameter key of this config with its shape, in module order (the checkpoint layout it loads). */
-  public static Map<String, long[]> parameterShapes(ClipTextConfig config) {
-    return ParamLoader.shapes(config, ClipTextModel::new);
-  }
-
-  /** The weight problems of {@code weights} for this config (empty when it loads); reads no tensor data. */
-  public static List<String> check(ClipTextConfig config, Weights weights) {
-    return ParamLoader.problems(config, weights, ClipTextModel::new);
   }
 
   public ClipTextConfig config() {

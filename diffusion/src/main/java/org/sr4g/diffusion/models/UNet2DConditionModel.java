@@ -6,12 +6,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BiConsumer;
 import org.sr4g.UserInputException;
 import org.sr4g.torch.Autograd;
 import org.sr4g.torch.DType;
-import org.sr4g.torch.Device;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
 import org.sr4g.torch.TensorScope;
@@ -28,6 +26,9 @@ import org.sr4g.torch.TensorScope;
  * {@code loss.backward()} (see {@link GradientCheckpointing}).
  */
 public final class UNet2DConditionModel implements AutoCloseable {
+  /** Loads, checks and lists the weights of this model. */
+  public static final ModelLoader<UNetConfig, UNet2DConditionModel> LOADER =
+      new ModelLoader<>("UNet", UNet2DConditionModel::new);
   private static final BiConsumer<String, Tensor> NO_TAPS = (name, t) -> {};
   private final UNetConfig config;
   private final Params params;
@@ -97,35 +98,6 @@ public final class UNet2DConditionModel implements AutoCloseable {
     convNormOut = new GroupNorm(p, "conv_norm_out", g, ch.get(0), eps);
     convOut = new Conv2d(p, "conv_out", ch.get(0), c.outChannels(), 3, 1, 1);
     packing = new InferencePacking(p.convs());
-  }
-
-  /** Loads every weight (float32, on {@code device}); a UserInputException names every missing/extra/mis-shaped key. */
-  public static UNet2DConditionModel load(UNetConfig config, Weights weights, Device device) {
-    return load(config, weights, device, DType.F32);
-  }
-
-  /** As {@link #load(UNetConfig, Weights, Device)}, parameters cast to {@code dtype} (F32, F16 or BF16) on load. */
-  public static UNet2DConditionModel load(UNetConfig config, Weights weights, Device device, DType dtype) {
-    return load(config, weights, device, dtype, Map.of());
-  }
-
-  /**
-   * As {@link #load(UNetConfig, Weights, Device, DType)}, with {@code adapters} attached to the linear and convolution
-   * layers they name (run-time LoRA); an adapter for a layer the model does not have is a UserInputException.
-   */
-  public static UNet2DConditionModel load(UNetConfig config, Weights weights, Device device, DType dtype,
-      Map<String, ? extends LayerAdapter> adapters) {
-    return ParamLoader.load("UNet", config, weights, device, dtype, adapters, UNet2DConditionModel::new);
-  }
-
-  /** Every parameter key of this config with its shape, in module order (the checkpoint layout it loads). */
-  public static Map<String, long[]> parameterShapes(UNetConfig config) {
-    return ParamLoader.shapes(config, UNet2DConditionModel::new);
-  }
-
-  /** The weight problems of {@code weights} for this config (empty when it loads); reads no tensor data. */
-  public static List<String> check(UNetConfig config, Weights weights) {
-    return ParamLoader.problems(config, weights, UNet2DConditionModel::new);
   }
 
   public UNetConfig config() {

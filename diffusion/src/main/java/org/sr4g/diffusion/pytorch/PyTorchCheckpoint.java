@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.sr4g.UserInputException;
+import org.sr4g.diffusion.models.WeightsFile;
 import org.sr4g.diffusion.pytorch.PickleValues.Global;
 import org.sr4g.diffusion.pytorch.PickleValues.Storage;
 import org.sr4g.diffusion.pytorch.PickleValues.TensorView;
@@ -37,7 +38,7 @@ import org.sr4g.torch.TensorScope;
  * <p>The state dict is the pickle's top-level dict, or its {@code "state_dict"} entry (Lightning {@code .ckpt}); its
  * tensor entries are the keys, other entries (step counters, metadata) are skipped.
  */
-public final class PyTorchCheckpoint implements AutoCloseable {
+public final class PyTorchCheckpoint implements WeightsFile {
   /** data.pkl of a state dict is kilobytes to a few megabytes; a bound keeps a hostile one from exhausting memory. */
   static final long MAX_PICKLE_BYTES = 256L << 20;
   private static final Pattern STORAGE_KEY = Pattern.compile("[A-Za-z0-9_]{1,64}");
@@ -147,15 +148,18 @@ public final class PyTorchCheckpoint implements AutoCloseable {
     return skipped;
   }
 
+  @Override
   public Path path() {
     return path;
   }
 
   /** Tensor keys, sorted. */
+  @Override
   public Set<String> keys() {
     return tensors.keySet();
   }
 
+  @Override
   public long[] shape(String key) {
     return view(key).size().clone();
   }
@@ -167,6 +171,14 @@ public final class PyTorchCheckpoint implements AutoCloseable {
 
   public boolean isFloatingPoint(String key) {
     return view(key).storage().dtype().floating;
+  }
+
+  /** float16/bfloat16 widen exactly; float64 rounds to float32. */
+  @Override
+  public Tensor loadF32(String key) {
+    if (!isFloatingPoint(key))
+      throw new UserInputException(path + ": weight '" + key + "' is " + dtype(key) + ", not a float tensor");
+    return toTensor(key);
   }
 
   /** The top-level {@code global_step} integer of a Lightning checkpoint ({@code .ckpt}), or null. */

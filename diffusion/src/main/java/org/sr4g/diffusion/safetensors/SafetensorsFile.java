@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.Set;
 import org.sr4g.UserInputException;
+import org.sr4g.diffusion.models.WeightsFile;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.Tensor;
@@ -29,7 +30,7 @@ import org.sr4g.torch.TensorScope;
  * <p>The mapping lives in a shared arena: reads may come from any thread; {@link #close()} unmaps it, after which every
  * read throws {@link IllegalStateException}. Tensors made by {@link #toTensor} are copies and outlive the file.
  */
-public final class SafetensorsFile implements AutoCloseable {
+public final class SafetensorsFile implements WeightsFile {
   private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
   private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
   private static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -85,11 +86,13 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
+  @Override
   public Path path() {
     return path;
   }
 
   /** Tensor names, sorted. */
+  @Override
   public Set<String> keys() {
     return header.entries.keySet();
   }
@@ -105,6 +108,20 @@ public final class SafetensorsFile implements AutoCloseable {
 
   public TensorInfo info(String key) {
     return entry(key).info();
+  }
+
+  @Override
+  public long[] shape(String key) {
+    return info(key).shape();
+  }
+
+  /** F16/BF16 are widened to float32 exactly (the golden fixtures store F16 weights; references ran in float32). */
+  @Override
+  public Tensor loadF32(String key) {
+    String dtype = info(key).dtype();
+    if (!dtype.equals("F32") && !dtype.equals("F16") && !dtype.equals("BF16"))
+      throw new UserInputException(path + ": weight '" + key + "' is " + dtype + ", not a float tensor");
+    return toTensor(key);
   }
 
   /**

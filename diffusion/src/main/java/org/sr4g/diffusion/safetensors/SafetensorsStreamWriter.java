@@ -6,24 +6,24 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.sr4g.io.AtomicFiles;
+import org.sr4g.io.Staging;
 
 /**
  * Writes a safetensors file one tensor at a time, for checkpoints too large to hold in memory (a converted or random
  * SD UNet is 3.4 GB in float32): every name, dtype and shape is declared up front, the header is written, then each
  * tensor's values are converted and written as they are handed in, in key order, and dropped. Same file layout as
- * {@link SafetensorsWriter} (the header is built by the same code); the file is written under a temporary name and
- * renamed by {@link #finish()}, so a failed or abandoned write ({@link #close()} without finishing) leaves nothing.
+ * {@link SafetensorsWriter} (the header is built by the same code); the file is written under a staging name
+ * ({@link Staging#newFile}) and renamed by {@link #finish()} ({@link AtomicFiles#move}), so a failed or abandoned
+ * write ({@link #close()} without finishing) leaves nothing, and a killed one's leftover goes at the next write.
  */
 public final class SafetensorsStreamWriter implements AutoCloseable {
   private final Path file;
@@ -56,8 +56,10 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
     byte[] header = SafetensorsWriter.header(entries, metadata);
     Path tmp = null;
     try {
-      tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-      OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
+      Staging.cleanStale(file.toAbsolutePath());
+      tmp = Staging.newFile(file.toAbsolutePath());
+      OutputStream out = new BufferedOutputStream(
+          Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 20);
       out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
       out.write(header);
       return new SafetensorsStreamWriter(file, tmp, out, entries);
@@ -103,14 +105,8 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
     if (next.hasNext()) throw new IllegalStateException("tensor " + next.next().getKey() + " was never written");
     try {
       out.close();
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ch.force(true);
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
+      AtomicFiles.fsync(tmp, false);
+      AtomicFiles.move(tmp, file);
       finished = true;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);

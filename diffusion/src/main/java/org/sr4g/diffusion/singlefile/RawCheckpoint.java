@@ -5,9 +5,9 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import org.sr4g.UserInputException;
-import org.sr4g.diffusion.models.PyTorchWeights;
-import org.sr4g.diffusion.models.SafetensorsWeights;
 import org.sr4g.diffusion.models.Weights;
+import org.sr4g.diffusion.pytorch.PyTorchCheckpoint;
+import org.sr4g.diffusion.safetensors.SafetensorsFile;
 
 /**
  * A checkpoint file as "a map of tensor names → tensors": the file's own keys (no renaming), its string metadata and,
@@ -35,14 +35,14 @@ record RawCheckpoint(Weights tensors, Map<String, String> metadata, Long globalS
     if (!Files.isRegularFile(file)) throw new UserInputException(file + ": no such file");
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     if (name.endsWith(".safetensors")) {
-      SafetensorsWeights w = SafetensorsWeights.open(file);
-      return new RawCheckpoint(w, w.file().metadata(), null, w);
+      SafetensorsFile w = SafetensorsFile.open(file);
+      return new RawCheckpoint(w, w.metadata(), null, w);
     }
     if (isPickle(name)) {
       // The restricted reader: the zip validated, data.pkl read as data (no global outside torch.load(weights_only=True)'s
       // set, nothing called), every storage and view bounds-checked before use (pytorch.PyTorchCheckpoint).
-      PyTorchWeights w = PyTorchWeights.open(file);
-      return new RawCheckpoint(w, Map.of(), w.file().globalStep(), w);
+      PyTorchCheckpoint w = PyTorchCheckpoint.open(file);
+      return new RawCheckpoint(w, Map.of(), w.globalStep(), w);
     }
     throw new UserInputException(file + ": not a checkpoint sr4g reads (expected a .safetensors file or a model folder)");
   }

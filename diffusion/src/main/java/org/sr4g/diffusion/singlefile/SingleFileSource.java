@@ -14,6 +14,7 @@ import java.util.TreeSet;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.ModelSource;
 import org.sr4g.diffusion.PipelineConfigs;
+import org.sr4g.diffusion.PipelineSpec;
 import org.sr4g.diffusion.models.AutoencoderKlConfig;
 import org.sr4g.diffusion.models.AutoencoderKl;
 import org.sr4g.diffusion.models.ClipTextConfig;
@@ -71,12 +72,8 @@ public final class SingleFileSource implements ModelSource {
   private final RawCheckpoint raw;
   private final PipelineConfigs configs;
   private final String declaredPrediction;
-  private final UNetConfig unetConfig;
-  private final AutoencoderKlConfig vaeConfig;
-  private final ClipTextConfig textConfig;
-  private final SchedulerConfig schedulerConfig;
-  private final ClipTokenizer tokenizer;
-  private final Path tokenizerDir;
+  /** Null while the constructor builds it. */
+  private final PipelineSpec spec;
   private final Map<Part, LdmWeights> weights = new LinkedHashMap<>();
   private final List<String> notes = new ArrayList<>();
 
@@ -89,15 +86,14 @@ public final class SingleFileSource implements ModelSource {
     this.configs = o.configs() != null
         ? withPrediction(o.configs(), o.predictionType() != null ? o.predictionType() : declaredPrediction)
         : detect(w, o);
-    this.unetConfig = UNetConfig.fromJson(configs.unet(), origin(Part.UNET));
-    this.vaeConfig = AutoencoderKlConfig.fromJson(configs.vae(), origin(Part.VAE));
-    this.textConfig = ClipTextConfig.fromJson(configs.textEncoder(), origin(Part.TEXT_ENCODER));
-    this.schedulerConfig = SchedulerConfig.fromJson(configs.scheduler(), origin(Part.SCHEDULER));
+    UNetConfig unet = UNetConfig.fromJson(configs.unet(), origin(Part.UNET));
+    AutoencoderKlConfig vae = AutoencoderKlConfig.fromJson(configs.vae(), origin(Part.VAE));
+    ClipTextConfig text = ClipTextConfig.fromJson(configs.textEncoder(), origin(Part.TEXT_ENCODER));
+    SchedulerConfig scheduler = SchedulerConfig.fromJson(configs.scheduler(), origin(Part.SCHEDULER));
     TokenizerLookup.Found t = TokenizerLookup.find(file, o.tokenizer(), o.cache(), configs.textEncoder().path("hidden_size").asInt() == 1024);
-    this.tokenizerDir = t.dir();
     ClipTokenizer tok = ClipTokenizer.fromFolder(t.dir());
     int pad = tok.id(configs.padToken());
-    this.tokenizer = pad < 0 ? tok : tok.withPadId(pad);
+    this.spec = new PipelineSpec(unet, vae, text, scheduler, pad < 0 ? tok : tok.withPadId(pad), t.dir());
     mapWeights(w, o.extractEma());
   }
 
@@ -215,18 +211,18 @@ public final class SingleFileSource implements ModelSource {
     else if (useEma) notes.add("UNet: the file holds only EMA weights (model_ema.*)");
 
     Map<String, LdmWeights.Source> unet = new LinkedHashMap<>();
-    for (String k : UNet2DConditionModel.parameterShapes(unetConfig).keySet()) {
-      String ldm = LdmKeys.unet(k, unetConfig);
+    for (String k : UNet2DConditionModel.LOADER.parameterShapes(spec.unet()).keySet()) {
+      String ldm = LdmKeys.unet(k, spec.unet());
       unet.put(k, new LdmWeights.Source(useEma && ldm != null ? LdmKeys.ema(ldm) : ldm, -1, false));
     }
     Map<String, LdmWeights.Source> vae = new LinkedHashMap<>();
-    int blocks = vaeConfig.blockOutChannels().size();
-    for (String k : AutoencoderKl.parameterShapes(vaeConfig).keySet())
+    int blocks = spec.vae().blockOutChannels().size();
+    for (String k : AutoencoderKl.LOADER.parameterShapes(spec.vae()).keySet())
       vae.put(k, new LdmWeights.Source(LdmKeys.vae(k, blocks), -1, LdmKeys.vaeConvToLinear(k)));
     Map<String, LdmWeights.Source> text = new LinkedHashMap<>();
     boolean openClip = keys.stream().anyMatch(k -> k.startsWith(LdmKeys.OPEN_CLIP_PREFIX));
     boolean textModelLevel = keys.stream().anyMatch(k -> k.startsWith(LdmKeys.CLIP_PREFIX + "text_model."));
-    for (String k : ClipTextModel.parameterShapes(textConfig).keySet()) {
+    for (String k : ClipTextModel.LOADER.parameterShapes(spec.textEncoder()).keySet()) {
       if (openClip) {
         LdmKeys.OpenClipKey o = LdmKeys.openClip(k);
         text.put(k, new LdmWeights.Source(o == null ? null : o.key(), o == null ? -1 : o.third(), false));
@@ -240,7 +236,7 @@ public final class SingleFileSource implements ModelSource {
     weights.put(Part.VAE, view(w, "vae", vae, problems, used));
     weights.put(Part.TEXT_ENCODER, view(w, "text_encoder", text, problems, used));
     for (String k : new TreeSet<>(keys))
-      if (!used.contains(k) && leftover(k, openClip, textConfig.numLayers(), useEma))
+      if (!used.contains(k) && leftover(k, openClip, spec.textEncoder().numLayers(), useEma))
         problems.add("unexpected " + k + " " + java.util.Arrays.toString(w.shape(k)));
     if (!problems.isEmpty()) {
       int shown = Math.min(problems.size(), 12);
@@ -294,7 +290,7 @@ public final class SingleFileSource implements ModelSource {
 
   @Override
   public String origin(Part part) {
-    if (part == Part.TOKENIZER) return tokenizerDir == null ? "the tokenizer" : tokenizerDir.resolve("vocab.json").toString();
+    if (part == Part.TOKENIZER) return spec == null ? "the tokenizer" : spec.tokenizerDir().resolve("vocab.json").toString();
     return "the built-in " + (configs == null ? "" : configs.name() + " ") + part.folder + " config for " + file.getFileName();
   }
 
@@ -310,33 +306,8 @@ public final class SingleFileSource implements ModelSource {
   }
 
   @Override
-  public UNetConfig unetConfig() {
-    return unetConfig;
-  }
-
-  @Override
-  public AutoencoderKlConfig vaeConfig() {
-    return vaeConfig;
-  }
-
-  @Override
-  public ClipTextConfig textEncoderConfig() {
-    return textConfig;
-  }
-
-  @Override
-  public SchedulerConfig schedulerConfig() {
-    return schedulerConfig;
-  }
-
-  @Override
-  public ClipTokenizer tokenizer() {
-    return tokenizer;
-  }
-
-  @Override
-  public Path tokenizerDir() {
-    return tokenizerDir;
+  public PipelineSpec spec() {
+    return spec;
   }
 
   @Override

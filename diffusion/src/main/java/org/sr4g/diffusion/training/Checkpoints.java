@@ -5,18 +5,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.sr4g.UserInputException;
+import org.sr4g.io.AtomicFiles;
+import org.sr4g.io.Staging;
 import org.sr4g.diffusion.lora.LoraWriter;
 import org.sr4g.diffusion.lora.TrainableLora;
 import org.sr4g.diffusion.safetensors.SafetensorsFile;
@@ -37,9 +35,10 @@ import org.sr4g.torch.TensorScope;
  * ({@code exp_avg/<param>}, {@code exp_avg_sq/<param>}), with {@code --train-text-encoder} {@code text_encoder/}
  * ({@code config.json}, {@code model.safetensors}) and {@code text_encoder_optimizer.safetensors}, and
  * {@code state.json} (step, data cursor, seed, the options that must not change on resume, and as {@code settings}
- * some that may, such as gradient checkpointing). A checkpoint is written into a hidden temporary folder, every file
- * and the folder are fsynced, and only then is it renamed to its final name: a crash at any point leaves either a
- * complete checkpoint or none (a leftover {@code .checkpoint-*.tmp} is ignored and replaced).
+ * some that may, such as gradient checkpointing). A checkpoint is written through core's
+ * {@link AtomicFiles#writeFolder} into a hidden staging folder, every file and the folder are fsynced, and only then
+ * is it renamed to its final name: a crash at any point leaves either a complete checkpoint or none (a leftover
+ * staging folder is ignored by {@link #list} and removed when that step is written again).
  */
 public final class Checkpoints {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -78,79 +77,73 @@ public final class Checkpoints {
     try {
       Path root = dir(out);
       Files.createDirectories(root);
-      Path tmp = root.resolve("." + PREFIX + step + ".tmp");
-      deleteTree(tmp);
-      Files.createDirectories(tmp);
-      List<Path> files = new ArrayList<>();
-      if (lora != null) {
-        lora.write(tmp.resolve(LoraWriter.FILE_NAME));
-        files.add(tmp.resolve(LoraWriter.FILE_NAME));
-        if (ema != null) {
-          lora.write(tmp.resolve(LORA_EMA), ema.named());
-          files.add(tmp.resolve(LORA_EMA));
+      AtomicFiles.writeFolder(root.resolve(PREFIX + step), true, tmp -> {
+        List<Path> files = new ArrayList<>();
+        if (lora != null) {
+          lora.write(tmp.resolve(LoraWriter.FILE_NAME));
+          files.add(tmp.resolve(LoraWriter.FILE_NAME));
+          if (ema != null) {
+            lora.write(tmp.resolve(LORA_EMA), ema.named());
+            files.add(tmp.resolve(LORA_EMA));
+          }
+          if (te != null) {
+            writeOptimizer(te.params(), te.opt(), tmp.resolve(TEXT_ENCODER_OPTIMIZER));
+            files.add(tmp.resolve(TEXT_ENCODER_OPTIMIZER));
+          }
+        } else {
+          Files.createDirectories(tmp.resolve("unet"));
+          Files.copy(unetConfig, tmp.resolve("unet/config.json"));
+          writeParams(unet.named(), tmp.resolve("unet/diffusion_pytorch_model.safetensors"));
+          files.addAll(List.of(tmp.resolve("unet/config.json"), tmp.resolve("unet/diffusion_pytorch_model.safetensors")));
+          AtomicFiles.fsync(tmp.resolve("unet"), true);
         }
-        if (te != null) {
+        if (ema != null && lora == null) {
+          Files.createDirectories(tmp.resolve("unet_ema"));
+          Files.copy(unetConfig, tmp.resolve("unet_ema/config.json"));
+          writeParams(ema.named(), tmp.resolve("unet_ema/diffusion_pytorch_model.safetensors"));
+          files.add(tmp.resolve("unet_ema/config.json"));
+          files.add(tmp.resolve("unet_ema/diffusion_pytorch_model.safetensors"));
+          AtomicFiles.fsync(tmp.resolve("unet_ema"), true);
+        }
+        if (te != null && lora == null) {
+          Files.createDirectories(tmp.resolve("text_encoder"));
+          Files.copy(te.config(), tmp.resolve("text_encoder/config.json"));
+          writeParams(te.params().named(), tmp.resolve("text_encoder/model.safetensors"));
           writeOptimizer(te.params(), te.opt(), tmp.resolve(TEXT_ENCODER_OPTIMIZER));
-          files.add(tmp.resolve(TEXT_ENCODER_OPTIMIZER));
+          files.addAll(List.of(tmp.resolve("text_encoder/config.json"), tmp.resolve("text_encoder/model.safetensors"),
+              tmp.resolve(TEXT_ENCODER_OPTIMIZER)));
+          AtomicFiles.fsync(tmp.resolve("text_encoder"), true);
         }
-      } else {
-        Files.createDirectories(tmp.resolve("unet"));
-        Files.copy(unetConfig, tmp.resolve("unet/config.json"));
-        writeParams(unet.named(), tmp.resolve("unet/diffusion_pytorch_model.safetensors"));
-        files.addAll(List.of(tmp.resolve("unet/config.json"), tmp.resolve("unet/diffusion_pytorch_model.safetensors")));
-        fsync(tmp.resolve("unet"), true);
-      }
-      if (ema != null && lora == null) {
-        Files.createDirectories(tmp.resolve("unet_ema"));
-        Files.copy(unetConfig, tmp.resolve("unet_ema/config.json"));
-        writeParams(ema.named(), tmp.resolve("unet_ema/diffusion_pytorch_model.safetensors"));
-        files.add(tmp.resolve("unet_ema/config.json"));
-        files.add(tmp.resolve("unet_ema/diffusion_pytorch_model.safetensors"));
-        fsync(tmp.resolve("unet_ema"), true);
-      }
-      if (te != null && lora == null) {
-        Files.createDirectories(tmp.resolve("text_encoder"));
-        Files.copy(te.config(), tmp.resolve("text_encoder/config.json"));
-        writeParams(te.params().named(), tmp.resolve("text_encoder/model.safetensors"));
-        writeOptimizer(te.params(), te.opt(), tmp.resolve(TEXT_ENCODER_OPTIMIZER));
-        files.addAll(List.of(tmp.resolve("text_encoder/config.json"), tmp.resolve("text_encoder/model.safetensors"),
-            tmp.resolve(TEXT_ENCODER_OPTIMIZER)));
-        fsync(tmp.resolve("text_encoder"), true);
-      }
-      writeOptimizer(unet, opt, tmp.resolve("optimizer.safetensors"));
-      ObjectNode s = JSON.createObjectNode();
-      s.put("step", step);
-      s.put("data_position", dataPosition);
-      // Data-parallel runs: how many ranks wrote it, and each rank's own cursor (rank r read stream positions
-      // r, r+N, …); a resume with another number of ranks continues from data_position.
-      s.put("world_size", rankPositions == null ? 1 : rankPositions.length);
-      if (rankPositions != null && rankPositions.length > 1) {
-        var a = s.putArray("data_positions");
-        for (long p : rankPositions) a.add(p);
-      }
-      s.put("rng", "derived from (seed, step): nothing else to store");
-      s.set("options", fixedOptions);
-      if (scaler != null) {
-        // fp16 loss scaling: torch's GradScaler.state_dict() (scale, growth tracker) and the skipped-step count.
-        ObjectNode g = s.putObject("grad_scaler");
-        g.put("scale", (double) scaler.scale());
-        g.put("growth_tracker", scaler.growthTracker());
-        s.put("skipped_steps", skippedSteps);
-      }
-      // settings (may be null): recorded for the reader, never compared on resume.
-      if (settings != null) s.set("settings", settings);
-      Files.write(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
-      files.add(tmp.resolve("optimizer.safetensors"));
-      files.add(tmp.resolve("state.json"));
-      for (Path f : files) fsync(f, false);
-      fsync(tmp, true);
-      Path fin = root.resolve(PREFIX + step);
-      deleteTree(fin);
-      move(tmp, fin);
-      fsync(root, true);
+        writeOptimizer(unet, opt, tmp.resolve("optimizer.safetensors"));
+        ObjectNode s = JSON.createObjectNode();
+        s.put("step", step);
+        s.put("data_position", dataPosition);
+        // Data-parallel runs: how many ranks wrote it, and each rank's own cursor (rank r read stream positions
+        // r, r+N, …); a resume with another number of ranks continues from data_position.
+        s.put("world_size", rankPositions == null ? 1 : rankPositions.length);
+        if (rankPositions != null && rankPositions.length > 1) {
+          var a = s.putArray("data_positions");
+          for (long p : rankPositions) a.add(p);
+        }
+        s.put("rng", "derived from (seed, step): nothing else to store");
+        s.set("options", fixedOptions);
+        if (scaler != null) {
+          // fp16 loss scaling: torch's GradScaler.state_dict() (scale, growth tracker) and the skipped-step count.
+          ObjectNode g = s.putObject("grad_scaler");
+          g.put("scale", (double) scaler.scale());
+          g.put("growth_tracker", scaler.growthTracker());
+          s.put("skipped_steps", skippedSteps);
+        }
+        // settings (may be null): recorded for the reader, never compared on resume.
+        if (settings != null) s.set("settings", settings);
+        Files.write(tmp.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
+        files.add(tmp.resolve("optimizer.safetensors"));
+        files.add(tmp.resolve("state.json"));
+        for (Path f : files) AtomicFiles.fsync(f, false);
+      });
       if (limit > 0) {
         List<Path> all = list(out);
-        for (int k = 0; k < all.size() - limit; k++) deleteTree(all.get(k));
+        for (int k = 0; k < all.size() - limit; k++) Staging.deleteTree(all.get(k));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint " + step + " in " + out + ": " + e.getMessage(), e);
@@ -286,30 +279,6 @@ public final class Checkpoints {
         v.add(o.toTensor("exp_avg_sq/" + e.getKey()));
       }
       opt.loadState(Long.parseLong(o.metadata().get("step")), m, v);
-    }
-  }
-
-  static void fsync(Path p, boolean directory) throws IOException {
-    // Directories are opened read-only for fsync (POSIX allows it; Linux needs it to persist the rename).
-    try (FileChannel c = FileChannel.open(p, directory ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
-      c.force(true);
-    } catch (IOException e) {
-      if (!directory) throw e; // some file systems refuse directory fsync; the files themselves are durable
-    }
-  }
-
-  static void move(Path from, Path to) throws IOException {
-    try {
-      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(from, to);
-    }
-  }
-
-  static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) return;
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
     }
   }
 }

@@ -29,6 +29,7 @@ import org.sr4g.torch.Device;
 import org.sr4g.torch.ModeGuard;
 import org.sr4g.torch.Tensor;
 import org.sr4g.torch.TensorScope;
+import org.sr4g.io.AtomicFiles;
 
 /**
  * {@code sr4g cache}: the VAE posterior (mean and std, before {@code scaling_factor}) of every image of a train.jsonl,
@@ -333,13 +334,13 @@ public final class LatentCache implements AutoCloseable {
       }
       Files.write(tmp.resolve("index.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(idx));
       try (var files = Files.list(tmp)) {
-        for (Path f : files.toList()) Checkpoints.fsync(f, false);
+        for (Path f : files.toList()) AtomicFiles.fsync(f, false);
       }
       OutputRules.mark(tmp, "cache");
-      Checkpoints.fsync(tmp, true);
-      Checkpoints.move(tmp, abs);
+      AtomicFiles.fsync(tmp, true);
+      AtomicFiles.move(tmp, abs);
       moved = true;
-      Checkpoints.fsync(abs.getParent(), true);
+      AtomicFiles.fsync(abs.getParent(), true);
       return new BuildResult(abs, sa.size(), names.size(), caps.size(), skippedRows, skipped);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the cache " + out + ": " + e.getMessage(), e);

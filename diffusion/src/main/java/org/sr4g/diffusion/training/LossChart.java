@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.sr4g.io.AtomicFiles;
 
 /**
  * {@code OUT/loss.svg}: the loss of every row of {@code metrics.jsonl} against its step, a hand-written SVG (one
@@ -37,7 +38,7 @@ public final class LossChart {
         }
       Path tmp = svg.resolveSibling("." + svg.getFileName() + ".tmp");
       Files.writeString(tmp, render(pts), StandardCharsets.UTF_8);
-      Checkpoints.move(tmp, svg);
+      AtomicFiles.move(tmp, svg);
       return svg;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -1,5 +1,6 @@
 package org.sr4g.diffusion.training;
 
+import org.sr4g.OptionValue;
 import org.sr4g.UserInputException;
 
 /**
@@ -9,28 +10,22 @@ import org.sr4g.UserInputException;
  */
 public record LrSchedule(Kind kind, int warmup, long total) {
   /** {@code --lr-scheduler}: the diffusers names sr4g implements. */
-  public enum Kind {
-    CONSTANT("constant"),
-    CONSTANT_WITH_WARMUP("constant_with_warmup"),
-    COSINE("cosine");
-
-    private final String option;
-
-    Kind(String option) {
-      this.option = option;
-    }
+  public enum Kind implements OptionValue {
+    CONSTANT,
+    CONSTANT_WITH_WARMUP,
+    COSINE;
 
     @Override
     public String toString() {
-      return option;
+      return spelling();
     }
 
     /** {@code constant}, {@code constant_with_warmup} or {@code cosine}; anything else is a user error. */
     public static Kind parse(String s) {
-      for (Kind k : values()) if (k.option.equals(s)) return k;
-      throw new UserInputException("--lr-scheduler must be constant, constant_with_warmup or cosine, got '" + s + "'");
+      return OptionValue.parse(Kind.class, "--lr-scheduler", s);
     }
   }
+
 
   public LrSchedule {
     if (warmup < 0) throw new UserInputException("--lr-warmup-steps must be >= 0");

@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.sr4g.io.AtomicFiles;
 
 /**
  * OUT/metrics.jsonl: one row per optimizer step, flushed at once (a crash loses no finished step), written by rank 0
@@ -77,7 +78,7 @@ final class MetricsLog implements StepHook, java.io.Closeable {
       }
       Path tmp = file.resolveSibling(".metrics.jsonl.tmp");
       Files.write(tmp, keep, StandardCharsets.UTF_8);
-      Checkpoints.move(tmp, file);
+      AtomicFiles.move(tmp, file);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

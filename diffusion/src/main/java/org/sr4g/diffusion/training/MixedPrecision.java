@@ -1,5 +1,6 @@
 package org.sr4g.diffusion.training;
 
+import org.sr4g.OptionValue;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.Precision;
 import org.sr4g.torch.DType;
@@ -13,16 +14,14 @@ import org.sr4g.torch.Torch;
  * while the weights, their gradients and AdamW stay float32 (master weights); fp16 adds dynamic loss scaling
  * ({@link GradScaler}) and needs CUDA. bf16 runs on the CPU too (CPU autocast), which is how CI exercises it.
  */
-public enum MixedPrecision {
-  NO("no", null),
-  BF16("bf16", DType.BF16),
-  FP16("fp16", DType.F16);
+public enum MixedPrecision implements OptionValue {
+  NO(null),
+  BF16(DType.BF16),
+  FP16(DType.F16);
 
-  public final String option;
   private final DType dtype;
 
-  MixedPrecision(String option, DType dtype) {
-    this.option = option;
+  MixedPrecision(DType dtype) {
     this.dtype = dtype;
   }
 
@@ -33,8 +32,7 @@ public enum MixedPrecision {
 
   /** {@code no}, {@code bf16} or {@code fp16}; anything else is a user error. */
   public static MixedPrecision parse(String s) {
-    for (MixedPrecision m : values()) if (m.option.equals(s)) return m;
-    throw new UserInputException("--mixed-precision must be no, bf16 or fp16, got '" + s + "'");
+    return OptionValue.parse(MixedPrecision.class, "--mixed-precision", s);
   }
 
   /** This precision, checked against the device: fp16 needs CUDA. */
@@ -47,7 +45,7 @@ public enum MixedPrecision {
 
   @Override
   public String toString() {
-    return option;
+    return spelling();
   }
 
   /** The lower precision (BF16 or F16), null for {@code no}. */

@@ -81,8 +81,8 @@ public final class TrainBench {
     int rank = group != null ? group.rank() : 0, world = group != null ? group.size() : 1;
     // The same weights everywhere (seed), each rank's own random batches (seed + rank).
     try (Generator gen = new Generator(Device.CPU, seed + rank);
-        RandomWeights weights = new RandomWeights(UNet2DConditionModel.parameterShapes(config), seed);
-        UNet2DConditionModel unet = UNet2DConditionModel.load(config, weights, dev);
+        RandomWeights weights = new RandomWeights(UNet2DConditionModel.LOADER.parameterShapes(config), seed);
+        UNet2DConditionModel unet = UNet2DConditionModel.LOADER.load(config, weights, dev);
         AdamW opt = new AdamW(unet.params().list(), 1e-5, 0.9, 0.999, 1e-8, 1e-2);
         GradientReducer reducer = group != null ? new GradientReducer(group, unet.params().list()) : null) {
       if (group != null) group.broadcast(unet.params().list(), 0);

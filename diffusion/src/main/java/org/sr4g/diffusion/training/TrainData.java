@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.sr4g.OptionValue;
 import org.sr4g.UserInputException;
 import org.sr4g.io.Escape;
 import org.sr4g.io.InputPaths;
@@ -91,25 +92,24 @@ public final class TrainData {
   }
 
   /** {@code --caption-sampling}: one example per row, or one per image with a caption drawn from its rows. */
-  public enum CaptionSampling {
-    PER_PAIR("per-pair"),
-    PER_IMAGE("per-image");
+  public enum CaptionSampling implements OptionValue {
+    PER_PAIR,
+    PER_IMAGE;
 
-    private final String option;
-
-    CaptionSampling(String option) {
-      this.option = option;
+    @Override
+    public boolean dashed() {
+      return true;
     }
 
     /** The option's name, also what a checkpoint's fixed options record. */
     @Override
     public String toString() {
-      return option;
+      return spelling();
     }
 
     public static CaptionSampling parse(String s) {
-      for (CaptionSampling c : values()) if (c.option.equals(s)) return c;
-      throw new UserInputException("--caption-sampling must be per-pair or per-image, got '" + s + "'");
+      return OptionValue.parse(CaptionSampling.class, "--caption-sampling", s);
     }
   }
+
 }

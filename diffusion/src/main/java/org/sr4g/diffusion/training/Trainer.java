@@ -1,45 +1,28 @@
 package org.sr4g.diffusion.training;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.sr4g.UserInputException;
-import org.sr4g.diffusion.DiffusersModel;
-import org.sr4g.diffusion.ModelFolder;
-import org.sr4g.diffusion.Precision;
-import org.sr4g.diffusion.Txt2Img;
 import org.sr4g.diffusion.lora.LoraWriter;
 import org.sr4g.diffusion.lora.TrainableLora;
-import org.sr4g.diffusion.models.UNet2DConditionModel;
-import org.sr4g.diffusion.schedulers.NoiseSchedule;
-import org.sr4g.diffusion.schedulers.Scheduler;
-import org.sr4g.diffusion.tokenizer.ClipTokenizer;
 import org.sr4g.diffusion.training.distributed.DistributedTraining;
 import org.sr4g.io.OutputRules;
 import org.sr4g.io.Staging;
 import org.sr4g.torch.AdamW;
-import org.sr4g.torch.Autograd;
-import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.Generator;
 import org.sr4g.torch.GradScaler;
-import org.sr4g.torch.ModeGuard;
-import org.sr4g.torch.Nn;
 import org.sr4g.torch.Params;
 import org.sr4g.torch.Tensor;
-import org.sr4g.torch.TensorScope;
+import org.sr4g.io.AtomicFiles;
 
 /**
  * Fine-tunes the UNet of a diffusers folder on SR4G rows, as diffusers' train_text_to_image.py: frozen VAE and text
@@ -255,7 +238,7 @@ public final class Trainer {
       Path out) {
     try {
       Path tmp = out.resolve(".model.tmp");
-      Checkpoints.deleteTree(tmp);
+      Staging.deleteTree(tmp);
       try (Stream<Path> s = Files.walk(source)) {
         for (Path p : s.toList()) {
           Path rel = source.relativize(p);
@@ -275,8 +258,8 @@ public final class Trainer {
         Checkpoints.writeParams(textEncoder, tmp.resolve("text_encoder/model.safetensors"));
       }
       Path fin = out.resolve("model");
-      Checkpoints.deleteTree(fin);
-      Checkpoints.move(tmp, fin);
+      Staging.deleteTree(fin);
+      AtomicFiles.move(tmp, fin);
       return fin;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the trained model to " + out + ": " + e.getMessage(), e);

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.sr4g.io.AtomicFiles;
 import org.sr4g.UserInputException;
 import org.sr4g.diffusion.Txt2Img;
 
@@ -90,7 +91,7 @@ public final class Validation {
       Path tmp = dir.resolve(".step-" + step + ".png.tmp");
       if (!ImageIO.write(grid, "png", tmp.toFile())) throw new IOException("no PNG writer");
       Path fin = dir.resolve("step-" + step + ".png");
-      Checkpoints.move(tmp, fin);
+      AtomicFiles.move(tmp, fin);
       return fin;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -4,7 +4,7 @@ import org.sr4g.diffusion.GoldenChecker;
 import org.sr4g.diffusion.GoldenFixture;
 import org.sr4g.diffusion.models.ClipTextConfig;
 import org.sr4g.diffusion.models.ClipTextModel;
-import org.sr4g.diffusion.models.SafetensorsWeights;
+import org.sr4g.diffusion.safetensors.SafetensorsFile;
 import org.sr4g.torch.Autograd;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.ModeGuard;
@@ -21,8 +21,8 @@ public final class ClipTextGoldenChecker implements GoldenChecker {
   public void check(GoldenFixture f) {
     ModelCheckers.requireTorch();
     ClipTextConfig config = ClipTextConfig.read(f.dir().resolve(f.sidecar().get("config_file").asText()));
-    try (SafetensorsWeights w = SafetensorsWeights.open(f.dir().resolve(f.sidecar().get("weights_file").asText()));
-        ClipTextModel m = ClipTextModel.load(config, w, Device.CPU);
+    try (SafetensorsFile w = SafetensorsFile.open(f.dir().resolve(f.sidecar().get("weights_file").asText()));
+        ClipTextModel m = ClipTextModel.LOADER.load(config, w, Device.CPU);
         ModeGuard ng = Autograd.noGrad();
         TensorScope scope = TensorScope.open()) {
       ClipTextModel.Output o = m.forward(f.io().toTensor("input/input_ids"));

@@ -4,7 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.sr4g.diffusion.GoldenChecker;
 import org.sr4g.diffusion.GoldenFixture;
-import org.sr4g.diffusion.models.SafetensorsWeights;
+import org.sr4g.diffusion.safetensors.SafetensorsFile;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.models.UNetConfig;
 import org.sr4g.torch.Autograd;
@@ -28,8 +28,8 @@ public final class UNetGoldenChecker implements GoldenChecker {
   public void check(GoldenFixture f) {
     ModelCheckers.requireTorch();
     UNetConfig config = UNetConfig.read(f.dir().resolve(f.sidecar().get("config_file").asText()));
-    try (SafetensorsWeights w = SafetensorsWeights.open(f.dir().resolve(f.sidecar().get("weights_file").asText()));
-        UNet2DConditionModel unet = UNet2DConditionModel.load(config, w, Device.CPU);
+    try (SafetensorsFile w = SafetensorsFile.open(f.dir().resolve(f.sidecar().get("weights_file").asText()));
+        UNet2DConditionModel unet = UNet2DConditionModel.LOADER.load(config, w, Device.CPU);
         TensorScope scope = TensorScope.open()) {
       Tensor sample = f.io().toTensor("input/sample"), context = f.io().toTensor("input/encoder_hidden_states");
       try (ModeGuard ng = Autograd.noGrad()) {

@@ -4,7 +4,7 @@ import org.sr4g.diffusion.GoldenChecker;
 import org.sr4g.diffusion.GoldenFixture;
 import org.sr4g.diffusion.models.AutoencoderKl;
 import org.sr4g.diffusion.models.AutoencoderKlConfig;
-import org.sr4g.diffusion.models.SafetensorsWeights;
+import org.sr4g.diffusion.safetensors.SafetensorsFile;
 import org.sr4g.torch.Autograd;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.ModeGuard;
@@ -21,8 +21,8 @@ public final class VaeGoldenChecker implements GoldenChecker {
   public void check(GoldenFixture f) {
     ModelCheckers.requireTorch();
     AutoencoderKlConfig config = AutoencoderKlConfig.read(f.dir().resolve(f.sidecar().get("config_file").asText()));
-    try (SafetensorsWeights w = SafetensorsWeights.open(f.dir().resolve(f.sidecar().get("weights_file").asText()));
-        AutoencoderKl vae = AutoencoderKl.load(config, w, Device.CPU);
+    try (SafetensorsFile w = SafetensorsFile.open(f.dir().resolve(f.sidecar().get("weights_file").asText()));
+        AutoencoderKl vae = AutoencoderKl.LOADER.load(config, w, Device.CPU);
         ModeGuard ng = Autograd.noGrad();
         TensorScope scope = TensorScope.open()) {
       AutoencoderKl.Posterior p = vae.encode(f.io().toTensor("input/image"));

@@ -116,9 +116,9 @@ class LoraTest {
       Tensor x = Tensor.randn(g, DType.F32, 2, 4, 8, 8), t = Tensor.of(new float[] {10, 500}, 2);
       Tensor ctx = Tensor.randn(g, DType.F32, 2, 77, 32);
       Tensor base, merged, attached;
-      try (UNet2DConditionModel b = UNet2DConditionModel.load(folder.unetConfig(), plain.weights(Part.UNET), Device.CPU);
-          UNet2DConditionModel m = UNet2DConditionModel.load(folder.unetConfig(), lora.weights(Part.UNET), Device.CPU);
-          UNet2DConditionModel a = UNet2DConditionModel.load(folder.unetConfig(), plain.weights(Part.UNET), Device.CPU,
+      try (UNet2DConditionModel b = UNet2DConditionModel.LOADER.load(folder.unetConfig(), plain.weights(Part.UNET), Device.CPU);
+          UNet2DConditionModel m = UNet2DConditionModel.LOADER.load(folder.unetConfig(), lora.weights(Part.UNET), Device.CPU);
+          UNet2DConditionModel a = UNet2DConditionModel.LOADER.load(folder.unetConfig(), plain.weights(Part.UNET), Device.CPU,
               DType.F32, lora.adapters(Part.UNET))) {
         base = b.forward(x, t, ctx);
         merged = m.forward(x, t, ctx);
@@ -133,9 +133,9 @@ class LoraTest {
       assertTrue(effect > 1e-3, "the adapters change the output: " + effect);
 
       Tensor ids = Tensor.of(lora.tokenizer().tokenize("a cat to the left of a dog"), 1, 77);
-      try (ClipTextModel b = ClipTextModel.load(folder.textEncoderConfig(), plain.weights(Part.TEXT_ENCODER), Device.CPU);
-          ClipTextModel m = ClipTextModel.load(folder.textEncoderConfig(), lora.weights(Part.TEXT_ENCODER), Device.CPU);
-          ClipTextModel a = ClipTextModel.load(folder.textEncoderConfig(), plain.weights(Part.TEXT_ENCODER), Device.CPU,
+      try (ClipTextModel b = ClipTextModel.LOADER.load(folder.textEncoderConfig(), plain.weights(Part.TEXT_ENCODER), Device.CPU);
+          ClipTextModel m = ClipTextModel.LOADER.load(folder.textEncoderConfig(), lora.weights(Part.TEXT_ENCODER), Device.CPU);
+          ClipTextModel a = ClipTextModel.LOADER.load(folder.textEncoderConfig(), plain.weights(Part.TEXT_ENCODER), Device.CPU,
               DType.F32, lora.adapters(Part.TEXT_ENCODER))) {
         Tensor em = m.encode(ids, 1);
         double d = maxAbs(em.sub(a.encode(ids, 1))), e = maxAbs(em.sub(b.encode(ids, 1))), sc = maxAbs(em);

@@ -90,8 +90,8 @@ class TrainableLoraTest {
     long live = Torch.liveTensors();
     try (TrainableLora lora = TrainableLora.create(targets, CONFIG, 7, Device.CPU);
         FolderSource src = FolderSource.open(folder);
-        UNet2DConditionModel base = UNet2DConditionModel.load(folder.unetConfig(), src.weights(Part.UNET), Device.CPU);
-        UNet2DConditionModel unet = UNet2DConditionModel.load(folder.unetConfig(), src.weights(Part.UNET), Device.CPU,
+        UNet2DConditionModel base = UNet2DConditionModel.LOADER.load(folder.unetConfig(), src.weights(Part.UNET), Device.CPU);
+        UNet2DConditionModel unet = UNet2DConditionModel.LOADER.load(folder.unetConfig(), src.weights(Part.UNET), Device.CPU,
             DType.F32, lora.adapters().get(Part.UNET));
         TensorScope scope = TensorScope.open();
         Generator g = new Generator(Device.CPU, 1)) {
@@ -170,17 +170,17 @@ class TrainableLoraTest {
       Tensor merged, attached, base;
       try (LoraSource ls = LoraSource.open(FolderSource.open(folder), List.of(new LoraSource.Spec(file, 1)));
           FolderSource plain = FolderSource.open(folder);
-          UNet2DConditionModel m = UNet2DConditionModel.load(folder.unetConfig(), ls.weights(Part.UNET), Device.CPU);
-          UNet2DConditionModel a = UNet2DConditionModel.load(folder.unetConfig(), plain.weights(Part.UNET), Device.CPU,
+          UNet2DConditionModel m = UNet2DConditionModel.LOADER.load(folder.unetConfig(), ls.weights(Part.UNET), Device.CPU);
+          UNet2DConditionModel a = UNet2DConditionModel.LOADER.load(folder.unetConfig(), plain.weights(Part.UNET), Device.CPU,
               DType.F32, lora.adapters().get(Part.UNET));
-          UNet2DConditionModel b = UNet2DConditionModel.load(folder.unetConfig(), plain.weights(Part.UNET), Device.CPU)) {
+          UNet2DConditionModel b = UNet2DConditionModel.LOADER.load(folder.unetConfig(), plain.weights(Part.UNET), Device.CPU)) {
         assertEquals(LoraFile.Layout.DIFFUSERS, ls.files().get(0).layout());
         merged = m.forward(x, t, ctx);
         attached = a.forward(x, t, ctx);
         base = b.forward(x, t, ctx);
         Tensor ids = Tensor.of(ls.tokenizer().tokenize("a cat above a dog"), 1, 77);
-        try (ClipTextModel tm = ClipTextModel.load(folder.textEncoderConfig(), ls.weights(Part.TEXT_ENCODER), Device.CPU);
-            ClipTextModel ta = ClipTextModel.load(folder.textEncoderConfig(), plain.weights(Part.TEXT_ENCODER), Device.CPU,
+        try (ClipTextModel tm = ClipTextModel.LOADER.load(folder.textEncoderConfig(), ls.weights(Part.TEXT_ENCODER), Device.CPU);
+            ClipTextModel ta = ClipTextModel.LOADER.load(folder.textEncoderConfig(), plain.weights(Part.TEXT_ENCODER), Device.CPU,
                 DType.F32, lora.adapters().get(Part.TEXT_ENCODER))) {
           Tensor em = tm.encode(ids, 1);
           double d = maxAbs(em.sub(ta.encode(ids, 1)));

@@ -22,7 +22,7 @@ class AutoencoderKlTest {
   @ValueSource(booleans = {false, true})
   void matchesGoldenVae(boolean inferenceForm) {
     try (ModelGolden g = ModelGolden.open("vae");
-        AutoencoderKl vae = AutoencoderKl.load(AutoencoderKlConfig.read(g.configFile), g.weights, Device.CPU);
+        AutoencoderKl vae = AutoencoderKl.LOADER.load(AutoencoderKlConfig.read(g.configFile), g.weights, Device.CPU);
         ModeGuard ng = Autograd.noGrad();
         TensorScope scope = TensorScope.open()) {
       assertEquals(124, vae.params().list().size());
@@ -45,7 +45,7 @@ class AutoencoderKlTest {
   @Test
   void goldenWeightsHaveNoProblems() {
     try (ModelGolden g = ModelGolden.open("vae")) {
-      assertTrue(AutoencoderKl.check(AutoencoderKlConfig.read(g.configFile), g.weights).isEmpty());
+      assertTrue(AutoencoderKl.LOADER.check(AutoencoderKlConfig.read(g.configFile), g.weights).isEmpty());
     }
   }
 }

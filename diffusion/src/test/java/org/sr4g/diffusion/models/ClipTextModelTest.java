@@ -20,7 +20,7 @@ class ClipTextModelTest {
   @Test
   void matchesGoldenClipText() {
     try (ModelGolden g = ModelGolden.open("clip_text");
-        ClipTextModel m = ClipTextModel.load(ClipTextConfig.read(g.configFile), g.weights, Device.CPU);
+        ClipTextModel m = ClipTextModel.LOADER.load(ClipTextConfig.read(g.configFile), g.weights, Device.CPU);
         ModeGuard ng = Autograd.noGrad();
         TensorScope scope = TensorScope.open()) {
       ClipTextModel.Output o = m.forward(g.input("input/input_ids"));
@@ -39,18 +39,18 @@ class ClipTextModelTest {
   void namesEveryBadKeyBeforeLoading() {
     try (ModelGolden g = ModelGolden.open("clip_text"); TensorScope scope = TensorScope.open()) {
       ClipTextConfig c = ClipTextConfig.read(g.configFile);
-      assertTrue(ClipTextModel.check(c, g.weights).isEmpty(), () -> ClipTextModel.check(c, g.weights).toString());
+      assertTrue(ClipTextModel.LOADER.check(c, g.weights).isEmpty(), () -> ClipTextModel.LOADER.check(c, g.weights).toString());
       Map<String, Tensor> broken = new HashMap<>();
-      for (String k : g.weights.keys()) broken.put(k, g.weights.file().toTensor(k));
+      for (String k : g.weights.keys()) broken.put(k, g.weights.toTensor(k));
       broken.remove("text_model.encoder.layers.1.mlp.fc2.bias");
       broken.put("text_model.final_layer_norm.weight", Tensor.zeros(org.sr4g.torch.DType.F32, Device.CPU, 31));
       broken.put("text_model.extra.weight", Tensor.zeros(org.sr4g.torch.DType.F32, Device.CPU, 2));
       MapWeights w = new MapWeights(broken);
-      List<String> problems = ClipTextModel.check(c, w);
+      List<String> problems = ClipTextModel.LOADER.check(c, w);
       assertEquals(List.of("missing text_model.encoder.layers.1.mlp.fc2.bias [32]",
           "wrong shape text_model.final_layer_norm.weight: [31], expected [32]",
           "unexpected text_model.extra.weight [2]"), problems);
-      UserInputException e = assertThrows(UserInputException.class, () -> ClipTextModel.load(c, w, Device.CPU));
+      UserInputException e = assertThrows(UserInputException.class, () -> ClipTextModel.LOADER.load(c, w, Device.CPU));
       assertTrue(e.getMessage().startsWith("CLIP text encoder weights (in-memory weights): 3 weight problem(s): "),
           e.getMessage());
       assertTrue(e.getMessage().contains("missing text_model.encoder.layers.1.mlp.fc2.bias"), e.getMessage());

@@ -67,7 +67,7 @@ class ConfigVariantsTest {
   }
 
   private static void checkUnet(ModelGolden g, UNetConfig c, Weights w) {
-    try (UNet2DConditionModel unet = UNet2DConditionModel.load(c, w, Device.CPU);
+    try (UNet2DConditionModel unet = UNet2DConditionModel.LOADER.load(c, w, Device.CPU);
         ModeGuard ng = Autograd.noGrad();
         TensorScope scope = TensorScope.open()) {
       g.check("output/sample", unet.forward(g.input("input/sample"), g.input("input/timestep"),
@@ -81,7 +81,7 @@ class ConfigVariantsTest {
       UNetConfig c = UNetConfig.from(ConfigJson.of(config(g, n -> n.put("use_linear_projection", true)), "test"));
       assertTrue(c.useLinearProjection());
       // The conv-shaped checkpoint is refused by key for a linear-projection config …
-      assertTrue(UNet2DConditionModel.check(c, g.weights).contains(
+      assertTrue(UNet2DConditionModel.LOADER.check(c, g.weights).contains(
           "wrong shape down_blocks.0.attentions.0.proj_in.weight: [32, 32, 1, 1], expected [32, 32]"));
       // … and the same values as [C, C] matrices give the reference output.
       checkUnet(g, c, new LinearProjectionWeights(g.weights));
@@ -122,7 +122,7 @@ class ConfigVariantsTest {
     // largest id in every row, so the pooled output is the same.
     try (ModelGolden g = ModelGolden.open("clip_text")) {
       ClipTextConfig c = ClipTextConfig.from(ConfigJson.of(config(g, n -> n.put("eos_token_id", 2)), "t"));
-      try (ClipTextModel m = ClipTextModel.load(c, g.weights, Device.CPU);
+      try (ClipTextModel m = ClipTextModel.LOADER.load(c, g.weights, Device.CPU);
           ModeGuard ng = Autograd.noGrad();
           TensorScope scope = TensorScope.open()) {
         g.check("output/pooled_output", m.forward(g.input("input/input_ids")).pooledOutput());

@@ -54,7 +54,7 @@ class CudaModelsTest {
   void unetGoldenOnCudaF32() {
     Device cuda = requireCuda();
     try (ModelGolden g = ModelGolden.open("unet_a");
-        UNet2DConditionModel unet = UNet2DConditionModel.load(UNetConfig.read(g.configFile), g.weights, cuda);
+        UNet2DConditionModel unet = UNet2DConditionModel.LOADER.load(UNetConfig.read(g.configFile), g.weights, cuda);
         ModeGuard ng = Autograd.noGrad();
         TensorScope scope = TensorScope.open()) {
       Tensor x = g.input("input/sample").to(cuda), ctx = g.input("input/encoder_hidden_states").to(cuda);
@@ -77,7 +77,7 @@ class CudaModelsTest {
   void vaeGoldenOnCudaF32() {
     Device cuda = requireCuda();
     try (ModelGolden g = ModelGolden.open("vae");
-        AutoencoderKl vae = AutoencoderKl.load(AutoencoderKlConfig.read(g.configFile), g.weights, cuda);
+        AutoencoderKl vae = AutoencoderKl.LOADER.load(AutoencoderKlConfig.read(g.configFile), g.weights, cuda);
         ModeGuard ng = Autograd.noGrad();
         TensorScope scope = TensorScope.open()) {
       AutoencoderKl.Posterior post = vae.encode(g.input("input/image").to(cuda));
@@ -91,7 +91,7 @@ class CudaModelsTest {
   void clipTextGoldenOnCudaF32() {
     Device cuda = requireCuda();
     try (ModelGolden g = ModelGolden.open("clip_text");
-        ClipTextModel m = ClipTextModel.load(ClipTextConfig.read(g.configFile), g.weights, cuda);
+        ClipTextModel m = ClipTextModel.LOADER.load(ClipTextConfig.read(g.configFile), g.weights, cuda);
         ModeGuard ng = Autograd.noGrad();
         TensorScope scope = TensorScope.open()) {
       ClipTextModel.Output o = m.forward(g.input("input/input_ids").to(cuda));

@@ -90,8 +90,8 @@ class DTypeTest {
   /** max|bf16 − f32| / max|f32| of the golden UNet's output on {@code device}. */
   static double bf16VersusF32(ModelGolden g, Device device) {
     UNetConfig c = UNetConfig.read(g.configFile);
-    try (UNet2DConditionModel f32 = UNet2DConditionModel.load(c, g.weights, device);
-        UNet2DConditionModel bf16 = UNet2DConditionModel.load(c, g.weights, device, DType.BF16);
+    try (UNet2DConditionModel f32 = UNet2DConditionModel.LOADER.load(c, g.weights, device);
+        UNet2DConditionModel bf16 = UNet2DConditionModel.LOADER.load(c, g.weights, device, DType.BF16);
         ModeGuard ng = Autograd.noGrad();
         TensorScope s = TensorScope.open()) {
       Tensor x = g.input("input/sample").to(device), t = g.input("input/timestep").to(device),
@@ -111,9 +111,9 @@ class DTypeTest {
   @Test
   void builtInConfigsAreTheRealCheckpointLayouts() {
     assertEquals(859_520_964L,
-        RealCheckpointLayoutTest.count(UNet2DConditionModel.parameterShapes(BuiltInUNets.config("sd15"))));
+        RealCheckpointLayoutTest.count(UNet2DConditionModel.LOADER.parameterShapes(BuiltInUNets.config("sd15"))));
     assertEquals(865_910_724L,
-        RealCheckpointLayoutTest.count(UNet2DConditionModel.parameterShapes(BuiltInUNets.config("sd21"))));
+        RealCheckpointLayoutTest.count(UNet2DConditionModel.LOADER.parameterShapes(BuiltInUNets.config("sd21"))));
     assertEquals(1024, BuiltInUNets.config("sd21").crossAttentionDim());
     assertEquals(768, BuiltInUNets.config("sd15").crossAttentionDim());
     assertTrue(BuiltInUNets.config("sd21").useLinearProjection());
@@ -124,14 +124,14 @@ class DTypeTest {
   @Test
   void randomWeightsAreSeededAndFollowTheNormRule() {
     ModelGolden.requireTorch();
-    Map<String, long[]> shapes = UNet2DConditionModel.parameterShapes(BuiltInUNets.config("tiny"));
+    Map<String, long[]> shapes = UNet2DConditionModel.LOADER.parameterShapes(BuiltInUNets.config("tiny"));
     try (RandomWeights a = new RandomWeights(shapes, 5); RandomWeights b = new RandomWeights(shapes, 5);
         RandomWeights c = new RandomWeights(shapes, 6); TensorScope s = TensorScope.open()) {
       float[] x = a.loadF32("conv_in.weight").toFloatArray();
       assertArrayEquals(x, b.loadF32("conv_in.weight").toFloatArray());
       assertFalse(java.util.Arrays.equals(x, c.loadF32("conv_in.weight").toFloatArray()));
       for (float v : a.loadF32("conv_norm_out.weight").toFloatArray()) assertEquals(1f, v);
-      assertTrue(UNet2DConditionModel.check(BuiltInUNets.config("tiny"), a).isEmpty());
+      assertTrue(UNet2DConditionModel.LOADER.check(BuiltInUNets.config("tiny"), a).isEmpty());
     }
   }
 }

@@ -109,8 +109,8 @@ class GradientCheckpointingTest {
   }
 
   static void checkEqualGradients(UNetConfig config, Device dev, boolean inputGrads, int res, double rel) {
-    try (RandomWeights w = new RandomWeights(UNet2DConditionModel.parameterShapes(config), 7);
-        UNet2DConditionModel unet = UNet2DConditionModel.load(config, w, dev)) {
+    try (RandomWeights w = new RandomWeights(UNet2DConditionModel.LOADER.parameterShapes(config), 7);
+        UNet2DConditionModel unet = UNet2DConditionModel.LOADER.load(config, w, dev)) {
       Map<String, float[]> plain = lossAndGradients(unet, dev, false, inputGrads, 3, res, config.crossAttentionDim());
       Map<String, float[]> ckpt = lossAndGradients(unet, dev, true, inputGrads, 3, res, config.crossAttentionDim());
       // The same ops run in the forward: bit-identical on the CPU; cuDNN may pick other algorithms under no-grad.
@@ -127,8 +127,8 @@ class GradientCheckpointingTest {
   @Test
   void recomputeRunsUnderTheForwardsAutocast() {
     UNetConfig config = BuiltInUNets.config("tiny");
-    try (RandomWeights w = new RandomWeights(UNet2DConditionModel.parameterShapes(config), 7);
-        UNet2DConditionModel unet = UNet2DConditionModel.load(config, w, Device.CPU)) {
+    try (RandomWeights w = new RandomWeights(UNet2DConditionModel.LOADER.parameterShapes(config), 7);
+        UNet2DConditionModel unet = UNet2DConditionModel.LOADER.load(config, w, Device.CPU)) {
       int ctx = config.crossAttentionDim();
       Map<String, float[]> f32 = lossAndGradients(unet, Device.CPU, false, false, 3, 8, ctx, null);
       Map<String, float[]> bf16 = lossAndGradients(unet, Device.CPU, false, false, 3, 8, ctx, DType.BF16);
@@ -160,7 +160,7 @@ class GradientCheckpointingTest {
   void checkpointedGradientsMatchPyTorchGolden() {
     // The golden gradients of UNet2DConditionModelTest.lossAndGradientsMatchGolden (diffusers on PyTorch).
     try (ModelGolden g = ModelGolden.open("unet_a");
-        UNet2DConditionModel unet = UNet2DConditionModel.load(UNetConfig.read(g.configFile), g.weights, Device.CPU);
+        UNet2DConditionModel unet = UNet2DConditionModel.LOADER.load(UNetConfig.read(g.configFile), g.weights, Device.CPU);
         TensorScope scope = TensorScope.open()) {
       unet.setGradientCheckpointing(true);
       Tensor out = unet.forward(g.input("input/sample"), g.input("input/timestep"),
@@ -202,8 +202,8 @@ class GradientCheckpointingTest {
     // A gradient checkpointing that dropped one block's recompute would leave its parameters without gradient; one
     // that were slightly wrong must fail assertClose: perturb a copy by more than the tolerance.
     UNetConfig config = BuiltInUNets.config("tiny");
-    try (RandomWeights w = new RandomWeights(UNet2DConditionModel.parameterShapes(config), 7);
-        UNet2DConditionModel unet = UNet2DConditionModel.load(config, w, Device.CPU)) {
+    try (RandomWeights w = new RandomWeights(UNet2DConditionModel.LOADER.parameterShapes(config), 7);
+        UNet2DConditionModel unet = UNet2DConditionModel.LOADER.load(config, w, Device.CPU)) {
       Map<String, float[]> plain = lossAndGradients(unet, Device.CPU, false, false, 3, 8, 32);
       Map<String, float[]> bent = new LinkedHashMap<>(plain);
       float[] g = plain.get("mid_block.resnets.1.conv2.weight").clone();
@@ -251,8 +251,8 @@ class GradientCheckpointingTest {
   @Test
   void noGradForwardIsUnchangedAndNothingLeaks() {
     UNetConfig config = UNetConfig.fromJson(DEEPER, "test config");
-    try (RandomWeights w = new RandomWeights(UNet2DConditionModel.parameterShapes(config), 7);
-        UNet2DConditionModel unet = UNet2DConditionModel.load(config, w, Device.CPU)) {
+    try (RandomWeights w = new RandomWeights(UNet2DConditionModel.LOADER.parameterShapes(config), 7);
+        UNet2DConditionModel unet = UNet2DConditionModel.LOADER.load(config, w, Device.CPU)) {
       long live = Torch.liveTensors();
       for (int i = 0; i < 3; i++) lossAndGradients(unet, Device.CPU, true, i == 1, i, 8, 16);
       unet.params().zeroGrad();

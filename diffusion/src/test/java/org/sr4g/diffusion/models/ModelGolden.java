@@ -23,7 +23,7 @@ final class ModelGolden implements AutoCloseable {
   final String name;
   final JsonNode sidecar;
   final SafetensorsFile io;
-  final SafetensorsWeights weights;
+  final SafetensorsFile weights;
   final Path configFile;
   final List<String> report = new ArrayList<>();
 
@@ -37,7 +37,7 @@ final class ModelGolden implements AutoCloseable {
     }
     configFile = dir.resolve(sidecar.get("config_file").asText());
     io = SafetensorsFile.open(dir.resolve(sidecar.get("io_file").asText()));
-    weights = SafetensorsWeights.open(dir.resolve(sidecar.get("weights_file").asText()));
+    weights = SafetensorsFile.open(dir.resolve(sidecar.get("weights_file").asText()));
   }
 
   static ModelGolden open(String name) {

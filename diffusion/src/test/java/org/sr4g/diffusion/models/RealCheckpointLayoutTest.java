@@ -32,7 +32,7 @@ class RealCheckpointLayoutTest {
 
   @Test
   void sd15Unet() throws Exception {
-    Map<String, long[]> s = UNet2DConditionModel.parameterShapes(UNetConfig.from(json(BuiltInUNets.SD15)));
+    Map<String, long[]> s = UNet2DConditionModel.LOADER.parameterShapes(UNetConfig.from(json(BuiltInUNets.SD15)));
     assertEquals(686, s.size());
     assertEquals(859_520_964L, count(s));
     assertArrayEquals(new long[] {320, 768},
@@ -46,7 +46,7 @@ class RealCheckpointLayoutTest {
   void sd21UnetWithLinearProjectionsAndHeadList() throws Exception {
     String cfg = BuiltInUNets.SD15.replace("\"attention_head_dim\": 8", "\"attention_head_dim\": [5, 10, 20, 20]")
         .replace("\"cross_attention_dim\": 768", "\"cross_attention_dim\": 1024, \"use_linear_projection\": true");
-    Map<String, long[]> s = UNet2DConditionModel.parameterShapes(UNetConfig.from(json(cfg)));
+    Map<String, long[]> s = UNet2DConditionModel.LOADER.parameterShapes(UNetConfig.from(json(cfg)));
     assertEquals(686, s.size());
     assertEquals(865_910_724L, count(s));
     assertArrayEquals(new long[] {640, 640}, s.get("down_blocks.1.attentions.0.proj_in.weight"));
@@ -54,7 +54,7 @@ class RealCheckpointLayoutTest {
 
   @Test
   void sdVae() throws Exception {
-    Map<String, long[]> s = AutoencoderKl.parameterShapes(AutoencoderKlConfig.from(json("""
+    Map<String, long[]> s = AutoencoderKl.LOADER.parameterShapes(AutoencoderKlConfig.from(json("""
         {"act_fn": "silu", "block_out_channels": [128, 256, 512, 512],
          "down_block_types": ["DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D"],
          "in_channels": 3, "latent_channels": 4, "layers_per_block": 2, "norm_num_groups": 32, "out_channels": 3,
@@ -66,7 +66,7 @@ class RealCheckpointLayoutTest {
 
   @Test
   void clipVitL14TextEncoder() throws Exception {
-    Map<String, long[]> s = ClipTextModel.parameterShapes(ClipTextConfig.from(json("""
+    Map<String, long[]> s = ClipTextModel.LOADER.parameterShapes(ClipTextConfig.from(json("""
         {"hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12, "num_hidden_layers": 12,
          "max_position_embeddings": 77, "vocab_size": 49408, "hidden_act": "quick_gelu", "eos_token_id": 2}""")));
     assertEquals(196, s.size());

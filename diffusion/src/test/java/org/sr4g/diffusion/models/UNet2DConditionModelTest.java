@@ -25,7 +25,7 @@ class UNet2DConditionModelTest {
   @ValueSource(booleans = {false, true})
   void forwardMatchesGoldenWithIntAndFloatTimesteps(boolean inferenceForm) {
     try (ModelGolden g = ModelGolden.open("unet_a");
-        UNet2DConditionModel unet = UNet2DConditionModel.load(UNetConfig.read(g.configFile), g.weights, Device.CPU);
+        UNet2DConditionModel unet = UNet2DConditionModel.LOADER.load(UNetConfig.read(g.configFile), g.weights, Device.CPU);
         ModeGuard ng = Autograd.noGrad();
         TensorScope scope = TensorScope.open()) {
       assertEquals(208, unet.params().list().size());
@@ -51,7 +51,7 @@ class UNet2DConditionModelTest {
   @Test
   void lossAndGradientsMatchGolden() {
     try (ModelGolden g = ModelGolden.open("unet_a");
-        UNet2DConditionModel unet = UNet2DConditionModel.load(UNetConfig.read(g.configFile), g.weights, Device.CPU);
+        UNet2DConditionModel unet = UNet2DConditionModel.LOADER.load(UNetConfig.read(g.configFile), g.weights, Device.CPU);
         TensorScope scope = TensorScope.open()) {
       Tensor out = unet.forward(g.input("input/sample"), g.input("input/timestep"),
           g.input("input/encoder_hidden_states"));
@@ -67,7 +67,7 @@ class UNet2DConditionModelTest {
   @Test
   void goldenWeightsHaveNoProblems() {
     try (ModelGolden g = ModelGolden.open("unet_a")) {
-      List<String> problems = UNet2DConditionModel.check(UNetConfig.read(g.configFile), g.weights);
+      List<String> problems = UNet2DConditionModel.LOADER.check(UNetConfig.read(g.configFile), g.weights);
       assertTrue(problems.isEmpty(), problems::toString);
     }
   }

@@ -22,7 +22,6 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.sr4g.UserInputException;
-import org.sr4g.diffusion.models.PyTorchWeights;
 import org.sr4g.diffusion.models.WeightsFile;
 import org.sr4g.diffusion.pytorch.TorchZipWriter.Pickle;
 import org.sr4g.diffusion.pytorch.TorchZipWriter.StateDict;
@@ -108,7 +107,7 @@ class PyTorchCheckpointTest {
       assertFalse(c.isFloatingPoint("i64"));
     }
     try (WeightsFile w = WeightsFile.open(file)) {
-      assertTrue(w instanceof PyTorchWeights);
+      assertTrue(w instanceof PyTorchCheckpoint);
       UserInputException e = assertThrows(UserInputException.class, () -> w.loadF32("i64"));
       assertTrue(e.getMessage().contains("weight 'i64' is int64, not a float tensor"), e.getMessage());
     }

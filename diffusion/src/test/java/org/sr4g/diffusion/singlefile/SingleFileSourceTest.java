@@ -94,12 +94,12 @@ class SingleFileSourceTest {
         LdmKeys.openClip("text_model.encoder.layers.22.mlp.fc2.weight"));
 
     // Every parameter of the full-size models has exactly one LDM key: 686 UNet, 248 VAE, 196 CLIP-L, 372 OpenCLIP (23 layers).
-    assertDistinct(UNet2DConditionModel.parameterShapes(u).keySet().stream().map(k -> LdmKeys.unet(k, u)).toList(), 686);
-    assertDistinct(AutoencoderKl.parameterShapes(AutoencoderKlConfig.fromJson(c.vae(), "vae")).keySet().stream()
+    assertDistinct(UNet2DConditionModel.LOADER.parameterShapes(u).keySet().stream().map(k -> LdmKeys.unet(k, u)).toList(), 686);
+    assertDistinct(AutoencoderKl.LOADER.parameterShapes(AutoencoderKlConfig.fromJson(c.vae(), "vae")).keySet().stream()
         .map(k -> LdmKeys.vae(k, 4)).toList(), 248);
     UNetConfig u2 = UNetConfig.fromJson(PipelineConfigs.sd21(true).unet(), "sd21");
-    assertDistinct(UNet2DConditionModel.parameterShapes(u2).keySet().stream().map(k -> LdmKeys.unet(k, u2)).toList(), 686);
-    List<String> open = ClipTextModel.parameterShapes(ClipTextConfig.fromJson(PipelineConfigs.sd21(true).textEncoder(), "te"))
+    assertDistinct(UNet2DConditionModel.LOADER.parameterShapes(u2).keySet().stream().map(k -> LdmKeys.unet(k, u2)).toList(), 686);
+    List<String> open = ClipTextModel.LOADER.parameterShapes(ClipTextConfig.fromJson(PipelineConfigs.sd21(true).textEncoder(), "te"))
         .keySet().stream().map(k -> LdmKeys.openClip(k).key() + "#" + LdmKeys.openClip(k).third()).toList();
     assertDistinct(open, 372);
   }

@@ -10,7 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.sr4g.diffusion.GoldenFixture;
-import org.sr4g.diffusion.models.SafetensorsWeights;
+import org.sr4g.diffusion.safetensors.SafetensorsFile;
 import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.models.UNetConfig;
 import org.sr4g.diffusion.schedulers.NoiseSchedule;
@@ -62,8 +62,8 @@ class DiffusionLossGoldenTest {
     PredictionType type = PredictionType.parse(settings.get("prediction_type").asText());
     double gamma = settings.get("snr_gamma").isNull() ? 0 : settings.get("snr_gamma").asDouble();
     DiffusionLoss loss = new DiffusionLoss(schedule, type, gamma, settings.get("noise_offset").asDouble());
-    try (SafetensorsWeights w = SafetensorsWeights.open(f.dir().resolve(f.config().get("unet_weights_file").asText()));
-        UNet2DConditionModel unet = UNet2DConditionModel.load(
+    try (SafetensorsFile w = SafetensorsFile.open(f.dir().resolve(f.config().get("unet_weights_file").asText()));
+        UNet2DConditionModel unet = UNet2DConditionModel.LOADER.load(
             UNetConfig.read(f.dir().resolve(f.config().get("unet_config_file").asText())), w, Device.CPU);
         TensorScope scope = TensorScope.open()) {
       Tensor latents = f.io().toTensor("input/latents");
