@@ -408,6 +408,23 @@ sr4g_err sr4g_linear(sr4g_t x, sr4g_t w, sr4g_t b, sr4g_t* out) {
   SR4G_END
 }
 
+// The same product one sample (index of dim 0) at a time: a BLAS's result for a row can depend on how many rows the
+// call has (OpenBLAS blocks and unrolls over them: 2 and 6 rows of the same input give other last bits), so an image
+// sampled in a batch would differ from the same image alone. Per sample, every call has the shape of batch 1.
+sr4g_err sr4g_linear_per_sample(sr4g_t x, sr4g_t w, sr4g_t b, sr4g_t* out) {
+  SR4G_TRY
+  const at::Tensor& in = T(x);
+  if (in.dim() < 2 || in.size(0) <= 1) {
+    *out = wrap(at::linear(in, T(w), opt(b)));
+  } else {
+    std::vector<at::Tensor> parts;
+    parts.reserve(static_cast<size_t>(in.size(0)));
+    for (int64_t i = 0; i < in.size(0); i++) parts.push_back(at::linear(in.narrow(0, i, 1), T(w), opt(b)));
+    *out = wrap(at::cat(parts, 0));
+  }
+  SR4G_END
+}
+
 // A packed weight (sr4g_conv2d_pack: oneDNN's blocked layout, an mkldnn tensor) runs at::mkldnn_convolution, which
 // uses it as it is instead of reordering the dense weight on every call, as at::conv2d does. That needs a CPU input of
 // the weight's dtype, no autocast and nothing to differentiate; otherwise the dense values are recovered and the plain

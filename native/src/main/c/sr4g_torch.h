@@ -96,6 +96,8 @@ sr4g_err sr4g_where(sr4g_t cond, sr4g_t a, sr4g_t b, sr4g_t* out);
 
 /* layers (bias / weight handles may be NULL) */
 sr4g_err sr4g_linear(sr4g_t x, sr4g_t w, sr4g_t b, sr4g_t* out);
+/* sr4g_linear one index of dim 0 at a time (batch-invariant results; Nn.linear inside BatchInvariant.run). */
+sr4g_err sr4g_linear_per_sample(sr4g_t x, sr4g_t w, sr4g_t b, sr4g_t* out);
 /* w dense, or packed by sr4g_conv2d_pack (then a CPU input of its dtype runs oneDNN on the packed weight as it is) */
 sr4g_err sr4g_conv2d(sr4g_t x, sr4g_t w, sr4g_t b, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups, sr4g_t* out);
 /* a CPU float32/bfloat16 conv weight reordered once into oneDNN's layout for these stride/padding/groups (an mkldnn

@@ -9,6 +9,7 @@ import org.sr4g.diffusion.models.UNet2DConditionModel;
 import org.sr4g.diffusion.schedulers.Scheduler;
 import org.sr4g.diffusion.tokenizer.ClipTokenizer;
 import org.sr4g.torch.Autograd;
+import org.sr4g.torch.BatchInvariant;
 import org.sr4g.torch.DType;
 import org.sr4g.torch.Device;
 import org.sr4g.torch.Generator;
@@ -58,8 +59,9 @@ public final class Txt2Img {
    * The requests must share size, steps, guidance, clip skip and negative prompt; each keeps its prompt and seed, and
    * its image does not depend on the batch it is in (byte-identical to generating it alone on the CPU, tested): its
    * text is encoded as alone ([negative, prompt]), its initial latents and the noise a stochastic scheduler needs are
-   * drawn from its own CPU generator, and it is decoded alone. The latents stay on the device from the first step to
-   * the decoder (the schedulers' tensor forms); each finished image is copied to the host once.
+   * drawn from its own CPU generator, the UNet's matrix products run per sample ({@link BatchInvariant}: a BLAS may
+   * round a row differently in a bigger product), and it is decoded alone. The latents stay on the device from the
+   * first step to the decoder (the schedulers' tensor forms); each finished image is copied to the host once.
    */
   public List<BufferedImage> generate(List<Request> batch) {
     if (batch.isEmpty()) return List.of();
@@ -102,7 +104,8 @@ public final class Txt2Img {
       for (float t : scheduler.timesteps()) {
         try (TensorScope step = TensorScope.open()) {
           Tensor x = scheduler.scaleModelInput(latents, t);
-          Tensor eps = unet.forward(Tensor.cat(List.of(x, x), 0), Tensor.of(new float[] {t}, 1).to(device), context);
+          Tensor in = Tensor.cat(List.of(x, x), 0), time = Tensor.of(new float[] {t}, 1).to(device);
+          Tensor eps = BatchInvariant.call(() -> unet.forward(in, time, context));
           List<Tensor> uc = eps.chunk(2, 0);
           Tensor guided = uc.get(0).add(uc.get(1).sub(uc.get(0)).mul(r.guidance()));
           Tensor noise = scheduler.needsNoise(t) ? noise(gens, one) : null;

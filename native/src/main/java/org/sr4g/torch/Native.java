@@ -77,6 +77,7 @@ final class Native {
   static final MethodHandle BADDBMM = fn("sr4g_baddbmm", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_DOUBLE, JAVA_DOUBLE, JAVA_LONG);
   static final MethodHandle WHERE = fn("sr4g_where", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
   static final MethodHandle LINEAR = fn("sr4g_linear", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+  static final MethodHandle LINEAR_PER_SAMPLE = fn("sr4g_linear_per_sample", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
   static final MethodHandle CONV2D = fn("sr4g_conv2d", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
       JAVA_LONG, JAVA_LONG, JAVA_LONG);
   static final MethodHandle CONV2D_PACK = fn("sr4g_conv2d_pack", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,

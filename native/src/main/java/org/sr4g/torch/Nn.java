@@ -8,8 +8,13 @@ public final class Nn {
     return t == null ? 0 : t.handle();
   }
 
-  /** x · wᵀ + b (torch.nn.functional.linear). */
+  /**
+   * x · wᵀ + b (torch.nn.functional.linear). Inside {@link BatchInvariant#call} one sample (index of dim 0) at a time,
+   * so that a sample's result does not depend on the others in its batch.
+   */
   public static Tensor linear(Tensor x, Tensor w, Tensor b) {
+    if (BatchInvariant.active())
+      return Native.tensor(s -> (long) Native.LINEAR_PER_SAMPLE.invokeExact(x.handle(), w.handle(), h(b), s.outAddr(0)));
     return Native.tensor(s -> (long) Native.LINEAR.invokeExact(x.handle(), w.handle(), h(b), s.outAddr(0)));
   }
 
