@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
     description = "tiny: a 32/64-channel UNet, VAE and 2-layer CLIP text encoder (about 4 MB, under a second) on"
         + " which sample, train, cache and bench run end to end on a CPU in seconds (the images are noise)."
         + " sd15-random: Stable Diffusion 1.5's exact architecture (1.07 B parameters as float16: 2.1 GB) to try memory"
-        + " and speed at full size. Both use a built-in byte-level tokenizer: nothing is downloaded (docs/diffusion.md).",
+        + " and speed at full size. Both use a built-in byte-level tokenizer: no download (docs/diffusion.md).",
     footer = {"", "Example:", "  sr4g init-model --out tiny-model",
         "  sr4g sample --model tiny-model --prompt 'a cat to the left of a dog' \\",
         "      --steps 4 --width 64 --height 64 --out images"})
