@@ -48,6 +48,8 @@ public final class AtomicFiles {
    * deleted and {@code target} is untouched.
    */
   public static void writeFolder(Path target, boolean durable, FolderContent content) throws IOException {
+    Path parent = target.toAbsolutePath().getParent();
+    if (parent != null) Files.createDirectories(parent); // `init-model --out try/tiny-model` in a fresh folder
     Staging.cleanStale(target);
     Path tmp = Staging.newFolder(target);
     try {
