@@ -55,6 +55,7 @@ mkdir -p "$(dirname "$out")"
 jv=$(./sr4g doctor --json 2>/dev/null | "$py" -c 'import json,sys; print(json.load(sys.stdin)["libtorch"]["version"])')
 pv=$("$py" -c 'import torch; print(torch.__version__)')
 echo "# libtorch: sr4g $jv, python3-torch $pv" >>"$out"
+echo "# $(./sr4g doctor 2>/dev/null | grep '^blas' | tr -s ' ')" >>"$out"
 case "$pv" in "${jv%.*}"*) ;; *) echo "libtorch versions differ (sr4g $jv, python $pv): not comparable" | tee -a "$out"; exit 1 ;; esac
 run "reference check against the golden unet_a" pytorch check
 grep -q "reference_unet check: PASS" "$out" || { echo "the reference UNet does not match the golden values" >&2; exit 1; }
