@@ -7,6 +7,7 @@
 # Python gets the same tcmalloc through scripts/malloc.sh, as `LD_PRELOAD=... python3` would.
 #
 #   scripts/bench-engine.sh [OUT]       OUT: raw log (default bench/results/engine-cpu-raw.txt); ROUNDS=3 STEPS=5
+#                                       WORK="infer train sample" (any subset), MEMORY=1 adds the 512 px runs
 #
 # Needs Debian's python3-torch (apt-get install -y --no-install-recommends python3-torch), the same libtorch 1.13 as
 # libtorch-dev; the reference is first checked against ../shared/golden/unet_a (outputs and gradients) and nothing is
@@ -60,13 +61,32 @@ case "$pv" in "${jv%.*}"*) ;; *) echo "libtorch versions differ (sr4g $jv, pytho
 run "reference check against the golden unet_a" pytorch check
 grep -q "reference_unet check: PASS" "$out" || { echo "the reference UNet does not match the golden values" >&2; exit 1; }
 
+# WORK picks the comparisons (default "infer train sample"); within a round the side that runs first alternates, so
+# a drift of the machine's speed does not favour one side.
+work=" ${WORK:-infer train sample} "
+pair() { # pair ROUND WHAT SR4G_ARGS... -- PYTORCH_ARGS...
+  local r="$1" what="$2"; shift 2
+  local sargs=() pargs=()
+  while [ "$1" != "--" ]; do sargs+=("$1"); shift; done
+  shift; pargs=("$@")
+  if [ $((r % 2)) = 1 ]; then
+    run "round $r: sr4g $what" ./sr4g "${sargs[@]}"
+    run "round $r: pytorch $what" pytorch "${pargs[@]}"
+  else
+    run "round $r: pytorch $what" pytorch "${pargs[@]}"
+    run "round $r: sr4g $what" ./sr4g "${sargs[@]}"
+  fi
+}
 for r in $(seq 1 "$rounds"); do
-  run "round $r: sr4g infer sd15 res 64" ./sr4g bench infer --shape sd15 --res 64 --steps "$steps"
-  run "round $r: pytorch infer sd15 res 64" pytorch infer --shape sd15 --res 64 --steps "$steps"
-  run "round $r: sr4g train tiny batch 4 res 64" ./sr4g bench train --shape tiny --batch 4 --res 64 --steps "$steps"
-  run "round $r: pytorch train tiny batch 4 res 64" pytorch train --shape tiny --batch 4 --res 64 --steps "$steps"
+  case "$work" in *" infer "*)
+    pair "$r" "infer sd15 res 64" bench infer --shape sd15 --res 64 --steps "$steps" -- infer --shape sd15 --res 64 --steps "$steps" ;;
+  esac
+  case "$work" in *" train "*)
+    pair "$r" "train tiny batch 4 res 64" bench train --shape tiny --batch 4 --res 64 --steps "$steps" \
+      -- train --shape tiny --batch 4 --res 64 --steps "$steps" ;;
+  esac
 done
-run "sr4g sample batching" ./sr4g bench sample --batch 4 --steps 10 --repeats 3
+case "$work" in *" sample "*) run "sr4g sample batching" ./sr4g bench sample --batch 4 --steps 10 --repeats 3 ;; esac
 if [ "${MEMORY:-0}" = 1 ]; then
   run "tiny model samples at 512 px" ./sr4g bench sample --res 512 --images 1 --steps 1 --warmup 0
   run "tiny model trains at 512 px" ./sr4g bench train --res 512 --batch 1 --steps 1 --warmup 0
