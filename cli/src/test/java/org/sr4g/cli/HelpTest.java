@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.IllegalFormatException;
 import java.util.List;
@@ -112,5 +115,49 @@ class HelpTest {
     r = CliRun.of("convert", "--model", "m", "--out", "o", "--dtype", "f64");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("unknown dtype 'f64' (f32, f16 or bf16)"), r.err());
+  }
+
+  /** What {@link Sr4g#run} runs: the whole tree, or the one subcommand {@code args[0]} names, with the same result. */
+  private static CliRun full(String... args) {
+    PrintStream out = System.out, err = System.err;
+    ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+      int code = Sr4g.commandLine().execute(args);
+      return new CliRun(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+  }
+
+  @Test
+  void buildingOnlyTheNamedSubcommandChangesNoOutputAndNoExitCode() {
+    List<String[]> cases = new ArrayList<>();
+    for (String name : commandNames()) { // every command's help, lazily built when args[0] names a subcommand
+      cases.add((name.substring("sr4g".length()).strip() + " --help").strip().split(" "));
+    }
+    cases.add(new String[] {"--version"});
+    cases.add(new String[] {"-V"});
+    cases.add(new String[] {});
+    cases.add(new String[] {"help"});
+    cases.add(new String[] {"help", "generate"});
+    cases.add(new String[] {"genrate"}); // picocli's suggestions need the whole tree
+    cases.add(new String[] {"--version", "generate"});
+    cases.add(new String[] {"generate", "--bogus"});
+    cases.add(new String[] {"generate", "--emit", "two"});
+    cases.add(new String[] {"generate", "--version"});
+    cases.add(new String[] {"eval", "synth", "--images", "x"});
+    cases.add(new String[] {"eval", "--format", "xml", "--prompts", "p.jsonl", "--detections", "d.jsonl"});
+    cases.add(new String[] {"bench"});
+    for (String[] args : cases) {
+      String what = String.join(" ", args);
+      assertEquals(full(args), CliRun.of(args), what);
+      int built = Sr4g.commandLine(args).getSubcommands().size();
+      boolean namesOne = args.length > 0 && !args[0].equals("help") && !args[0].startsWith("-") && !args[0].equals("genrate");
+      boolean versionOnly = args.length == 1 && args[0].startsWith("-V") || what.equals("--version");
+      assertEquals(namesOne ? 1 : versionOnly ? 0 : Sr4g.SUBCOMMANDS.size(), built, what);
+    }
   }
 }
