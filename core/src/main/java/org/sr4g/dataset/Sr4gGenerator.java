@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -72,8 +73,9 @@ public final class Sr4gGenerator {
     long boxPairs = Eligibility.boxPairs(trainSet) + (evalSet == null ? 0 : Eligibility.boxPairs(evalSet));
     RelationKernel kernel = givenKernel != null ? givenKernel : RelationKernel.forWorkload(boxPairs);
     // The summary says when the automatic choice took the scalar kernel for a small run (the manifest has the name).
-    String kernelNote = kernel.name()
-        + (givenKernel == null && kernel != RelationKernel.best() ? " (auto: " + boxPairs + " box pairs, a small run)" : "");
+    String kernelNote = givenKernel == null && kernel != RelationKernel.best()
+        ? String.format(Locale.ROOT, "%s (auto: %,d box pairs, a small run)", kernel.name(), boxPairs)
+        : kernel.name();
 
     CategoryTable cats = CategoryTable.merge(evalSet == null ? List.of(trainSet) : List.of(trainSet, evalSet));
     boolean[] unseen = UnseenSplit.of(cats, opt, unseenOrigin);
