@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.IllegalFormatException;
 import java.util.List;
@@ -117,21 +114,6 @@ class HelpTest {
     assertTrue(r.err().contains("unknown dtype 'f64' (f32, f16 or bf16)"), r.err());
   }
 
-  /** What {@link Sr4g#run} runs: the whole tree, or the one subcommand {@code args[0]} names, with the same result. */
-  private static CliRun full(String... args) {
-    PrintStream out = System.out, err = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-      int code = Sr4g.commandLine().execute(args);
-      return new CliRun(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
-  }
-
   @Test
   void buildingOnlyTheNamedSubcommandChangesNoOutputAndNoExitCode() {
     List<String[]> cases = new ArrayList<>();
@@ -153,7 +135,7 @@ class HelpTest {
     cases.add(new String[] {"bench"});
     for (String[] args : cases) {
       String what = String.join(" ", args);
-      assertEquals(full(args), CliRun.of(args), what);
+      assertEquals(CliRun.of(a -> Sr4g.commandLine().execute(a), args), CliRun.of(args), what);
       int built = Sr4g.commandLine(args).getSubcommands().size();
       boolean namesOne = args.length > 0 && !args[0].equals("help") && !args[0].startsWith("-") && !args[0].equals("genrate");
       boolean versionOnly = args.length == 1 && args[0].startsWith("-V") || what.equals("--version");
