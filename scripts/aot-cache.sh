@@ -17,8 +17,8 @@ trap 'rm -rf "$scratch"' EXIT
 log="$scratch/training.log"
 if "$java" -XX:AOTCacheOutput="$cache" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx2g \
     -cp "$jar" org.sr4g.cli.AotTraining "$scratch/work" > "$log" 2>&1 && [ -s "$cache" ]; then
-  "$(dirname "$java")/java" -version 2>&1 | head -2 | tr '\n' ' ' > "$cache.jvm"
-  echo "$java" >> "$cache.jvm"
+  # Two lines: the JVM's version (for people) and its path, the last line, which ./sr4g compares with its java.
+  { "$java" -version 2>&1 | head -2 | tr '\n' ' '; echo; echo "$java"; } > "$cache.jvm"
   echo "AOT cache: $cache ($(du -h "$cache" | cut -f1))"
 else
   echo "SKIP AOT cache: the training run failed (the CLI works without it); its log:"

@@ -25,7 +25,10 @@ class BenchDetectCommandTest {
     assertTrue(r.out().contains(String.format("bench detect: shape tiny (96 px, 36 patches, %,d parameters), batch 3,"
         + " 2 queries per image, device cpu, dtype f32, 2 passes + 1 warm-up", params)), r.out());
     double median = field(r.out(), "pass_median_ms");
-    assertEquals(3 / (median / 1000), field(r.out(), "images_per_s"), 0.01 * 3 / (median / 1000) + 0.002);
+    // pass_median_ms is printed to 0.1 ms: on a fast pass (~1.3 ms on a quiet machine) that rounding alone moves
+    // batch / median by several %, so the bound is what the rounding allows, plus 1 %.
+    double rounding = 3 / ((median - 0.05) / 1000) - 3 / (median / 1000);
+    assertEquals(3 / (median / 1000), field(r.out(), "images_per_s"), rounding + 0.01 * 3 / (median / 1000) + 0.002);
     assertTrue(field(r.out(), "preprocess_ms_per_image") > 0, r.out());
     assertTrue(field(r.out(), "peak_memory_mib") > 10, r.out());
   }

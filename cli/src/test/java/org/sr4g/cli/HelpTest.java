@@ -113,4 +113,33 @@ class HelpTest {
     assertEquals(2, r.code());
     assertTrue(r.err().contains("unknown dtype 'f64' (f32, f16 or bf16)"), r.err());
   }
+
+  @Test
+  void buildingOnlyTheNamedSubcommandChangesNoOutputAndNoExitCode() {
+    List<String[]> cases = new ArrayList<>();
+    for (String name : commandNames()) { // every command's help, lazily built when args[0] names a subcommand
+      cases.add((name.substring("sr4g".length()).strip() + " --help").strip().split(" "));
+    }
+    cases.add(new String[] {"--version"});
+    cases.add(new String[] {"-V"});
+    cases.add(new String[] {});
+    cases.add(new String[] {"help"});
+    cases.add(new String[] {"help", "generate"});
+    cases.add(new String[] {"genrate"}); // picocli's suggestions need the whole tree
+    cases.add(new String[] {"--version", "generate"});
+    cases.add(new String[] {"generate", "--bogus"});
+    cases.add(new String[] {"generate", "--emit", "two"});
+    cases.add(new String[] {"generate", "--version"});
+    cases.add(new String[] {"eval", "synth", "--images", "x"});
+    cases.add(new String[] {"eval", "--format", "xml", "--prompts", "p.jsonl", "--detections", "d.jsonl"});
+    cases.add(new String[] {"bench"});
+    for (String[] args : cases) {
+      String what = String.join(" ", args);
+      assertEquals(CliRun.of(a -> Sr4g.commandLine().execute(a), args), CliRun.of(args), what);
+      int built = Sr4g.commandLine(args).getSubcommands().size();
+      boolean namesOne = args.length > 0 && !args[0].equals("help") && !args[0].startsWith("-") && !args[0].equals("genrate");
+      boolean versionOnly = args.length == 1 && args[0].startsWith("-V") || what.equals("--version");
+      assertEquals(namesOne ? 1 : versionOnly ? 0 : Sr4g.SUBCOMMANDS.size(), built, what);
+    }
+  }
 }

@@ -48,6 +48,19 @@ final class Eligibility {
     return n;
   }
 
+  /**
+   * Ordered pairs of boxes in the same image, before any filter: the relation kernel's workload, which decides
+   * whether the vector kernel's warm-up pays ({@link org.sr4g.relations.RelationKernel#forWorkload}).
+   */
+  static long boxPairs(CocoDataset d) {
+    long pairs = 0;
+    for (int i = 0; i < d.imageCount(); i++) {
+      long n = d.endBox(i) - d.firstBox(i);
+      pairs += n * (n - 1);
+    }
+    return pairs;
+  }
+
   static int maxBoxesPerImage(CocoDataset d) {
     int m = 1;
     for (int i = 0; i < d.imageCount(); i++) m = Math.max(m, d.endBox(i) - d.firstBox(i));

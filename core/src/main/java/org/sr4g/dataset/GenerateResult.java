@@ -7,7 +7,7 @@ import java.util.List;
  * What a run produced, for the CLI's summary table.
  *
  * @param out the output directory
- * @param kernel relation kernel used, e.g. vector-256
+ * @param kernel relation kernel used, e.g. vector-256, or "scalar (auto: N box pairs, a small run)"
  * @param trainImages images in the train inputs
  * @param trainBoxes boxes kept after reading
  * @param eligiblePairs ordered pairs considered

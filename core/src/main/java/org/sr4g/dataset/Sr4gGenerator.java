@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -32,16 +33,18 @@ public final class Sr4gGenerator {
   public static final String TAXONOMY = Manifest.TAXONOMY;
 
   private final GenerateOptions opt;
-  private final RelationKernel kernel;
+  private final RelationKernel givenKernel;
   private Progress progress = Progress.NONE;
 
+  /** The relation kernel is chosen once the inputs are read: {@link RelationKernel#forWorkload}. */
   public Sr4gGenerator(GenerateOptions opt) {
-    this(opt, RelationKernel.best());
+    this(opt, null);
   }
 
+  /** With {@code kernel} whatever the workload ({@code null}: chosen as by {@link #Sr4gGenerator(GenerateOptions)}). */
   public Sr4gGenerator(GenerateOptions opt, RelationKernel kernel) {
     this.opt = opt;
-    this.kernel = kernel;
+    this.givenKernel = kernel;
   }
 
   public Sr4gGenerator onProgress(Progress p) {
@@ -67,6 +70,12 @@ public final class Sr4gGenerator {
     // The categories of the eval inputs take part in the unseen split: read them first (cheap next to the pass).
     CocoDataset evalSet = eval.isEmpty() ? null : reader(opt.threads() + 1).read(eval);
     long t1 = System.nanoTime();
+    long boxPairs = Eligibility.boxPairs(trainSet) + (evalSet == null ? 0 : Eligibility.boxPairs(evalSet));
+    RelationKernel kernel = givenKernel != null ? givenKernel : RelationKernel.forWorkload(boxPairs);
+    // The summary says when the automatic choice took the scalar kernel for a small run (the manifest has the name).
+    String kernelNote = givenKernel == null && kernel != RelationKernel.best()
+        ? String.format(Locale.ROOT, "%s (auto: %,d box pairs, a small run)", kernel.name(), boxPairs)
+        : kernel.name();
 
     CategoryTable cats = CategoryTable.merge(evalSet == null ? List.of(trainSet) : List.of(trainSet, evalSet));
     boolean[] unseen = UnseenSplit.of(cats, opt, unseenOrigin);
@@ -91,13 +100,13 @@ public final class Sr4gGenerator {
     Manifest.Counts counts = new Manifest.Counts(
         trainSet.imageCount(), trainSet.boxCount(), st.eligiblePairs, st.rows, st.seenPairRows, prompts);
     new Manifest("generate", Manifest.options(opt), inputs, opt.seed(), unseenNames, counts, null, null,
-        runBlock(t1 - t0, t2 - t1, t3 - t2, total)).write(out.file("manifest.json"));
+        runBlock(kernel, t1 - t0, t2 - t1, t3 - t2, total)).write(out.file("manifest.json"));
 
     long[] byFamily = new long[Family.values().length];
     for (Relation r : Relation.all()) byFamily[r.family().ordinal()] += st.rowsByRelation[r.ordinal()];
     long inputBytes = all.stream().mapToLong(CocoSource::size).sum();
     return new GenerateResult(
-        out.target(), kernel.name(), trainSet.imageCount(), trainSet.boxCount(), st.eligiblePairs, st.rows,
+        out.target(), kernelNote, trainSet.imageCount(), trainSet.boxCount(), st.eligiblePairs, st.rows,
         st.seenPairRows, byFamily, prompts, unseenNames, inputBytes, t1 - t0, t2 - t1, total);
   }
 
@@ -107,7 +116,7 @@ public final class Sr4gGenerator {
   }
 
   /** The manifest's {@code run} block: what describes this run rather than the data. */
-  private Map<String, Object> runBlock(long readNanos, long trainNanos, long summaryNanos, long totalNanos) {
+  private Map<String, Object> runBlock(RelationKernel kernel, long readNanos, long trainNanos, long summaryNanos, long totalNanos) {
     Map<String, Object> run = new LinkedHashMap<>();
     run.put("threads", opt.threads());
     run.put("kernel", kernel.name());

@@ -53,6 +53,17 @@ public interface RelationKernel {
   }
 
   /**
+   * The kernel for one run that relates about {@code boxPairs} ordered pairs of boxes in this JVM: {@link #best()},
+   * except that the automatic choice ({@code -Dsr4g.kernel} unset or {@code auto}) takes the scalar kernel for a run
+   * too small to pay for the vector kernel's warm-up (logged once, at debug level).
+   *
+   * @throws org.sr4g.UserInputException as {@link #best()}
+   */
+  static RelationKernel forWorkload(long boxPairs) {
+    return RelationKernels.forPairs(boxPairs);
+  }
+
+  /**
    * Why {@link #best()} is not the vector kernel (the module is missing, the scalar kernel was asked for, the vector
    * class failed to load, ...), or empty when it is. The same reason is logged once, as a warning unless the scalar
    * kernel was asked for.

@@ -130,4 +130,36 @@ class RelationKernelChoiceTest {
     assertTrue(RelationKernel.fallbackReason().isEmpty(), () -> RelationKernel.fallbackReason().orElseThrow());
     assertSame(RelationKernel.best(), RelationKernel.best(), "chosen once");
   }
+
+  @Test
+  void autoTakesTheScalarKernelForASmallRunAndSaysWhy() {
+    RelationKernels.Choice auto = choose(null, null, true, () -> FAKE_VECTOR);
+    long small = RelationKernels.VECTOR_MIN_PAIRS - 1;
+    assertSame(RelationKernel.scalar(), RelationKernels.forPairs(auto, small, (level, message) -> {
+      levels.add(level);
+      log.add(message);
+    }));
+    assertEquals(List.of(Level.DEBUG), levels, "said once, quietly: nothing is wrong");
+    assertTrue(log.get(0).contains("not vector-fake") && log.get(0).contains(small + " box pairs are fewer than"), log.get(0));
+    log.clear();
+    assertSame(FAKE_VECTOR, RelationKernels.forPairs(auto, RelationKernels.VECTOR_MIN_PAIRS, (l, m) -> log.add(m)));
+    assertEquals(List.of(), log);
+  }
+
+  @Test
+  void anExplicitKernelIsObeyedWhateverTheWorkload() {
+    RelationKernels.Choice vector = choose("vector", null, true, () -> FAKE_VECTOR);
+    RelationKernels.Choice scalar = choose("scalar", null, true, () -> FAKE_VECTOR);
+    log.clear();
+    for (long pairs : new long[] {0, 2, 1_000_000, Long.MAX_VALUE}) {
+      assertSame(FAKE_VECTOR, RelationKernels.forPairs(vector, pairs, (l, m) -> log.add(m)));
+      assertSame(RelationKernel.scalar(), RelationKernels.forPairs(scalar, pairs, (l, m) -> log.add(m)));
+    }
+    assertEquals(List.of(), log);
+    // A fallback stays a fallback, and a configuration error is still reported.
+    RelationKernels.Choice noModule = choose(null, null, false, () -> FAKE_VECTOR);
+    assertSame(RelationKernel.scalar(), RelationKernels.forPairs(noModule, Long.MAX_VALUE, (l, m) -> {}));
+    RelationKernels.Choice bad = choose("fast", null, true, () -> FAKE_VECTOR);
+    assertThrows(UserInputException.class, () -> RelationKernels.forPairs(bad, 10, (l, m) -> {}));
+  }
 }
