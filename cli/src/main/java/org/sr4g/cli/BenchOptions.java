@@ -4,7 +4,6 @@ import java.util.Locale;
 import org.sr4g.UserInputException;
 import org.sr4g.torch.Allocator;
 import org.sr4g.torch.AttentionSlicing;
-import org.sr4g.torch.Blas;
 import org.sr4g.torch.Torch;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -48,12 +47,7 @@ final class BenchOptions {
     return String.format(Locale.ROOT, "settings: %s, batch %d, res %d%s, %s, device %s, seed %d, attention slice %s,"
         + " malloc %s, %d libtorch thread(s), blas %s", what, batch, resolution,
         res == null ? " (the model's default)" : "", stepsText, device, seed, AttentionSlicing.current(),
-        Allocator.active().name(), Torch.threads()[0], blasName());
-  }
-
-  private static String blasName() {
-    Blas b = Torch.blas();
-    return b.threads() >= 0 ? b.kind() + " (" + b.threads() + " thread(s))" : b.kind();
+        Allocator.active().name(), Torch.threads()[0], Torch.blas().label());
   }
 
   /** {@code first/median}: how far the first timed step is from the steady ones (1.0 = steady from the start). */

@@ -25,7 +25,12 @@ public record Blas(String library, int threads) {
     return kind().equals("reference");
   }
 
-  /** One line for {@code sr4g doctor} and benchmark records. */
+  /** The kind, with OpenBLAS's threads: what a benchmark's settings line records. */
+  public String label() {
+    return threads >= 0 ? kind() + " (" + threads + " thread(s))" : kind();
+  }
+
+  /** One line for {@code sr4g doctor}. */
   public String describe() {
     return switch (kind()) {
       case "builtin" -> "the BLAS built into libtorch";

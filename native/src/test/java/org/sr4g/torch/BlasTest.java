@@ -18,6 +18,8 @@ class BlasTest {
     assertTrue(ref.isReference());
     assertTrue(ref.describe().contains("libopenblas0-pthread"), ref.describe());
     assertEquals("builtin", new Blas("", -1).kind());
+    assertEquals("openblas (2 thread(s))", new Blas("/x/openblas-pthread/libblas.so.3", 2).label());
+    assertEquals("reference", ref.label());
     assertEquals("other", new Blas("/opt/blis/libblas.so.3", -1).kind());
   }
 
