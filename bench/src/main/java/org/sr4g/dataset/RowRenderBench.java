@@ -32,19 +32,23 @@ public class RowRenderBench {
   RowRenderer renderer;
   ByteBuf buf = new ByteBuf(64 << 20);
   int[] subject = new int[ROWS], object = new int[ROWS], image = new int[ROWS];
-  byte[][] heads;
+  RowRenderer.ImagePieces[] pieces;
 
   @Setup
   public void setup() {
     d = BenchData.dataset(BenchData.cocoJson(3000, 3));
     renderer = new RowRenderer(d);
-    heads = new byte[d.imageCount()][];
+    pieces = new RowRenderer.ImagePieces[d.imageCount()];
     int k = 0;
     outer:
     for (int i = 0; ; i = (i + 1) % d.imageCount()) {
-      heads[i] = renderer.imageHead(i);
-      for (int s = d.firstBox(i); s < d.endBox(i); s++) {
-        for (int o = d.firstBox(i); o < d.endBox(i); o++) {
+      int n = d.endBox(i) - d.firstBox(i);
+      int[] boxes = new int[n];
+      for (int b = 0; b < n; b++) boxes[b] = d.firstBox(i) + b;
+      pieces[i] = new RowRenderer.ImagePieces();
+      renderer.pieces(i, boxes, n, pieces[i]);
+      for (int s = 0; s < n; s++) {
+        for (int o = 0; o < n; o++) {
           if (s == o) continue;
           image[k] = i;
           subject[k] = s;
@@ -59,7 +63,7 @@ public class RowRenderBench {
   @OperationsPerInvocation(ROWS)
   public void render(Blackhole bh) {
     buf.clear();
-    for (int k = 0; k < ROWS; k++) renderer.row(buf, heads[image[k]], subject[k], k % 14, object[k]);
+    for (int k = 0; k < ROWS; k++) renderer.row(buf, pieces[image[k]], subject[k], k % 14, object[k]);
     bh.consume(buf.n);
   }
 }

@@ -29,6 +29,15 @@ public final class ByteBuf {
     return this;
   }
 
+  /** The chars of {@code s}, which must all be ASCII (numbers as the input wrote them), one byte each. */
+  ByteBuf putAscii(String s) {
+    int len = s.length();
+    ensure(len);
+    for (int i = 0; i < len; i++) a[n + i] = (byte) s.charAt(i);
+    n += len;
+    return this;
+  }
+
   ByteBuf put(byte c) {
     ensure(1);
     a[n++] = c;

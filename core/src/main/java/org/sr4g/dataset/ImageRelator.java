@@ -36,6 +36,7 @@ public final class ImageRelator {
   private final BoxTable table;
   private final int[] boxes;
   private final int[] masks;
+  private final RowRenderer.ImagePieces pieces = new RowRenderer.ImagePieces();
 
   /**
    * @param toMerged maps {@code d}'s dense category indices to the merged table's (see {@link CategoryTable#mapping})
@@ -83,13 +84,14 @@ public final class ImageRelator {
     for (int k = 0; k < n; k++) st.eligibleBoxesByCategory[toMerged[d.boxCategory(boxes[k])]]++;
     if (n < 2) return;
     final int relMask = opt.relationMask();
-    byte[] head = null;
+    boolean rendered = false;
     long imageId = d.imageId(image);
     boolean anyPair = false;
     for (int s = 0; s < n; s++) {
       int sb = boxes[s];
       int sc = d.boxCategory(sb);
       kernel.relate(table, s, masks);
+      long prefix = Emission.subjectPrefix(opt.seed(), imageId, d.annotationId(sb));
       for (int o = 0; o < n; o++) {
         if (o == s) continue;
         int ob = boxes[o];
@@ -102,24 +104,26 @@ public final class ImageRelator {
           st.pairsWithoutRelation++;
           continue;
         }
-        if (head == null && rows != null) head = renderer.imageHead(image);
+        if (!rendered && rows != null) {
+          renderer.pieces(image, boxes, n, pieces);
+          rendered = true;
+        }
         int ms = toMerged[sc], mo = toMerged[oc];
         boolean seen = !unseenMerged[ms] && !unseenMerged[mo];
         if (opt.emitAll()) {
           for (int m = mask; m != 0; m &= m - 1) {
-            emit(st, rows, listener, seen, head, sb, ob, Integer.numberOfTrailingZeros(m), ms, mo);
+            emit(st, rows, listener, seen, s, o, Integer.numberOfTrailingZeros(m), ms, mo);
           }
         } else {
-          int r = Emission.chooseOne(opt.seed(), imageId, d.annotationId(sb), d.annotationId(ob), mask);
-          emit(st, rows, listener, seen, head, sb, ob, r, ms, mo);
+          emit(st, rows, listener, seen, s, o, Emission.chooseOne(prefix, d.annotationId(ob), mask), ms, mo);
         }
       }
     }
     if (anyPair) st.imagesWithPairs++;
   }
 
-  private void emit(
-      PairStats st, ByteBuf rows, RowListener listener, boolean seen, byte[] head, int sb, int ob, int r, int ms, int mo) {
+  /** One row for the image's s-th and o-th eligible boxes. */
+  private void emit(PairStats st, ByteBuf rows, RowListener listener, boolean seen, int s, int o, int r, int ms, int mo) {
     st.rows++;
     st.rowsByRelation[r]++;
     st.triplets[TripletKey.encode(ms, r, mo, st.categories)]++;
@@ -131,7 +135,7 @@ public final class ImageRelator {
     }
     if (rows == null) return;
     int start = rows.n;
-    renderer.row(rows, head, sb, r, ob);
-    if (listener != null) listener.row(rows, start, sb, ms, r, ob, mo, seen);
+    renderer.row(rows, pieces, s, r, o);
+    if (listener != null) listener.row(rows, start, boxes[s], ms, r, boxes[o], mo, seen);
   }
 }

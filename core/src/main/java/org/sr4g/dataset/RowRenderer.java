@@ -2,14 +2,17 @@ package org.sr4g.dataset;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.sr4g.captions.Articles;
 import org.sr4g.coco.CocoDataset;
 import org.sr4g.relations.Relation;
 
 /**
  * Renders train.jsonl rows straight to bytes. Every constant fragment (caption words, relation and category fields)
- * is encoded once; a row is then a handful of array copies plus two integers, which is what makes writing millions of
- * rows a second possible. Field order is fixed (docs/formats.md) and identical to what Jackson would write.
+ * is encoded once, and every piece an image's rows share is rendered once per image ({@link ImagePieces}): the row
+ * head up to the subject's words, and each box's JSON object. A row is then six array copies, which is what makes
+ * writing millions of rows a second possible. Field order is fixed (docs/formats.md) and identical to what Jackson
+ * would write.
  */
 final class RowRenderer {
   private final CocoDataset d;
@@ -17,6 +20,11 @@ final class RowRenderer {
   private final byte[][] categoryHead; // {"category":"person","category_id":1,"annotation_id":
   private final byte[][] phrase; // " to the left of "
   private final byte[][] relationTail; // ","relation":"left of","family":"projective","subject":
+  private static final byte[] IMAGE_ID = ascii("{\"image_id\":");
+  private static final byte[] FILE_NAME = ascii(",\"file_name\":\"");
+  private static final byte[] WIDTH = ascii("\",\"width\":");
+  private static final byte[] HEIGHT = ascii(",\"height\":");
+  private static final byte[] CAPTION = ascii(",\"caption\":\"");
   private static final byte[] BBOX = ascii(",\"bbox\":");
   private static final byte[] OBJECT = ascii("},\"object\":");
   private static final byte[] END = ascii("}}\n");
@@ -41,28 +49,77 @@ final class RowRenderer {
     }
   }
 
-  /** {"image_id":..,"file_name":"..","width":..,"height":..,"caption":" — the part shared by an image's rows. */
-  byte[] imageHead(int image) {
-    return concat(
-        ascii("{\"image_id\":" + d.imageId(image) + ",\"file_name\":\""),
-        utf8Escaped(d.fileName(image)),
-        ascii("\",\"width\":" + d.widthText(image) + ",\"height\":" + d.heightText(image) + ",\"caption\":\""));
+  /**
+   * The pieces of one image's rows, rendered once per image for the boxes that can be in a row (one instance per
+   * thread, reused). For the image's k-th box: its lead (the row head up to and including the subject's words, when
+   * the box is the subject), its JSON object followed by {@code ,"object":} (as subject) and by {@code }}\n} (as
+   * object).
+   */
+  static final class ImagePieces {
+    final ByteBuf bytes = new ByteBuf(1 << 12);
+    int[] category = new int[16];
+    /** Start of box k's lead, subject and object piece at 3k, 3k+1, 3k+2; each ends where the next starts. */
+    int[] start = new int[3 * 16 + 1];
+
+    void ensureBoxes(int n) {
+      if (category.length < n) {
+        category = Arrays.copyOf(category, n);
+        start = Arrays.copyOf(start, 3 * n + 1);
+      }
+    }
   }
 
-  void row(ByteBuf out, byte[] imageHead, int subjectBox, int relation, int objectBox) {
-    int cs = d.boxCategory(subjectBox), co = d.boxCategory(objectBox);
-    out.put(imageHead).put(subjectWords[cs]).put(phrase[relation]).put(subjectWords[co]).put(relationTail[relation]);
-    box(out, cs, subjectBox);
-    out.put(OBJECT);
-    box(out, co, objectBox);
-    out.put(END);
+  /** Renders the pieces of image {@code image}'s boxes {@code boxes[0..n)} (dataset box indices) into {@code p}. */
+  void pieces(int image, int[] boxes, int n, ImagePieces p) {
+    p.ensureBoxes(n);
+    ByteBuf b = p.bytes;
+    b.clear();
+    // The row head is rendered once and copied in front of each box's words.
+    b.put(IMAGE_ID).putLong(d.imageId(image)).put(FILE_NAME).put(utf8Escaped(d.fileName(image))).put(WIDTH);
+    b.putAscii(d.widthText(image)).put(HEIGHT).putAscii(d.heightText(image)).put(CAPTION);
+    int headLength = b.size();
+    for (int k = 0; k < n; k++) {
+      int box = boxes[k], c = d.boxCategory(box);
+      p.category[k] = c;
+      p.start[3 * k] = b.size();
+      b.put(b.array(), 0, headLength).put(subjectWords[c]);
+      p.start[3 * k + 1] = b.size();
+      int json = b.size();
+      b.put(categoryHead[c]).putLong(d.annotationId(box)).put(BBOX);
+      b.ensure(d.bboxJsonLength(box));
+      b.n = d.copyBboxJson(box, b.a, b.n);
+      int jsonEnd = b.size();
+      b.put(OBJECT);
+      p.start[3 * k + 2] = b.size();
+      b.put(b.array(), json, jsonEnd - json).put(END);
+    }
+    // The pieces start after the head; the last piece ends at the buffer's end.
+    p.start[3 * n] = b.size();
   }
 
-  private void box(ByteBuf out, int category, int b) {
-    out.put(categoryHead[category]).putLong(d.annotationId(b)).put(BBOX);
-    int len = d.bboxJsonLength(b);
-    out.ensure(len);
-    out.n = d.copyBboxJson(b, out.a, out.n);
+  /** Appends the row (subject = the image's s-th box, {@code relation}, object = its o-th box) to {@code out}. */
+  void row(ByteBuf out, ImagePieces p, int s, int relation, int o) {
+    byte[] src = p.bytes.array();
+    int[] at = p.start;
+    byte[] objectWords = subjectWords[p.category[o]], ph = phrase[relation], tail = relationTail[relation];
+    int lead = at[3 * s], subject = at[3 * s + 1], subjectEnd = at[3 * s + 2];
+    int object = at[3 * o + 2], objectEnd = at[3 * o + 3];
+    int length = (subject - lead) + ph.length + objectWords.length + tail.length + (subjectEnd - subject) + (objectEnd - object);
+    out.ensure(length);
+    byte[] a = out.a;
+    int n = out.n;
+    System.arraycopy(src, lead, a, n, subject - lead);
+    n += subject - lead;
+    System.arraycopy(ph, 0, a, n, ph.length);
+    n += ph.length;
+    System.arraycopy(objectWords, 0, a, n, objectWords.length);
+    n += objectWords.length;
+    System.arraycopy(tail, 0, a, n, tail.length);
+    n += tail.length;
+    System.arraycopy(src, subject, a, n, subjectEnd - subject);
+    n += subjectEnd - subject;
+    System.arraycopy(src, object, a, n, objectEnd - object);
+    out.n = n + (objectEnd - object);
   }
 
   static byte[] ascii(String s) {
