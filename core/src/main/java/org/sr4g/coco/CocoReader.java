@@ -27,6 +27,11 @@ public final class CocoReader {
   private int threads = 1;
   /** Which reader read the last source (for tests and the log). */
   String lastPath = "";
+  /**
+   * Each reading thread's part buffer, reused from part to part: a fresh array per part (up to 16 MB) would be zeroed
+   * and faulted into memory again each time, which cost about as much as reading the bytes.
+   */
+  private final ThreadLocal<byte[]> partBuffer = new ThreadLocal<>();
   /** Smallest part a file is cut into (tests cut small files into many parts). */
   int minPart = ScanPlan.MIN_PART;
 
@@ -94,7 +99,7 @@ public final class CocoReader {
     int n = plan.parts();
     CocoColumns[] merged = {null};
     EnumSet<Section> opened = EnumSet.noneOf(Section.class);
-    OrderedParallel.run("sr4g-read", Math.min(threads, n), 2 * threads, n, k -> scanPart(src, fileIndex, plan, k), (k, part) -> {
+    OrderedParallel.run("sr4g-read", Math.min(threads, n), 2 * threads, n, k -> scanPart(src, fileIndex, plan, k, partBuffer), (k, part) -> {
       for (Section s : part.opened()) if (!opened.add(s)) throw new Defer("a section given twice", 0);
       if (merged[0] == null) {
         merged[0] = part.columns();
@@ -109,9 +114,14 @@ public final class CocoReader {
     return c;
   }
 
-  private static CocoScanner.Part scanPart(CocoSource src, int fileIndex, ScanPlan plan, int k) {
+  private static CocoScanner.Part scanPart(CocoSource src, int fileIndex, ScanPlan plan, int k, ThreadLocal<byte[]> buffer) {
     int len = plan.length(k);
-    byte[] bytes = new byte[len + 1]; // + the scanner's 0 sentinel
+    byte[] bytes = buffer.get();
+    if (bytes == null || bytes.length <= len) {
+      bytes = new byte[len + 1];
+      buffer.set(bytes);
+    }
+    bytes[len] = 0; // the scanner's sentinel; what lies after it is never read
     try {
       src.read(plan.start[k], bytes, 0, len);
     } catch (IOException e) {
