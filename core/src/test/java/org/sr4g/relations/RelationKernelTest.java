@@ -67,10 +67,13 @@ class RelationKernelTest {
     assertEquals(b[1], a[1]);
   }
 
+  /** Both kernels: the vector one, and the scalar one (branch-free, so not the oracle's code either). */
   private static void assertSameMasks(BoxTable t) {
     int n = t.size();
-    int[] actual = new int[n * n];
-    RelationKernel.best().relateAll(t, actual);
-    RelationTestTables.assertOracleMasks(t, actual, RelationKernel.best().name());
+    for (RelationKernel kernel : new RelationKernel[] {RelationKernel.best(), RelationKernel.scalar()}) {
+      int[] actual = new int[n * n];
+      kernel.relateAll(t, actual);
+      RelationTestTables.assertOracleMasks(t, actual, kernel.name());
+    }
   }
 }
