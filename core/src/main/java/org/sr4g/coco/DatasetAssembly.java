@@ -90,10 +90,14 @@ final class DatasetAssembly {
     int[] rank = new int[c.anns];
     catIndex = new int[c.anns];
     int[] perImage = new int[images + 1];
+    IdIndex imageIndex = IdIndex.of(sortedImageIds, sortedImageIds.length);
+    long[] categoryIds = new long[catIds.length];
+    for (int i = 0; i < catIds.length; i++) categoryIds[i] = catIds[i];
+    IdIndex categoryIndex = IdIndex.of(categoryIds, categoryIds.length);
     int kept = 0;
     for (int a = 0; a < c.anns; a++) {
-      int r = Arrays.binarySearch(sortedImageIds, c.annImage[a]);
-      int ci = Arrays.binarySearch(catIds, c.annCategory[a]);
+      int r = imageIndex.indexOf(c.annImage[a]);
+      int ci = categoryIndex.indexOf(c.annCategory[a]);
       if (r < 0 || ci < 0) {
         unknownReference(a, r < 0);
         rank[a] = -1;
@@ -110,6 +114,40 @@ final class DatasetAssembly {
     slot = new int[kept];
     for (int a = 0; a < c.anns; a++) if (rank[a] >= 0) slot[fill[rank[a]]++] = a;
     for (int i = 0; i < images; i++) sortByAnnotationId(imageStart[i], imageStart[i + 1]);
+  }
+
+  /**
+   * Where an id is in a sorted array of distinct ids: a direct table when the ids are dense enough (COCO's are: at most
+   * a few unused ids per used one), else a binary search. Looking up two ids per annotation by binary search cost a
+   * tenth of a second at train2017 size.
+   */
+  private static final class IdIndex {
+    private final long[] sorted;
+    private final int n;
+    private final long min;
+    private final int[] table; // index + 1 by id - min, 0 when absent; null: binary search
+
+    private IdIndex(long[] sorted, int n, long min, int[] table) {
+      this.sorted = sorted;
+      this.n = n;
+      this.min = min;
+      this.table = table;
+    }
+
+    static IdIndex of(long[] sorted, int n) {
+      if (n == 0) return new IdIndex(sorted, 0, 0, null);
+      long min = sorted[0], span = sorted[n - 1] - min + 1;
+      if (span <= 0 || span > 16L * n + 4096 || span > Integer.MAX_VALUE - 8) return new IdIndex(sorted, n, min, null);
+      int[] table = new int[(int) span];
+      for (int i = 0; i < n; i++) table[(int) (sorted[i] - min)] = i + 1;
+      return new IdIndex(sorted, n, min, table);
+    }
+
+    int indexOf(long id) {
+      if (table == null) return Arrays.binarySearch(sorted, 0, n, id);
+      long at = id - min;
+      return at < 0 || at >= table.length ? -1 : table[(int) at] - 1;
+    }
   }
 
   private void unknownReference(int a, boolean image) {
@@ -135,7 +173,25 @@ final class DatasetAssembly {
     }
   }
 
+  /** One bit per id when the ids are dense enough (a tenth of the sort's time at train2017 size), else a sort. */
   private void requireUniqueAnnotationIds() {
+    long min = Long.MAX_VALUE, max = Long.MIN_VALUE;
+    for (int a : slot) {
+      min = Math.min(min, c.annIds[a]);
+      max = Math.max(max, c.annIds[a]);
+    }
+    long span = max - min + 1;
+    if (slot.length > 0 && span > 0 && span <= 64L * slot.length + 4096 && span <= (long) Integer.MAX_VALUE * 32) {
+      long[] seen = new long[(int) ((span + 63) >>> 6)];
+      for (int a : slot) {
+        long at = c.annIds[a] - min;
+        long bit = 1L << at; // shifts use the low six bits
+        int word = (int) (at >>> 6);
+        if ((seen[word] & bit) != 0) throw duplicateAnnotation(c.annIds[a]);
+        seen[word] |= bit;
+      }
+      return;
+    }
     long[] sorted = new long[slot.length];
     for (int k = 0; k < slot.length; k++) sorted[k] = c.annIds[slot[k]];
     Arrays.sort(sorted);
@@ -151,35 +207,49 @@ final class DatasetAssembly {
         files.get(files.size() - 1) + ": annotation id " + id + " appears twice (also in " + files.get(0) + ")");
   }
 
+  /** The dataset's columns in sorted order: one short loop per column, which a cold JVM compiles and runs faster. */
   private CocoDataset freeze() {
     int images = order.length, kept = slot.length;
-    CocoDataset.Images im = new CocoDataset.Images(sortedImageIds, new String[images], new String[images],
-        new String[images], new float[images], new float[images], imageStart);
-    for (int k = 0; k < images; k++) {
-      int i = order[k];
-      im.fileNames()[k] = c.fileNames[i];
-      im.widthText()[k] = c.widthText[i];
-      im.heightText()[k] = c.heightText[i];
-      im.width()[k] = c.imageW[i];
-      im.height()[k] = c.imageH[i];
-    }
-    int total = 0;
-    for (int k = 0; k < kept; k++) total += c.textStart[slot[k] + 1] - c.textStart[slot[k]];
-    CocoDataset.Boxes bx = new CocoDataset.Boxes(new long[kept], new int[kept], new float[kept], new float[kept],
-        new float[kept], new float[kept], new boolean[kept], new byte[total], new int[kept + 1]);
+    String[] fileNames = new String[images], widthText = new String[images], heightText = new String[images];
+    float[] width = new float[images], height = new float[images];
+    for (int k = 0; k < images; k++) fileNames[k] = c.fileNames[order[k]];
+    for (int k = 0; k < images; k++) widthText[k] = c.widthText[order[k]];
+    for (int k = 0; k < images; k++) heightText[k] = c.heightText[order[k]];
+    for (int k = 0; k < images; k++) width[k] = c.imageW[order[k]];
+    for (int k = 0; k < images; k++) height[k] = c.imageH[order[k]];
+    CocoDataset.Images im = new CocoDataset.Images(sortedImageIds, fileNames, widthText, heightText, width, height, imageStart);
+    int[] textStart = new int[kept + 1];
+    for (int k = 0; k < kept; k++) textStart[k + 1] = textStart[k] + c.textStart[slot[k] + 1] - c.textStart[slot[k]];
+    byte[] text = new byte[textStart[kept]];
     for (int k = 0; k < kept; k++) {
-      int a = slot[k];
-      bx.annotationIds()[k] = c.annIds[a];
-      bx.category()[k] = catIndex[a];
-      bx.x()[k] = c.ax[a];
-      bx.y()[k] = c.ay[a];
-      bx.w()[k] = c.aw[a];
-      bx.h()[k] = c.ah[a];
-      bx.crowd()[k] = c.annCrowd[a];
-      int len = c.textStart[a + 1] - c.textStart[a];
-      System.arraycopy(c.text, c.textStart[a], bx.bboxText(), bx.bboxTextStart()[k], len);
-      bx.bboxTextStart()[k + 1] = bx.bboxTextStart()[k] + len;
+      System.arraycopy(c.text, c.textStart[slot[k]], text, textStart[k], textStart[k + 1] - textStart[k]);
     }
+    CocoDataset.Boxes bx = new CocoDataset.Boxes(gather(c.annIds, slot), gather(catIndex, slot), gather(c.ax, slot),
+        gather(c.ay, slot), gather(c.aw, slot), gather(c.ah, slot), gather(c.annCrowd, slot), text, textStart);
     return new CocoDataset(catIds, catNames, im, bx, new EnumMap<>(c.dropped), List.copyOf(sources));
+  }
+
+  private static long[] gather(long[] from, int[] at) {
+    long[] out = new long[at.length];
+    for (int k = 0; k < at.length; k++) out[k] = from[at[k]];
+    return out;
+  }
+
+  private static int[] gather(int[] from, int[] at) {
+    int[] out = new int[at.length];
+    for (int k = 0; k < at.length; k++) out[k] = from[at[k]];
+    return out;
+  }
+
+  private static float[] gather(float[] from, int[] at) {
+    float[] out = new float[at.length];
+    for (int k = 0; k < at.length; k++) out[k] = from[at[k]];
+    return out;
+  }
+
+  private static boolean[] gather(boolean[] from, int[] at) {
+    boolean[] out = new boolean[at.length];
+    for (int k = 0; k < at.length; k++) out[k] = from[at[k]];
+    return out;
   }
 }

@@ -109,6 +109,33 @@ class CocoReaderTest {
     assertMessage(clash, "category id 1 is named \"b\" here but \"a\" earlier");
   }
 
+  /** Ids are looked up in a direct table when dense and by binary search when sparse: both must say the same. */
+  @Test
+  void denseAndSparseIdsResolveAndFailAlike() {
+    // Dense (image ids 3 and 7): an id between them, below and above them is unknown.
+    for (long unknown : new long[] {5, 2, 8, -1}) {
+      UserInputException e = assertThrows(UserInputException.class, () -> read(file(ann(1, unknown, 17, "[0,0,10,10]"))));
+      assertTrue(e.getMessage().contains("refers to unknown image_id " + unknown), e.getMessage());
+    }
+    UserInputException cat = assertThrows(UserInputException.class, () -> read(file(ann(1, 7, 16, "[0,0,10,10]"))));
+    assertTrue(cat.getMessage().contains("refers to unknown category_id 16"), cat.getMessage());
+    // Sparse: image ids 3 and 7 * 10^12, annotation ids far apart.
+    long far = 7_000_000_000_000L;
+    String sparse = file(ann(1_000_000_000_000L, 3, 17, "[0,0,10,10]"), ann(2, 7, 18, "[0,0,10,10]"))
+        .replace("\"id\":7,", "\"id\":" + far + ",").replace("\"image_id\":7,", "\"image_id\":" + far + ",");
+    CocoDataset d = read(sparse);
+    assertEquals(3, d.imageId(0));
+    assertEquals(far, d.imageId(1));
+    assertEquals(1_000_000_000_000L, d.annotationId(d.firstBox(0)));
+    assertEquals(2, d.annotationId(d.firstBox(1)));
+    String sparseUnknown = sparse.replace("\"image_id\":3,", "\"image_id\":4,");
+    UserInputException e = assertThrows(UserInputException.class, () -> read(sparseUnknown));
+    assertTrue(e.getMessage().contains("refers to unknown image_id 4"), e.getMessage());
+    String sparseTwice = file(ann(1_000_000_000_000L, 3, 17, "[0,0,10,10]"), ann(1_000_000_000_000L, 7, 18, "[0,0,10,10]"),
+        ann(5, 7, 17, "[0,0,10,10]"));
+    assertMessage(sparseTwice, "annotation id 1000000000000 appears twice");
+  }
+
   @Test
   void missingFileIsAClearError(@TempDir Path tmp) {
     UserInputException e = assertThrows(UserInputException.class, () -> CocoSource.of(tmp.resolve("nope.json")));

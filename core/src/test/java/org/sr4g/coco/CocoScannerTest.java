@@ -149,6 +149,35 @@ class CocoScannerTest {
     }
   }
 
+  /** The scanner reads digit runs eight bytes at a time: every run length, and runs that end a word, must agree. */
+  @Test
+  void numbersOfEveryLengthReadAsTheParserReadsThem() {
+    String base = "{\"images\":[{\"id\":1,\"file_name\":\"a.jpg\",\"width\":5,\"height\":5}],\"annotations\":["
+        + "{\"segmentation\":[[%s]],\"id\":2,\"image_id\":1,\"category_id\":3,\"bbox\":[%s,0,1,1],\"iscrowd\":0}],"
+        + "\"categories\":[{\"id\":3,\"name\":\"c\"}]}";
+    String digits = "98765432109876543210";
+    for (int n = 1; n <= digits.length(); n++) {
+      String run = digits.substring(0, n);
+      String[] numbers = {run, "-" + run, run + "." + run, "0." + run, "-0." + run + "e" + run.substring(0, Math.min(n, 3)),
+          run + "E+" + run.substring(0, Math.min(n, 2)), "1" + "0".repeat(n - 1) + ".5"};
+      for (String number : numbers) {
+        // Padding shifts the run across the eight-byte words.
+        for (int pad = 0; pad < 8; pad++) {
+          String polygon = "1".repeat(pad + 1) + ", " + number + ", " + number + "," + number;
+          byte[] b = String.format(base, polygon, number).getBytes(StandardCharsets.US_ASCII);
+          assertSameDataset(parse(b), scan(b, 1, 1 << 20));
+        }
+      }
+    }
+    for (String bad : new String[] {"01", "1.", ".5", "1.e5", "1e", "-", "1..2", "1.2.3", "12345678.", "123456789e+", "- 1"}) {
+      byte[] b = String.format(base, "1, " + bad + ", 2", "1").getBytes(StandardCharsets.US_ASCII);
+      UserInputException parser = assertThrows(UserInputException.class, () -> parse(b), bad);
+      CocoReader r = reader(1, 1 << 20);
+      UserInputException read = assertThrows(UserInputException.class, () -> r.read(List.of(CocoSource.ofBytes("s.json", b))), bad);
+      assertEquals(parser.getMessage(), read.getMessage(), bad);
+    }
+  }
+
   @Test
   void keysTheParserWouldAcceptTwiceAreDeferred() {
     String dup = "{\"images\":[{\"id\":1,\"id\":2,\"file_name\":\"a\",\"width\":5,\"height\":5}],\"annotations\":[],"
