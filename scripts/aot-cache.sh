@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates the CLI's ahead-of-time cache (JDK 25: JEP 483 class loading and linking, JEP 514 one-step creation, JEP 515
-# method profiles) from a training run, AotTraining: synth + generate on small inputs. Maven runs it when it packages
+# method profiles) from a training run, AotTraining: synth + generate on small inputs. First it rewrites the jar's
+# Java 5 class files (picocli) as Java 8 ones, which the cache can hold (scripts/UpgradeOldClasses.java). Maven runs it when it packages
 # the CLI (cli/pom.xml); ./sr4g then starts the JVM with -XX:AOTCache when the cache is newer than the jar and was made
 # by the same JVM (the .jvm file beside it), and without it otherwise.
 #
@@ -15,6 +16,13 @@ if [ -n "${SR4G_NO_AOT:-}" ]; then echo "SKIP AOT cache: SR4G_NO_AOT is set"; ex
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/sr4g-aot.XXXXXX")"
 trap 'rm -rf "$scratch"' EXIT
 log="$scratch/training.log"
+# picocli is Java 5 bytecode, which the cache refuses: rewrite such classes as Java 8 ones first (stack maps added,
+# code unchanged, each rewrite verified). A failure leaves the jar as it was.
+if ! "$java" "$(dirname "$0")/UpgradeOldClasses.java" "$jar" > "$scratch/upgrade.log" 2>&1; then
+  echo "SKIP old-class rewrite (the cache will not hold picocli's classes): $(tail -1 "$scratch/upgrade.log")"
+else
+  cat "$scratch/upgrade.log"
+fi
 if "$java" -XX:AOTCacheOutput="$cache" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx2g \
     -cp "$jar" org.sr4g.cli.AotTraining "$scratch/work" > "$log" 2>&1 && [ -s "$cache" ]; then
   # Two lines: the JVM's version (for people) and its path, the last line, which ./sr4g compares with its java.
