@@ -25,7 +25,7 @@ import org.sr4g.coco.CocoDataset;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(value = 3, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class RowRenderBench {
   static final int ROWS = 100_000;
   CocoDataset d;
