@@ -10,7 +10,7 @@ import org.sr4g.relations.Relation;
 /**
  * Renders train.jsonl rows straight to bytes. Every constant fragment (caption words, relation and category fields)
  * is encoded once, and every piece an image's rows share is rendered once per image ({@link ImagePieces}): the row
- * head up to the subject's words, and each box's JSON object. A row is then six array copies, which is what makes
+ * head up to the subject's words, and each box's JSON object. A row is then four array copies, which is what makes
  * writing millions of rows a second possible. Field order is fixed (docs/formats.md) and identical to what Jackson
  * would write.
  */
@@ -18,8 +18,12 @@ final class RowRenderer {
   private final CocoDataset d;
   private final byte[][] subjectWords; // "a person"
   private final byte[][] categoryHead; // {"category":"person","category_id":1,"annotation_id":
-  private final byte[][] phrase; // " to the left of "
-  private final byte[][] relationTail; // ","relation":"left of","family":"projective","subject":
+  /**
+   * By relation and object category, the middle of every row in one piece: the relation's phrase (" to the left of "),
+   * the object's words ("a dog") and the relation's fields up to the subject
+   * ({@code ","relation":"left of","family":"projective","subject":}).
+   */
+  private final byte[][][] middle;
   private static final byte[] IMAGE_ID = ascii("{\"image_id\":");
   private static final byte[] FILE_NAME = ascii(",\"file_name\":\"");
   private static final byte[] WIDTH = ascii("\",\"width\":");
@@ -40,12 +44,15 @@ final class RowRenderer {
       categoryHead[i] =
           concat(ascii("{\"category\":\""), utf8Escaped(name), ascii("\",\"category_id\":" + d.categoryId(i) + ",\"annotation_id\":"));
     }
-    phrase = new byte[Relation.COUNT][];
-    relationTail = new byte[Relation.COUNT][];
+    byte[][] phrase = new byte[Relation.COUNT][], relationTail = new byte[Relation.COUNT][];
     for (Relation r : Relation.all()) {
       phrase[r.ordinal()] = ascii(" " + r.phrase() + " ");
       relationTail[r.ordinal()] =
           ascii("\",\"relation\":\"" + r.canonicalName() + "\",\"family\":\"" + r.family().label() + "\",\"subject\":");
+    }
+    middle = new byte[Relation.COUNT][c][];
+    for (int r = 0; r < Relation.COUNT; r++) {
+      for (int o = 0; o < c; o++) middle[r][o] = concat(phrase[r], subjectWords[o], relationTail[r]);
     }
   }
 
@@ -101,21 +108,17 @@ final class RowRenderer {
   void row(ByteBuf out, ImagePieces p, int s, int relation, int o) {
     byte[] src = p.bytes.array();
     int[] at = p.start;
-    byte[] objectWords = subjectWords[p.category[o]], ph = phrase[relation], tail = relationTail[relation];
+    byte[] mid = middle[relation][p.category[o]];
     int lead = at[3 * s], subject = at[3 * s + 1], subjectEnd = at[3 * s + 2];
     int object = at[3 * o + 2], objectEnd = at[3 * o + 3];
-    int length = (subject - lead) + ph.length + objectWords.length + tail.length + (subjectEnd - subject) + (objectEnd - object);
+    int length = (subject - lead) + mid.length + (subjectEnd - subject) + (objectEnd - object);
     out.ensure(length);
     byte[] a = out.a;
     int n = out.n;
     System.arraycopy(src, lead, a, n, subject - lead);
     n += subject - lead;
-    System.arraycopy(ph, 0, a, n, ph.length);
-    n += ph.length;
-    System.arraycopy(objectWords, 0, a, n, objectWords.length);
-    n += objectWords.length;
-    System.arraycopy(tail, 0, a, n, tail.length);
-    n += tail.length;
+    System.arraycopy(mid, 0, a, n, mid.length);
+    n += mid.length;
     System.arraycopy(src, subject, a, n, subjectEnd - subject);
     n += subjectEnd - subject;
     System.arraycopy(src, object, a, n, objectEnd - object);
