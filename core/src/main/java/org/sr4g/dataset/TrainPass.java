@@ -17,12 +17,12 @@ import org.sr4g.relations.RelationKernel;
  * Relates every eligible ordered pair of the training images and writes train.jsonl and train_unseen.jsonl.
  *
  * <p>Images are cut into fixed chunks in image-id order. A worker renders each image's rows once, into a small heap
- * buffer that stays in cache, and copies them into the chunk's two direct buffers: all rows to the train.jsonl one,
- * the rows of two seen categories (runs of adjacent rows in one copy) to the train_unseen.jsonl one. The calling
- * thread writes the chunks strictly in chunk order ({@link OrderedParallel}), one {@code FileChannel.write} of a few
- * MB per file and chunk straight from direct memory, so the files are byte-identical for any thread count and the
- * writer's core does nothing but move bytes into the files. At most {@code 2 x threads} chunks are in flight, which
- * bounds memory whatever the input size.
+ * buffer that stays in cache, and copies them into the chunk's direct buffer, noting where the rows of two seen
+ * categories are (runs of adjacent rows merged). The calling thread writes the chunks strictly in chunk order
+ * ({@link OrderedParallel}): train.jsonl with one {@code FileChannel.write} of a few MB per chunk straight from direct
+ * memory, train_unseen.jsonl with gathering writes of slices of the same bytes, so the files are byte-identical for
+ * any thread count, the worker copies each row once, and the writer's core does nothing but hand bytes to the kernel.
+ * At most {@code 2 x threads} chunks are in flight, which bounds memory whatever the input size.
  */
 final class TrainPass {
   static final int IMAGES_PER_CHUNK = 256;
@@ -88,18 +88,34 @@ final class TrainPass {
     }
   }
 
-  /** One chunk's rows for each file, in direct memory so that the channel writes them without a copy. */
+  /**
+   * One chunk's rows, in direct memory so that the channel writes them without a copy, and where in them the
+   * train_unseen.jsonl rows are: that file is written from the same bytes by a gathering write, so the worker copies
+   * every row once (into {@code train}) and the unseen ones never.
+   */
   private static final class RowChunk {
     ByteBuffer train = ByteBuffer.allocateDirect(1 << 20);
-    ByteBuffer unseen = ByteBuffer.allocateDirect(1 << 20);
+    /** The unseen rows' byte ranges in {@code train}: [start, end) pairs, adjacent rows merged. */
+    int[] unseen = new int[1 << 10];
+    int unseenLength;
 
-    static ByteBuffer append(ByteBuffer to, byte[] src, int off, int len) {
-      if (to.remaining() < len) {
-        ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(2 * to.capacity(), to.position() + len));
-        to.flip();
-        to = bigger.put(to);
+    void append(byte[] src, int len) {
+      if (train.remaining() < len) {
+        ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(2 * train.capacity(), train.position() + len));
+        train.flip();
+        train = bigger.put(train);
       }
-      return to.put(src, off, len);
+      train.put(src, 0, len);
+    }
+
+    void addUnseen(int start, int end) {
+      if (unseenLength > 0 && unseen[unseenLength - 1] == start) {
+        unseen[unseenLength - 1] = end;
+        return;
+      }
+      if (unseenLength == unseen.length) unseen = java.util.Arrays.copyOf(unseen, 2 * unseenLength);
+      unseen[unseenLength++] = start;
+      unseen[unseenLength++] = end;
     }
   }
 
@@ -110,8 +126,8 @@ final class TrainPass {
     try (FileChannel train = FileChannel.open(trainFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         FileChannel unseen = FileChannel.open(unseenFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       OrderedParallel.run("sr4g-relate", opt.threads(), 2 * opt.threads(), chunks, this::chunk, (c, chunk) -> {
+        writeUnseen(unseen, chunk);
         write(train, chunk.train);
-        write(unseen, chunk.unseen);
         pool.add(chunk);
         progress.update("relating", Math.min((long) (c + 1) * IMAGES_PER_CHUNK, images), images);
       });
@@ -131,6 +147,26 @@ final class TrainPass {
     b.clear();
   }
 
+  /** The chunk's unseen rows, as slices of its train buffer, in gathering writes of up to {@value #GATHER} ranges. */
+  private static void writeUnseen(FileChannel ch, RowChunk chunk) throws IOException {
+    int ranges = chunk.unseenLength / 2;
+    for (int first = 0; first < ranges; first += GATHER) {
+      ByteBuffer[] slices = new ByteBuffer[Math.min(GATHER, ranges - first)];
+      for (int k = 0; k < slices.length; k++) {
+        int start = chunk.unseen[2 * (first + k)], end = chunk.unseen[2 * (first + k) + 1];
+        slices[k] = chunk.train.slice(start, end - start);
+      }
+      for (int k = 0; k < slices.length; ) {
+        ch.write(slices, k, slices.length - k);
+        while (k < slices.length && !slices[k].hasRemaining()) k++;
+      }
+    }
+    chunk.unseenLength = 0;
+  }
+
+  /** Ranges per gathering write: Linux takes at most 1,024 buffers per writev. */
+  private static final int GATHER = 1024;
+
   private RowChunk chunk(int c) {
     Worker w = workers.get();
     RowChunk chunk = pool.poll();
@@ -142,10 +178,9 @@ final class TrainPass {
       rows.clear();
       seen.count = 0;
       w.relator.relate(image, w.stats, rows, seen);
-      chunk.train = RowChunk.append(chunk.train, rows.array(), 0, rows.size());
-      for (int k = 0; k < seen.count; k += 2) {
-        chunk.unseen = RowChunk.append(chunk.unseen, rows.array(), seen.runs[k], seen.runs[k + 1] - seen.runs[k]);
-      }
+      int base = chunk.train.position();
+      chunk.append(rows.array(), rows.size());
+      for (int k = 0; k < seen.count; k += 2) chunk.addUnseen(base + seen.runs[k], base + seen.runs[k + 1]);
     }
     return chunk;
   }
