@@ -1,7 +1,8 @@
 package org.sr4g.dataset;
 
-import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeMap;
 import org.sr4g.UserInputException;
 import org.sr4g.coco.CocoDataset;
@@ -31,10 +32,9 @@ public final class CategoryTable {
         }
       }
     }
-    List<String> seen = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
     for (String n : all.values()) {
-      if (seen.contains(n)) throw new UserInputException("category name \"" + n + "\" is used by two different ids");
-      seen.add(n);
+      if (!seen.add(n)) throw new UserInputException("category name \"" + n + "\" is used by two different ids");
     }
     int[] ids = all.keySet().stream().mapToInt(Integer::intValue).toArray();
     return new CategoryTable(ids, all.values().toArray(new String[0]));

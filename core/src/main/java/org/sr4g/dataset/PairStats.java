@@ -1,5 +1,6 @@
 package org.sr4g.dataset;
 
+import org.sr4g.UserInputException;
 import org.sr4g.coco.DropReason;
 import org.sr4g.relations.Relation;
 
@@ -29,6 +30,28 @@ public final class PairStats {
    */
   public long seenPairRows;
   public long imagesWithPairs;
+
+  /**
+   * Refuses, in one line naming {@code inputs}, a category count whose triplet tables ({@code tables} of them, one per
+   * worker plus the total; 14 x categories² longs each) would not fit in half of this JVM's heap or in one array: a
+   * file with tens of thousands of categories would otherwise end in an OutOfMemoryError, or overflow the key.
+   */
+  public static void requireTripletTablesFit(int categories, int tables, String inputs) {
+    long heap = Runtime.getRuntime().maxMemory();
+    int arrayLimit = maxCategories(Integer.MAX_VALUE - 8L), heapLimit = maxCategories(heap / 2 / tables / Long.BYTES);
+    if (categories > Math.min(arrayLimit, heapLimit)) {
+      long bytes = tables * (long) categories * Relation.COUNT * categories * Long.BYTES;
+      throw new UserInputException(String.format(java.util.Locale.ROOT,
+          "%s: %,d categories: counting every (subject, relation, object) triplet needs %,d MB in %d tables, and this"
+              + " JVM fits at most %,d categories (fewer --threads or a larger -Xmx in SR4G_JAVA_OPTS raise that, up to"
+              + " %,d)", inputs, categories, bytes >> 20, tables, Math.min(arrayLimit, heapLimit), arrayLimit));
+    }
+  }
+
+  /** The most categories whose 14 x categories² counters fit in {@code cells} array cells. */
+  private static int maxCategories(long cells) {
+    return (int) Math.sqrt((double) cells / Relation.COUNT);
+  }
 
   public PairStats(int categories) {
     this.categories = categories;

@@ -78,6 +78,8 @@ public final class Sr4gGenerator {
         : kernel.name();
 
     CategoryTable cats = CategoryTable.merge(evalSet == null ? List.of(trainSet) : List.of(trainSet, evalSet));
+    PairStats.requireTripletTablesFit(cats.size(), opt.threads() + 1,
+        all.stream().map(CocoSource::name).collect(java.util.stream.Collectors.joining(", ")));
     boolean[] unseen = UnseenSplit.of(cats, opt, unseenOrigin);
     CompletableFuture<Side> side = CompletableFuture.supplyAsync(() -> new Side(
         evalSet == null ? null : new EvalPass(evalSet, opt, cats, kernel), sha256All(all)));

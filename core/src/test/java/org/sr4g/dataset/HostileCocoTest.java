@@ -31,6 +31,20 @@ class HostileCocoTest {
         List.of(in), List.of(in), tmp.resolve("out"));
   }
 
+  /** 20,000 categories: the dense triplet tables would need ~400 GB; one line, no output, instead of a heap error. */
+  @Test
+  void tensOfThousandsOfCategoriesAreOneLineNotAnOutOfMemoryError() {
+    StringBuilder cats = new StringBuilder();
+    for (int i = 1; i <= 20_000; i++) cats.append(i > 1 ? "," : "").append("{\"id\":").append(i).append(",\"name\":\"c").append(i).append("\"}");
+    String json = coco("cat", "dog", "1").replaceFirst("\"categories\":\\[[^\\]]*\\]", "\"categories\":[" + cats + "]");
+    String m = assertThrows(UserInputException.class, () -> run(json)).getMessage();
+    assertTrue(m.startsWith(tmp.resolve("in.json") + ", " + tmp.resolve("in.json") + ": 20,000 categories: counting every"), m);
+    assertTrue(m.contains("this JVM fits at most") && m.contains("up to 12,385)") && !m.contains("\n"), m);
+    assertFalse(Files.exists(tmp.resolve("out")));
+    // The tables of COCO's 80 categories are far from the bound.
+    PairStats.requireTripletTablesFit(80, 64, "coco");
+  }
+
   @Test
   void aLoneSurrogateInANameIsOneLineNotACrash() {
     UserInputException e = assertThrows(UserInputException.class, () -> run(coco("cat\\ud800x", "dog", "1")));

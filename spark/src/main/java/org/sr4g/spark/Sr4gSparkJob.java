@@ -20,6 +20,7 @@ import org.sr4g.coco.CocoDataset;
 import org.sr4g.dataset.CategoryTable;
 import org.sr4g.dataset.GenerateOptions;
 import org.sr4g.dataset.Manifest;
+import org.sr4g.dataset.PairStats;
 import org.sr4g.dataset.PromptCounts;
 import org.sr4g.dataset.SummaryFiles;
 import org.sr4g.dataset.UnseenSplit;
@@ -102,6 +103,8 @@ public final class Sr4gSparkJob {
     catSets.add(BoxTables.categories(trainBoxes, String.join(", ", o.train())));
     if (evalBoxes != null) catSets.add(BoxTables.categories(evalBoxes, String.join(", ", o.eval())));
     CategoryTable cats = CategoryTable.merge(catSets);
+    // The driver holds the summed counters and, in local mode, the tasks' own: refuse what cannot fit here.
+    PairStats.requireTripletTablesFit(cats.size(), 2, String.join(", ", o.train()));
     GenerateOptions gen = o.generate();
     boolean[] unseen = UnseenSplit.of(cats, gen, o.unseenOrigin());
     JobConfig cfg = new JobConfig(gen, o.minScore(), cats.ids(), cats.names(), unseen, o.imagesPerBatch());
