@@ -63,28 +63,22 @@ final class TrainPass {
     final PairStats stats;
     final ImageRelator relator = new ImageRelator(d, opt, toMerged, unseenMerged, kernel, renderer, maxBoxes);
     final ByteBuf imageRows = new ByteBuf(1 << 16);
-    final SeenRuns seen = new SeenRuns();
+    final SeenRows seen = new SeenRows();
 
     Worker(PairStats stats) {
       this.stats = stats;
     }
   }
 
-  /** The byte ranges of an image's rows that also belong in train_unseen.jsonl, adjacent rows merged. */
-  private static final class SeenRuns implements ImageRelator.RowListener {
-    int[] runs = new int[64];
-    int count;
+  /** Tells the chunk where the rows of two seen categories land in it (they also belong in train_unseen.jsonl). */
+  private static final class SeenRows implements ImageRelator.RowListener {
+    RowChunk chunk;
+    /** Where the current image's rows will start in the chunk's buffer. */
+    int base;
 
     @Override
     public void row(ByteBuf rows, int start, int sb, int s, int r, int ob, int o, boolean seen) {
-      if (!seen) return;
-      if (count > 0 && runs[count - 1] == start) {
-        runs[count - 1] = rows.size();
-        return;
-      }
-      if (count == runs.length) runs = java.util.Arrays.copyOf(runs, count * 2);
-      runs[count++] = start;
-      runs[count++] = rows.size();
+      if (seen) chunk.addUnseen(base + start, base + rows.size());
     }
   }
 
@@ -126,7 +120,7 @@ final class TrainPass {
     try (FileChannel train = FileChannel.open(trainFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         FileChannel unseen = FileChannel.open(unseenFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       OrderedParallel.run("sr4g-relate", opt.threads(), 2 * opt.threads(), chunks, this::chunk, (c, chunk) -> {
-        writeUnseen(unseen, chunk);
+        writeUnseen(unseen, chunk); // first: its slices read the buffer that write() then flips
         write(train, chunk.train);
         pool.add(chunk);
         progress.update("relating", Math.min((long) (c + 1) * IMAGES_PER_CHUNK, images), images);
@@ -147,6 +141,9 @@ final class TrainPass {
     b.clear();
   }
 
+  /** Ranges per gathering write: Linux takes at most 1,024 buffers per writev. */
+  private static final int GATHER = 1024;
+
   /** The chunk's unseen rows, as slices of its train buffer, in gathering writes of up to {@value #GATHER} ranges. */
   private static void writeUnseen(FileChannel ch, RowChunk chunk) throws IOException {
     int ranges = chunk.unseenLength / 2;
@@ -164,23 +161,19 @@ final class TrainPass {
     chunk.unseenLength = 0;
   }
 
-  /** Ranges per gathering write: Linux takes at most 1,024 buffers per writev. */
-  private static final int GATHER = 1024;
-
   private RowChunk chunk(int c) {
     Worker w = workers.get();
     RowChunk chunk = pool.poll();
     if (chunk == null) chunk = new RowChunk();
     ByteBuf rows = w.imageRows;
-    SeenRuns seen = w.seen;
+    SeenRows seen = w.seen;
+    seen.chunk = chunk;
     int from = c * IMAGES_PER_CHUNK, to = Math.min(d.imageCount(), from + IMAGES_PER_CHUNK);
     for (int image = from; image < to; image++) {
       rows.clear();
-      seen.count = 0;
+      seen.base = chunk.train.position();
       w.relator.relate(image, w.stats, rows, seen);
-      int base = chunk.train.position();
       chunk.append(rows.array(), rows.size());
-      for (int k = 0; k < seen.count; k += 2) chunk.addUnseen(base + seen.runs[k], base + seen.runs[k + 1]);
     }
     return chunk;
   }
