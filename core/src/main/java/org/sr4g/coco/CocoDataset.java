@@ -120,13 +120,6 @@ public final class CocoDataset {
     return new String(boxes.bboxText, bboxStart(b), bboxJsonLength(b), StandardCharsets.US_ASCII);
   }
 
-  /** Appends the bbox JSON bytes of box {@code b} to {@code out} at {@code pos}; returns the new position. */
-  public int copyBboxJson(int b, byte[] out, int pos) {
-    int len = bboxJsonLength(b);
-    System.arraycopy(boxes.bboxText, bboxStart(b), out, pos, len);
-    return pos + len;
-  }
-
   /** The arena holding every box's bbox JSON text ({@link #bboxStart} and {@link #bboxJsonLength} locate one). */
   public byte[] bboxTextArena() {
     return boxes.bboxText;

@@ -91,7 +91,7 @@ public final class ImageRelator {
       int sb = boxes[s];
       int sc = d.boxCategory(sb);
       kernel.relate(table, s, masks);
-      long prefix = Emission.subjectPrefix(opt.seed(), imageId, d.annotationId(sb));
+      long prefix = opt.emitAll() ? 0 : Emission.subjectPrefix(opt.seed(), imageId, d.annotationId(sb));
       for (int o = 0; o < n; o++) {
         if (o == s) continue;
         int ob = boxes[o];

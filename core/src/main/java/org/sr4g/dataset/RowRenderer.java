@@ -93,8 +93,7 @@ final class RowRenderer {
       p.start[3 * k + 1] = b.size();
       int json = b.size();
       b.put(categoryHead[c]).putLong(d.annotationId(box)).put(BBOX);
-      b.ensure(d.bboxJsonLength(box));
-      b.n = d.copyBboxJson(box, b.a, b.n);
+      b.put(d.bboxTextArena(), d.bboxStart(box), d.bboxJsonLength(box));
       int jsonEnd = b.size();
       b.put(OBJECT);
       p.start[3 * k + 2] = b.size();
@@ -111,18 +110,7 @@ final class RowRenderer {
     byte[] mid = middle[relation][p.category[o]];
     int lead = at[3 * s], subject = at[3 * s + 1], subjectEnd = at[3 * s + 2];
     int object = at[3 * o + 2], objectEnd = at[3 * o + 3];
-    int length = (subject - lead) + mid.length + (subjectEnd - subject) + (objectEnd - object);
-    out.ensure(length);
-    byte[] a = out.a;
-    int n = out.n;
-    System.arraycopy(src, lead, a, n, subject - lead);
-    n += subject - lead;
-    System.arraycopy(mid, 0, a, n, mid.length);
-    n += mid.length;
-    System.arraycopy(src, subject, a, n, subjectEnd - subject);
-    n += subjectEnd - subject;
-    System.arraycopy(src, object, a, n, objectEnd - object);
-    out.n = n + (objectEnd - object);
+    out.put(src, lead, subject - lead).put(mid).put(src, subject, subjectEnd - subject).put(src, object, objectEnd - object);
   }
 
   static byte[] ascii(String s) {
